@@ -1,0 +1,40 @@
+"""The classic way, for comparison only: the same model pickled, served with scikit-learn.
+
+It shares every module of the ONNX function except the model backend, so that benchmarks compare
+onnxruntime + numpy against scikit-learn + scipy + joblib + numpy and nothing else. It never ships
+in the ONNX function package; the template deploys it only when asked to (DeployBaseline).
+"""
+
+import os
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from model_card import ModelCard
+from service import Settings, handle
+
+MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
+
+
+class PickledModel:
+    """A scikit-learn classifier loaded with joblib; answers like ``model.OnnxModel``."""
+
+    def __init__(self, model_dir: Path) -> None:
+        self.card = ModelCard.load(model_dir / "model.json")
+        self._estimator = joblib.load(model_dir / "model.pkl")
+
+    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
+        """Labels and probabilities, in the card's class order."""
+        probabilities = self._estimator.predict_proba(rows)
+        labels = self._estimator.classes_[probabilities.argmax(axis=1)]
+        return [str(label) for label in labels], probabilities
+
+
+SETTINGS = Settings.from_env(os.environ)
+MODEL = PickledModel(MODEL_DIR)
+
+
+def handler(event: object, context: object) -> dict:
+    """The same contract as ``function/app.py``."""
+    return handle(event, context, MODEL, SETTINGS)

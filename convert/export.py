@@ -1,0 +1,131 @@
+"""Export a fitted classifier to ONNX and write it with its model card, only if parity holds."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import skl2onnx
+import sklearn
+from skl2onnx import to_onnx
+from skl2onnx.common.data_types import FloatTensorType
+from skl2onnx.common.exceptions import MissingShapeCalculator
+
+from convert.parity import ParityReport, check_parity
+from model_card import ModelCard
+
+# Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
+# becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
+TARGET_OPSET = {"": 21, "ai.onnx.ml": 3}
+INPUT_NAME = "input"
+
+
+class UnsupportedModelError(ValueError):
+    """The estimator cannot be served by this project; the message names it."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the card says about a model besides what the export itself tells."""
+
+    name: str
+    version: str
+    feature_names: list[str]
+    feature_min: np.ndarray
+    feature_max: np.ndarray
+    metrics: dict[str, float]
+
+
+def export_onnx(estimator: object, n_features: int) -> bytes:
+    """ONNX bytes: a float32 ``[None, n_features]`` input, plain label and probability outputs."""
+    if not hasattr(estimator, "predict_proba") or not hasattr(estimator, "classes_"):
+        raise UnsupportedModelError(
+            f"{type(estimator).__name__} is not a fitted classifier with predict_proba; "
+            "only classifiers are served"
+        )
+    try:
+        model = to_onnx(
+            estimator,
+            initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+            options={id(estimator): {"zipmap": False}},
+            target_opset=TARGET_OPSET,
+        )
+    except MissingShapeCalculator as exc:
+        raise UnsupportedModelError(_unsupported_name(estimator, exc)) from None
+    except RuntimeError as exc:
+        raise UnsupportedModelError(
+            f"skl2onnx cannot convert {type(estimator).__name__}: {exc}"
+        ) from None
+    return model.SerializeToString()
+
+
+def build_card(
+    estimator: object, model_bytes: bytes, info: ModelInfo, parity: ParityReport
+) -> ModelCard:
+    """The card the handler reads: names, classes, ranges, provenance and the model's SHA-256."""
+    return ModelCard(
+        name=info.name,
+        version=info.version,
+        sha256=hashlib.sha256(model_bytes).hexdigest(),
+        feature_names=list(info.feature_names),
+        classes=[str(c) for c in estimator.classes_],
+        feature_min=[_shortest(v) for v in info.feature_min],
+        feature_max=[_shortest(v) for v in info.feature_max],
+        input_name=INPUT_NAME,
+        opset=dict(TARGET_OPSET),
+        metrics=dict(info.metrics),
+        parity=parity.as_dict(),
+        library_versions=library_versions(),
+    )
+
+
+def verify_and_write(
+    estimator: object, model_bytes: bytes, info: ModelInfo, check_rows: np.ndarray, out_dir: Path
+) -> ModelCard:
+    """Verify parity on ``check_rows``, then write ``model.onnx`` and ``model.json``.
+
+    Nothing is written unless parity holds, and both files are replaced atomically, so a failed
+    conversion never leaves a model beside a card that does not describe it.
+    """
+    parity = check_parity(estimator, model_bytes, check_rows)
+    card = build_card(estimator, model_bytes, info, parity)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(out_dir / "model.onnx", model_bytes)
+    _write_atomic(out_dir / "model.json", card.to_json().encode())
+    return card
+
+
+def library_versions() -> dict[str, str]:
+    """Versions that produced the export, for reproducing it later."""
+    return {
+        "numpy": np.__version__,
+        "onnx": onnx.__version__,
+        "onnxruntime": onnxruntime.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skl2onnx": skl2onnx.__version__,
+    }
+
+
+def _shortest(value: float) -> float:
+    """The shortest decimal that is the same float32: the card shows 4.3, not 4.300000190734863."""
+    return float(np.format_float_positional(np.float32(value), unique=True, trim="0"))
+
+
+def _unsupported_name(estimator: object, exc: Exception) -> str:
+    return (
+        f"{type(estimator).__name__} cannot be converted: skl2onnx has no converter for a part "
+        f"of it ({str(exc).splitlines()[0]}). Supported: classifiers and pipelines skl2onnx knows."
+    )
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as f:
+        f.write(data)
+    os.chmod(f.name, 0o644)
+    os.replace(f.name, path)

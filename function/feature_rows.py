@@ -1,0 +1,113 @@
+"""Validate a prediction request and turn its rows into the float32 matrix the model takes.
+
+onnxruntime accepts NaN and infinity without complaint and, for NaN, answers differently from
+scikit-learn; numpy quietly turns ``True``, ``"1.5"`` and ``None`` into numbers. So every value is
+checked here, before onnxruntime sees it, and every refusal says which row and feature is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from errors import RequestError, bad_request
+from model_card import ModelCard
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def request_rows(payload: object, card: ModelCard, max_rows: int) -> tuple[list[Any], list[str]]:
+    """The raw rows of a request and where each came from, for error messages."""
+    if not isinstance(payload, dict):
+        raise bad_request("InvalidRequest", "the request must be a JSON object")
+    fields = set(payload)
+    if fields == {"features"}:
+        return [payload["features"]], ["features"]
+    if fields != {"instances"}:
+        raise bad_request(
+            "InvalidRequest",
+            'send {"features": row} for one row or {"instances": [row, ...]} for a batch, '
+            f"got fields {sorted(fields)}",
+        )
+    rows = payload["instances"]
+    if not isinstance(rows, list):
+        raise bad_request("InvalidRequest", "instances must be a list of rows")
+    if not rows:
+        raise bad_request("InvalidRequest", "instances is empty; send at least one row")
+    if len(rows) > max_rows:
+        raise RequestError(
+            413, "PayloadTooLarge", f"{len(rows)} rows is more than the limit of {max_rows}"
+        )
+    return rows, [f"instances[{i}]" for i in range(len(rows))]
+
+
+def to_matrix(rows: list[Any], where: list[str], card: ModelCard) -> np.ndarray:
+    """A ``[n, features]`` float32 matrix, or a 400 naming the first bad value."""
+    values = [_row_values(row, at, card) for row, at in zip(rows, where, strict=True)]
+    return np.asarray(values, dtype=np.float32)
+
+
+def out_of_range(matrix: np.ndarray, card: ModelCard) -> list[list[str]]:
+    """Per row, the features outside the training range: answers there are extrapolation."""
+    low = np.asarray(card.feature_min, dtype=np.float32)
+    high = np.asarray(card.feature_max, dtype=np.float32)
+    outside = (matrix < low) | (matrix > high)
+    names = card.feature_names
+    return [[names[j] for j in np.flatnonzero(row)] for row in outside]
+
+
+def _row_values(row: object, where: str, card: ModelCard) -> list[float]:
+    if isinstance(row, dict):
+        return _named_row(row, where, card)
+    if not isinstance(row, list):
+        raise bad_request(
+            "InvalidFeatures",
+            f"{where} must be a list of {card.n_features} numbers "
+            "or an object keyed by feature name",
+        )
+    if len(row) != card.n_features:
+        raise bad_request(
+            "InvalidFeatures",
+            f"{where} has {len(row)} values; the model takes {card.n_features}: "
+            f"{', '.join(card.feature_names)}",
+        )
+    return [
+        _number(v, f"{where}[{j}] ({name})")
+        for j, (v, name) in enumerate(zip(row, card.feature_names, strict=True))
+    ]
+
+
+def _named_row(row: dict[str, Any], where: str, card: ModelCard) -> list[float]:
+    missing = [n for n in card.feature_names if n not in row]
+    unknown = sorted(set(row) - set(card.feature_names))
+    if missing or unknown:
+        parts = [f"missing {missing}" if missing else "", f"unknown {unknown}" if unknown else ""]
+        raise bad_request(
+            "InvalidFeatures",
+            f"{where}: {'; '.join(p for p in parts if p)} features; "
+            f"expected exactly {list(card.feature_names)}",
+        )
+    return [_number(row[name], f"{where}.{name}") for name in card.feature_names]
+
+
+def _number(value: object, where: str) -> float:
+    kind = type(value)
+    if kind is not float and kind is not int:
+        raise bad_request("InvalidFeatures", f"{where} must be a number, got {_json_type(value)}")
+    if value != value or value in (float("inf"), float("-inf")):
+        raise bad_request("InvalidFeatures", f"{where} must be a finite number, got {value}")
+    if abs(value) > FLOAT32_MAX:
+        raise bad_request("InvalidFeatures", f"{where} is too large for float32 (|x| > 3.4e38)")
+    return float(value)
+
+
+def _json_type(value: object) -> str:
+    names = {
+        bool: "a boolean",
+        str: "a string",
+        type(None): "null",
+        list: "a list",
+        dict: "an object",
+    }
+    return names.get(type(value), type(value).__name__)

@@ -1,0 +1,139 @@
+"""Answer one event: parse, validate, predict, shape the response, log one line.
+
+Kept apart from ``app.py`` so that the pickle baseline serves the very same request handling with
+another model backend, and benchmarks compare backends, not code paths.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from errors import RequestError, error_body
+from event_parsing import DESCRIBE_ACTION, DIRECT, Request, event_kind, read_request
+from feature_rows import out_of_range, request_rows, to_matrix
+from model_card import ModelCard
+
+DEFAULT_MAX_BATCH_ROWS = 1000
+# float32 carries about 7 significant digits; more would print summation noise as if it meant
+# something (a certain class comes out as 0.99999934).
+PROBABILITY_DECIMALS = 6
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class Model(Protocol):
+    """What a backend offers: its card, and labels + probabilities for a float32 matrix."""
+
+    card: ModelCard
+
+    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Per-deployment knobs, read once at init from the environment."""
+
+    max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS
+    log_requests: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """A bad setting is a deployment mistake: fail init with a message, not each request."""
+        raw_rows = env.get("MAX_BATCH_ROWS", str(DEFAULT_MAX_BATCH_ROWS))
+        if not raw_rows.isdigit() or not 1 <= int(raw_rows) <= 100_000:
+            raise ValueError(
+                f"MAX_BATCH_ROWS must be an integer from 1 to 100000, got {raw_rows!r}"
+            )
+        level = env.get("LOG_LEVEL", "INFO").upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"LOG_LEVEL must be one of {LOG_LEVELS}, got {level!r}")
+        return cls(max_batch_rows=int(raw_rows), log_requests=level in ("DEBUG", "INFO"))
+
+
+def handle(event: object, context: object, model: Model, settings: Settings) -> dict[str, Any]:
+    """The whole request path; never raises, whatever ``event`` is."""
+    started = time.perf_counter()
+    request_id = str(getattr(context, "aws_request_id", "local"))
+    kind = event_kind(event)
+    rows = 0
+    detail = None
+    try:
+        request = read_request(event, kind)
+        status, body, rows = 200, *_answer(request, model, settings)
+    except RequestError as exc:
+        status, body = exc.status, exc.body(request_id)
+    except Exception:
+        status = 500
+        body = error_body(500, "InternalError", "the model could not answer; see logs", request_id)
+        detail = traceback.format_exc()
+    if detail or status != 200 or settings.log_requests:
+        _log(request_id, kind, status, rows, started, body, detail)
+    return _render(kind, status, body)
+
+
+def _answer(request: Request, model: Model, settings: Settings) -> tuple[dict[str, Any], int]:
+    card = model.card
+    if request.action == DESCRIBE_ACTION:
+        return {"model": card.public()}, 0
+    rows, where = request_rows(request.payload, card, settings.max_batch_rows)
+    matrix = to_matrix(rows, where, card)
+    labels, probabilities = model.predict(matrix)
+    rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
+    predictions = [
+        {
+            "label": label,
+            "probabilities": dict(zip(card.classes, p, strict=True)),
+            "out_of_range": outside,
+        }
+        for label, p, outside in zip(labels, rounded, out_of_range(matrix, card), strict=True)
+    ]
+    model_ref = {"name": card.name, "version": card.version, "sha256": card.sha256}
+    return {"predictions": predictions, "model": model_ref}, len(predictions)
+
+
+def _render(kind: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """Direct invokes get the body itself; API Gateway and Function URLs get an HTTP response."""
+    if kind == DIRECT:
+        return body
+    headers = {"Content-Type": "application/json"}
+    if status == 405:
+        headers["Allow"] = "GET, POST"
+    return {
+        "statusCode": status,
+        "headers": headers,
+        "body": json.dumps(body, allow_nan=False, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _log(
+    request_id: str,
+    kind: str,
+    status: int,
+    rows: int,
+    started: float,
+    body: dict[str, Any],
+    detail: str | None,
+) -> None:
+    """One JSON line per request: what happened, never what was sent."""
+    record: dict[str, Any] = {
+        "level": "ERROR" if status >= 500 else "INFO",
+        "request_id": request_id,
+        "event": kind,
+        "status": status,
+        "rows": rows,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    if "error" in body:
+        record["error_type"] = body["error"]["type"]
+    if detail:
+        record["traceback"] = detail
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()

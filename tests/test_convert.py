@@ -1,0 +1,220 @@
+"""Training, export and parity: reproducible, verified on every conversion, nothing half-written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.semi_supervised import LabelSpreading
+
+from convert import __main__ as cli
+from convert.export import TARGET_OPSET, export_onnx
+from convert.from_pickle import InputError, read_sample_csv, training_range
+from convert.parity import ParityError, check_parity, random_rows
+from convert.train import train_iris
+from model import load_model
+
+IRIS_NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+
+@pytest.fixture(scope="module")
+def trained():
+    return train_iris()
+
+
+def test_training_is_reproducible(trained):
+    again = train_iris()
+    assert trained.accuracy == 28 / 30
+    assert again.accuracy == trained.accuracy
+    assert trained.feature_names == IRIS_NAMES
+    assert len(trained.x_train) == 120 and len(trained.x_test) == 30
+    np.testing.assert_array_equal(
+        trained.estimator.predict_proba(trained.x_test), again.estimator.predict_proba(again.x_test)
+    )
+
+
+def test_export_is_byte_identical_across_runs(trained):
+    first = export_onnx(trained.estimator, 4)
+    second = export_onnx(train_iris().estimator, 4)
+    assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
+
+
+def test_parity_on_test_set_and_random_rows(trained):
+    model_bytes = export_onnx(trained.estimator, 4)
+    low, high = trained.x_train.min(axis=0), trained.x_train.max(axis=0)
+    rows = np.vstack([trained.x_test, random_rows(low, high, 5000)])
+    report = check_parity(trained.estimator, model_bytes, rows)
+    assert report.rows == 5030
+    assert report.label_agreement == 1.0
+    # float32 summation over 100 trees: measured 6.6e-7, well inside the 1e-5 tolerance.
+    assert 0 < report.max_abs_probability_diff < 1e-6
+
+
+def test_parity_failure_names_the_disagreement(trained):
+    other = RandomForestClassifier(n_estimators=3, max_depth=1, random_state=0)
+    other.fit(trained.x_train, trained.estimator.predict(trained.x_train)[::-1])
+    with pytest.raises(ParityError, match=r"labels differ on \d+ of 30 rows"):
+        check_parity(other, export_onnx(trained.estimator, 4), trained.x_test)
+
+
+def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
+    out, baseline = tmp_path / "function", tmp_path / "baseline"
+    assert cli.main(["--out-dir", str(out), "--baseline-dir", str(baseline)]) == 0
+    model_bytes = (out / "model.onnx").read_bytes()
+    card = json.loads((out / "model.json").read_text())
+    assert card["sha256"] == hashlib.sha256(model_bytes).hexdigest()
+    assert card["feature_names"] == IRIS_NAMES
+    assert card["classes"] == ["setosa", "versicolor", "virginica"]
+    assert card["feature_min"] == [4.3, 2.0, 1.1, 0.1]
+    assert card["feature_max"] == [7.9, 4.4, 6.9, 2.5]
+    assert card["opset"] == TARGET_OPSET
+    assert card["metrics"] == {"test_accuracy": 28 / 30, "test_rows": 30.0}
+    assert card["parity"]["label_agreement"] == 1.0
+    assert card["parity"]["rows"] == 5030
+    assert sorted(card["library_versions"]) == [
+        "numpy",
+        "onnx",
+        "onnxruntime",
+        "scikit-learn",
+        "skl2onnx",
+    ]
+    assert sorted(p.name for p in baseline.iterdir()) == ["model.json", "model.pkl"]
+    printed = capsys.readouterr().out
+    assert "test accuracy 0.9333" in printed
+    assert "labels 100% identical" in printed
+
+
+def test_cli_output_matches_the_served_model(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["--out-dir", str(tmp_path), "--baseline-dir", ""]) == 0
+    served = load_model(tmp_path)
+    assert served.card.sha256 == hashlib.sha256((tmp_path / "model.onnx").read_bytes()).hexdigest()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.json", "model.onnx"]
+
+
+def test_failed_parity_writes_nothing(tmp_path, monkeypatch, capsys):
+    def disagree(*_args):
+        raise ParityError("labels differ on 3 of 30 rows")
+
+    monkeypatch.setattr("convert.export.check_parity", disagree)
+    assert cli.main(["--out-dir", str(tmp_path / "out"), "--baseline-dir", ""]) == 1
+    assert not (tmp_path / "out").exists()
+    assert capsys.readouterr().err == "error: labels differ on 3 of 30 rows\n"
+
+
+def _pickle(tmp_path, estimator, name="model.pkl"):
+    path = tmp_path / name
+    joblib.dump(estimator, path)
+    return path
+
+
+def test_from_pickle_pipeline_with_named_features(tmp_path, capsys):
+    x, y = load_iris(return_X_y=True)
+    pipeline = make_pipeline(
+        StandardScaler(), RandomForestClassifier(n_estimators=20, random_state=0)
+    ).fit(x, y)
+    path = _pickle(tmp_path, pipeline, "scaled-forest.pkl")
+    out = tmp_path / "out"
+    argv = ["--from-pickle", str(path), "--feature-names", "a,b,c,d", "--out-dir", str(out)]
+    assert cli.main(argv) == 0
+    served = load_model(out)
+    assert served.card.name == "scaled-forest"
+    assert served.card.feature_names == ["a", "b", "c", "d"]
+    assert served.card.classes == ["0", "1", "2"]
+    labels, _ = served.predict(x[:5].astype(np.float32))
+    assert labels == [str(v) for v in pipeline.predict(x[:5])]
+    assert "labels 100% identical" in capsys.readouterr().out
+
+
+def test_from_pickle_with_sample_csv_header(tmp_path):
+    x, y = load_iris(return_X_y=True)
+    forest = RandomForestClassifier(n_estimators=10, random_state=0).fit(x, y)
+    csv_path = tmp_path / "rows.csv"
+    csv_path.write_text(
+        "d,c,b,a,extra\n" + "\n".join(",".join(map(str, r[::-1])) + ",9" for r in x)
+    )
+    out = tmp_path / "out"
+    argv = ["--from-pickle", str(_pickle(tmp_path, forest)), "--feature-names", "a,b,c,d"]
+    assert cli.main([*argv, "--sample-csv", str(csv_path), "--out-dir", str(out)]) == 0
+    card = json.loads((out / "model.json").read_text())
+    assert card["feature_min"] == [4.3, 2.0, 1.0, 0.1]
+    assert card["parity"]["rows"] == 150 + 5000
+
+
+@pytest.mark.parametrize(
+    ("estimator", "message"),
+    [
+        (LabelSpreading(), "error: LabelSpreading cannot be converted: skl2onnx has no converter"),
+        (RandomForestRegressor(n_estimators=2), "error: RandomForestRegressor is not a fitted"),
+    ],
+    ids=["no-converter", "regressor"],
+)
+def test_from_pickle_refuses_unsupported_models(tmp_path, capsys, estimator, message):
+    x, y = load_iris(return_X_y=True)
+    path = _pickle(tmp_path, estimator.fit(x, y))
+    out = tmp_path / "out"
+    assert cli.main(["--from-pickle", str(path), "--out-dir", str(out)]) == 1
+    assert capsys.readouterr().err.startswith(message)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv_tail", "message"),
+    [
+        (["--feature-names", "a,b"], "error: --feature-names lists 2 names; the model takes 4\n"),
+        (["--sample-csv", "missing.csv"], "error: missing.csv: cannot be read (No such file"),
+    ],
+    ids=["wrong-name-count", "missing-csv"],
+)
+def test_from_pickle_bad_arguments(tmp_path, capsys, monkeypatch, argv_tail, message):
+    monkeypatch.chdir(tmp_path)
+    x, y = load_iris(return_X_y=True)
+    path = _pickle(tmp_path, RandomForestClassifier(n_estimators=2).fit(x, y))
+    assert cli.main(["--from-pickle", str(path), *argv_tail, "--out-dir", "out"]) == 1
+    assert capsys.readouterr().err.startswith(message)
+
+
+def test_from_pickle_missing_file(tmp_path, capsys):
+    assert cli.main(["--from-pickle", str(tmp_path / "nope.pkl")]) == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'nope.pkl'}: no such file\n"
+
+
+def test_training_range_from_what_the_model_remembers():
+    x, y = load_iris(return_X_y=True)
+    scaler = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
+    low, high = training_range(scaler)
+    np.testing.assert_allclose(low, x.mean(axis=0) - 3 * x.std(axis=0))
+    np.testing.assert_allclose(high, x.mean(axis=0) + 3 * x.std(axis=0))
+    minmax = make_pipeline(MinMaxScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
+    np.testing.assert_array_equal(training_range(minmax)[0], x.min(axis=0))
+    stump = RandomForestClassifier(n_estimators=1, max_depth=1, random_state=0).fit(x, y)
+    low, high = training_range(stump)
+    assert np.all(low < high)
+    with pytest.raises(InputError, match="cannot tell the input range of LogisticRegression"):
+        training_range(LogisticRegression(max_iter=1000).fit(x, y))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "no rows"),
+        ("a,b,c,d\n1,2,x,4\n", "not a table of numbers"),
+        ("a,b\n1,2\n", r"header lacks features \['c', 'd'\]"),
+        ("1,2,3,nan\n", "contains NaN or infinite values"),
+        ("1,2,3\n", "expected rows of 4 numbers"),
+    ],
+    ids=["empty", "non-numeric", "missing-columns", "nan", "short-rows"],
+)
+def test_sample_csv_errors(tmp_path, text, message):
+    path = tmp_path / "rows.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message):
+        read_sample_csv(path, ["a", "b", "c", "d"])

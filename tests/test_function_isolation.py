@@ -1,0 +1,78 @@
+"""The function needs nothing but its folder, numpy and onnxruntime: prove it in a bare process."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy
+import onnxruntime
+from conftest import FUNCTION_DIR
+
+FORBIDDEN = ["sklearn", "skl2onnx", "onnx", "google.protobuf", "scipy", "joblib"]
+
+PROBE = """
+import importlib.util, json, sys
+sys.path[:] = [sys.argv[1], sys.argv[2], *sys.path[-3:]]
+import app
+answer = app.handler({"features": [5.1, 3.5, 1.4, 0.2]}, None)
+print(json.dumps({
+    "label": answer["predictions"][0]["label"],
+    "loaded": sorted(m for m in sys.modules if m.split(".")[0] in %r),
+    "importable": [m for m in %r if importlib.util.find_spec(m.split(".")[0]) is not None],
+}))
+"""
+
+
+def site_with_only(tmp_path: Path) -> Path:
+    """A folder holding links to numpy, numpy.libs and onnxruntime of this interpreter only."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for package in (numpy, onnxruntime):
+        source = Path(package.__file__).parent
+        (site / source.name).symlink_to(source)
+        libs = source.parent / f"{source.name}.libs"
+        if libs.exists():
+            (site / libs.name).symlink_to(libs)
+    return site
+
+
+def test_handler_runs_with_only_numpy_and_onnxruntime(tmp_path):
+    site = site_with_only(tmp_path)
+    probe = PROBE % (FORBIDDEN, FORBIDDEN)
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe, str(FUNCTION_DIR), str(site)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result == {"label": "setosa", "loaded": [], "importable": []}
+    assert sorted(p.name for p in site.iterdir()) in (
+        ["numpy", "numpy.libs", "onnxruntime"],
+        ["numpy", "onnxruntime"],
+    )
+
+
+def imported_roots(path: Path) -> set[str]:
+    """Top-level names of every module ``path`` imports."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def test_function_imports_only_stdlib_numpy_onnxruntime_and_itself():
+    siblings = {p.stem for p in FUNCTION_DIR.glob("*.py")}
+    roots = set().union(*(imported_roots(p) for p in FUNCTION_DIR.glob("*.py")))
+    outside = roots - siblings - set(sys.stdlib_module_names) - {"__future__"}
+    assert outside == {"numpy", "onnxruntime"}
+    assert not list(FUNCTION_DIR.glob("*.pkl")) and not list(FUNCTION_DIR.glob("*.joblib"))

@@ -1,0 +1,128 @@
+"""Properties over arbitrary input: the handler never raises, and agrees with scikit-learn."""
+
+from __future__ import annotations
+
+import json
+
+import joblib
+import numpy as np
+import pytest
+from conftest import BASELINE_PICKLE, FakeContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+LOW = [4.3, 2.0, 1.1, 0.1]
+HIGH = [7.9, 4.4, 6.9, 2.5]
+STATUSES = {200, 400, 405, 413, 415}
+CONTEXT = FakeContext()
+
+
+@pytest.fixture(scope="module")
+def estimator():
+    return joblib.load(BASELINE_PICKLE)
+
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.sampled_from([*FEATURES, "features", "instances", "x"]) | st.text(max_size=5),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=30,
+)
+rows = st.lists(json_values, min_size=0, max_size=6) | st.dictionaries(
+    st.sampled_from([*FEATURES, "other"]), json_values, max_size=5
+)
+payloads = (
+    st.fixed_dictionaries({"features": rows})
+    | st.fixed_dictionaries({"instances": st.lists(rows, max_size=4)})
+    | json_values
+)
+
+
+def http_events(payload_strategy):
+    """HTTP API / REST / Function URL events with bodies that may or may not be JSON."""
+    bodies = payload_strategy.map(lambda p: json.dumps(p)) | st.text(max_size=30) | st.none()
+    methods = st.sampled_from(["GET", "POST", "PUT", "DELETE", "post"])
+    headers = st.none() | st.dictionaries(
+        st.sampled_from(["content-type", "Content-Type", "x"]),
+        st.sampled_from(["application/json", "text/plain", "application/x+json", ""]),
+    )
+    v2 = st.builds(
+        lambda body, method, h, b64: {
+            "version": "2.0",
+            "requestContext": {"http": {"method": method}},
+            "headers": h,
+            "body": body,
+            "isBase64Encoded": b64,
+        },
+        bodies,
+        methods,
+        headers,
+        st.booleans(),
+    )
+    v1 = st.builds(
+        lambda body, method, h, b64: {
+            "httpMethod": method,
+            "headers": h,
+            "body": body,
+            "isBase64Encoded": b64,
+        },
+        bodies,
+        methods,
+        headers,
+        st.booleans(),
+    )
+    return v1 | v2
+
+
+def check_well_formed(response):
+    if "statusCode" in response:
+        assert response["statusCode"] in STATUSES
+        assert response["headers"]["Content-Type"] == "application/json"
+        body = json.loads(response["body"], parse_constant=lambda c: 1 / 0)
+    else:
+        body = json.loads(json.dumps(response, allow_nan=False))
+    if "error" in body:
+        assert body["error"]["status"] in STATUSES - {200}
+        assert set(body) == {"error", "request_id"}
+        assert "Traceback" not in body["error"]["message"]
+    else:
+        assert set(body) in ({"predictions", "model"}, {"model"})
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event=payloads | http_events(payloads) | json_values)
+def test_any_event_gets_a_well_formed_answer(app, event):
+    check_well_formed(app.handler(event, CONTEXT))
+
+
+in_range_rows = st.lists(
+    st.tuples(
+        *[
+            st.floats(float(np.float32(lo)), float(np.float32(hi)), width=32)
+            for lo, hi in zip(LOW, HIGH, strict=True)
+        ]
+    ),
+    min_size=1,
+    max_size=50,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(batch=in_range_rows)
+def test_in_range_answers_equal_scikit_learn(app, estimator, batch):
+    x = np.array(batch, dtype=np.float32)
+    body = app.handler({"instances": [list(r) for r in batch]}, CONTEXT)
+    assert [p["label"] for p in body["predictions"]] == estimator.predict(x).tolist()
+    got = np.array(
+        [[p["probabilities"][c] for c in estimator.classes_] for p in body["predictions"]]
+    )
+    np.testing.assert_allclose(got, estimator.predict_proba(x), atol=1e-5)
+    assert all(p["out_of_range"] == [] for p in body["predictions"])
