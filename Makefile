@@ -32,9 +32,59 @@ MODEL := function/model.onnx
 $(MODEL): $(STAMP) $(wildcard convert/*.py)
 	$(PY) -m convert
 
-# Answer every sample event under events/ and print the answers.
-events: $(STAMP)
-	$(PY) -m function.run_events events/*.json
+# The onnxruntime + numpy layer for RUNTIME/ARCH, without SAM: build/layer-$(RUNTIME)-$(ARCH)/python
+# and its reproducible zip; prints the SHA-256 and a size report.
+layer: $(STAMP)
+	$(PY) -m layer.build --runtime $(RUNTIME) --arch $(ARCH)
+
+# sam build into .aws-sam/build: the layer and the function, each by its own Makefile (which
+# read RUNTIME and ARCH from the environment). The baseline (SklearnLayer,
+# PickleBaselineFunction) is built only with DEPLOY_BASELINE=true.
+DEPLOY_BASELINE ?= false
+SAM := $(VENV)/bin/sam
+SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE)
+build: $(MODEL) $(STAMP)
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build \
+		$(if $(filter true,$(DEPLOY_BASELINE)),,InferenceFunction) \
+		--parameter-overrides $(SAM_PARAMETERS)
+
+# One event through the real runtime client on the sam build output: make invoke EVENT=...
+EVENT ?= events/direct-single.json
+invoke: build
+	$(PY) -m local_lambda invoke $(EVENT) --runtime $(RUNTIME)
+
+# First deploy asks its questions and saves them to samconfig.toml; later ones reuse it.
+deploy: build
+	$(SAM) deploy $(if $(wildcard samconfig.toml),,--guided) --parameter-overrides $(SAM_PARAMETERS)
+
+# Answer every sample event under events/ through the runtime client, on the sam build output.
+events: build
+	$(PY) -m local_lambda invoke events/*.json --runtime $(RUNTIME)
+
+# Soak: one warm local runtime, SOAK_COUNT mixed valid/hostile invokes; stops by itself.
+SOAK_COUNT ?= 50000
+SOAK_SECONDS ?= 900
+soak: build
+	$(PY) -m reliability.soak --count $(SOAK_COUNT) --max-seconds $(SOAK_SECONDS) --runtime $(RUNTIME)
+
+# Coverage-guided fuzzing of the handler for FUZZ_SECONDS; finds land in tests/fuzz_regressions/.
+FUZZ_SECONDS ?= 60
+fuzz: $(STAMP) $(MODEL)
+	$(PY) -m reliability.fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=tests/fuzz_regressions/ build/fuzz-corpus
+
+# ONNX function vs the pickle baseline, locally: table, benchmarks/results/{local.json,summary.md,
+# chart.png}. BENCHMARK_ARGS=--quick for a smoke run; `.venv/bin/python -m benchmarks -h` for more.
+BENCHMARK_ARGS ?=
+benchmark: $(STAMP) $(MODEL)
+	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME)
+
+# The same against deployed stacks (needs AWS credentials; the baseline needs DEPLOY_BASELINE=true
+# at deploy): make benchmark-aws ONNX_FUNCTION=<name> [PICKLE_FUNCTION=<name>]
+benchmark-aws: $(STAMP)
+	$(if $(ONNX_FUNCTION),,$(error set ONNX_FUNCTION to the deployed InferenceFunction's name))
+	$(PY) -m benchmarks aws --onnx-function $(ONNX_FUNCTION) \
+		$(if $(PICKLE_FUNCTION),--pickle-function $(PICKLE_FUNCTION)) $(BENCHMARK_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -7,6 +7,7 @@ reports an init error instead of a function that answers 500 forever.
 import os
 from pathlib import Path
 
+import telemetry_off  # noqa: F401 - must run before onnxruntime is imported
 from model import load_model
 from service import Settings, handle
 

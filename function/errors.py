@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+# Caller text quoted back in a message is cut to this many characters, and lists of names to this
+# many items: a message says what was wrong without echoing a 6 MB key into a response that
+# Lambda would then refuse as too large (its response limit is 6 MB as well).
+ECHO_CHARS = 40
+ECHO_ITEMS = 5
 
 
 class RequestError(Exception):
@@ -30,3 +37,21 @@ def error_body(status: int, error_type: str, message: str, request_id: str) -> d
 def bad_request(error_type: str, message: str) -> RequestError:
     """A 400: the most common answer to a request the caller got wrong."""
     return RequestError(400, error_type, message)
+
+
+def quoted(text: str) -> str:
+    """``repr`` of caller text (lone surrogates and controls escaped), cut to ``ECHO_CHARS``.
+
+    The cut applies to the ``repr``, not the text: escapes make a character up to 10 long.
+    """
+    shown = repr(text)
+    if len(shown) <= ECHO_CHARS:
+        return shown
+    return f"{shown[:ECHO_CHARS]}... ({len(text)} characters)"
+
+
+def quoted_list(names: Sequence[str]) -> str:
+    """``[...]`` of the first few caller-supplied names, each cut short, saying how many remain."""
+    shown = ", ".join(quoted(name) for name in names[:ECHO_ITEMS])
+    rest = len(names) - ECHO_ITEMS
+    return f"[{shown}]" + (f" and {rest} more" if rest > 0 else "")

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from errors import RequestError, bad_request
+from errors import RequestError, bad_request, quoted
 
 DIRECT = "direct"
 REST_API = "rest-api"
@@ -53,7 +53,9 @@ def read_request(event: object, kind: str) -> Request:
     if method == "GET":
         return Request(kind, DESCRIBE_ACTION)
     if method != "POST":
-        raise RequestError(405, "MethodNotAllowed", f"{method} is not allowed; use GET or POST")
+        raise RequestError(
+            405, "MethodNotAllowed", f"{quoted(method)} is not allowed; use GET or POST"
+        )
     _check_content_type(event)
     return Request(kind, "predict", parse_json(_body_text(event)))
 
@@ -103,7 +105,9 @@ def _check_content_type(event: dict[str, Any]) -> None:
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise RequestError(
-            415, "UnsupportedMediaType", f"Content-Type {media_type!r} is not application/json"
+            415,
+            "UnsupportedMediaType",
+            f"Content-Type {quoted(media_type)} is not application/json",
         )
 
 
@@ -135,6 +139,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise bad_request("InvalidJSON", f"the key {key!r} appears more than once")
+            raise bad_request("InvalidJSON", f"the key {quoted(key)} appears more than once")
         result[key] = value
     return result

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from errors import RequestError, bad_request
+from errors import RequestError, bad_request, quoted_list
 from model_card import ModelCard
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -28,7 +28,7 @@ def request_rows(payload: object, card: ModelCard, max_rows: int) -> tuple[list[
         raise bad_request(
             "InvalidRequest",
             'send {"features": row} for one row or {"instances": [row, ...]} for a batch, '
-            f"got fields {sorted(fields)}",
+            f"got fields {quoted_list(sorted(fields))}",
         )
     rows = payload["instances"]
     if not isinstance(rows, list):
@@ -82,7 +82,10 @@ def _named_row(row: dict[str, Any], where: str, card: ModelCard) -> list[float]:
     missing = [n for n in card.feature_names if n not in row]
     unknown = sorted(set(row) - set(card.feature_names))
     if missing or unknown:
-        parts = [f"missing {missing}" if missing else "", f"unknown {unknown}" if unknown else ""]
+        parts = [
+            f"missing {missing}" if missing else "",
+            f"unknown {quoted_list(unknown)}" if unknown else "",
+        ]
         raise bad_request(
             "InvalidFeatures",
             f"{where}: {'; '.join(p for p in parts if p)} features; "

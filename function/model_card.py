@@ -127,6 +127,9 @@ def _problems(card: ModelCard) -> list[str]:
             problems.append(f"{name} must hold one number per feature")
         elif not all(_is_finite_number(v) for v in values):
             problems.append(f"{name} must hold finite numbers")
+    ranges = [] if problems else zip(card.feature_min, card.feature_max, strict=True)
+    if any(lo > hi for lo, hi in ranges):
+        problems.append("feature_min must not exceed feature_max")
     return problems
 
 

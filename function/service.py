@@ -85,6 +85,7 @@ def _answer(request: Request, model: Model, settings: Settings) -> tuple[dict[st
     rows, where = request_rows(request.payload, card, settings.max_batch_rows)
     matrix = to_matrix(rows, where, card)
     labels, probabilities = model.predict(matrix)
+    _check_output(labels, probabilities, card)
     rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
     predictions = [
         {
@@ -96,6 +97,17 @@ def _answer(request: Request, model: Model, settings: Settings) -> tuple[dict[st
     ]
     model_ref = {"name": card.name, "version": card.version, "sha256": card.sha256}
     return {"predictions": predictions, "model": model_ref}, len(predictions)
+
+
+def _check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
+    """A backend answering outside its card is a fault (500), never a 200 with a wrong answer.
+
+    NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)
+    and make ``json.dumps`` raise for HTTP: either way no caller could read the answer.
+    """
+    unknown = set(labels) - set(card.classes)
+    if unknown or not np.isfinite(probabilities).all():
+        raise ValueError(f"the model answered outside its card (labels {sorted(unknown)})")
 
 
 def _render(kind: str, status: int, body: dict[str, Any]) -> dict[str, Any]:

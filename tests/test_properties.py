@@ -54,31 +54,15 @@ def http_events(payload_strategy):
         st.sampled_from(["content-type", "Content-Type", "x"]),
         st.sampled_from(["application/json", "text/plain", "application/x+json", ""]),
     )
+    common = st.fixed_dictionaries(
+        {"body": bodies, "headers": headers, "isBase64Encoded": st.booleans()}
+    )
     v2 = st.builds(
-        lambda body, method, h, b64: {
-            "version": "2.0",
-            "requestContext": {"http": {"method": method}},
-            "headers": h,
-            "body": body,
-            "isBase64Encoded": b64,
-        },
-        bodies,
+        lambda c, m: {**c, "version": "2.0", "requestContext": {"http": {"method": m}}},
+        common,
         methods,
-        headers,
-        st.booleans(),
     )
-    v1 = st.builds(
-        lambda body, method, h, b64: {
-            "httpMethod": method,
-            "headers": h,
-            "body": body,
-            "isBase64Encoded": b64,
-        },
-        bodies,
-        methods,
-        headers,
-        st.booleans(),
-    )
+    v1 = st.builds(lambda c, m: {**c, "httpMethod": m}, common, methods)
     return v1 | v2
 
 

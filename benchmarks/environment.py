@@ -1,0 +1,46 @@
+"""Where and with what a run was measured: machine, interpreter and library versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def machine() -> dict[str, object]:
+    """CPU model, core count, memory and OS: enough to tell two machines apart."""
+    cpu = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
+        cpu = found.group(1).strip() if found else cpu
+    memory_gb = 0.0
+    meminfo = Path("/proc/meminfo")
+    if meminfo.is_file():
+        found = re.search(r"^MemTotal:\s*(\d+) kB", meminfo.read_text(), re.MULTILINE)
+        memory_gb = int(found.group(1)) / 1024**2 if found else 0.0
+    cores = os.cpu_count() or 0
+    return {
+        "cpu": cpu,
+        "cores": cores,
+        "memory_gb": round(memory_gb, 1),
+        "platform": platform.platform(),
+        "description": f"{cpu}, {cores} cores, {memory_gb:.0f} GB RAM, {platform.system()}",
+        "load_average_at_start": list(os.getloadavg()),
+    }
+
+
+def layer_versions(python_dir: Path) -> dict[str, str]:
+    """``name: version`` of every distribution installed in a built layer."""
+    versions = {}
+    for info in python_dir.glob("*.dist-info"):
+        name, _, version = info.name.removesuffix(".dist-info").partition("-")
+        versions[name.lower().replace("_", "-")] = version
+    return versions
+
+
+def now_utc() -> str:
+    """ISO-8601 UTC timestamp to the second."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

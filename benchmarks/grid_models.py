@@ -1,0 +1,131 @@
+"""The grid's models: one forest per (trees, depth), exported three ways and cached on disk.
+
+Each grid point gets three model folders, each read by a handler through ``MODEL_DIR``:
+
+``onnx``    what ``convert`` ships: skl2onnx's ``TreeEnsembleClassifier`` (ai.onnx.ml 3).
+``v5``      the same forest as opset-5 ``TreeEnsemble`` nodes of ten trees, parity-checked.
+``pickle``  the same forest pickled with joblib, for the baseline handler.
+
+Training 500 full-depth trees and exporting them takes about a minute, so a folder is reused
+while the recipe and the library versions that produced it are unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+
+from benchmarks.tree_rewrite import to_tree_ensemble_v5
+from convert.export import ModelInfo, export_onnx, library_versions, verify_and_write
+from convert.parity import random_rows
+from convert.synthetic import FEATURES, train_synthetic
+from model_card import ModelCard
+
+RECIPE = 3
+CHECK_ROWS = 2000
+V5_OPSET = {"": 21, "ai.onnx.ml": 5}
+# Ten trees per TreeEnsemble node: the fastest init and batch predict measured on the largest
+# forest (see ``levers``); a node that small stays in the CPU cache while it is built and walked.
+V5_TREES_PER_NODE = 10
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """A forest size: number of trees and maximum depth (None: grown until leaves are pure)."""
+
+    trees: int
+    depth: int | None
+
+    @property
+    def key(self) -> str:
+        """Folder name and JSON key, e.g. ``rf500-dfull``."""
+        return f"rf{self.trees}-d{self.depth if self.depth is not None else 'full'}"
+
+    @property
+    def label(self) -> str:
+        """How tables name it, e.g. ``500 × full``."""
+        return f"{self.trees} × {self.depth if self.depth is not None else 'full'}"
+
+
+@dataclass(frozen=True)
+class GridModel:
+    """The folders of one grid point and what the training measured."""
+
+    point: GridPoint
+    root: Path
+    accuracy: float
+    nodes: int
+
+    @property
+    def onnx_dir(self) -> Path:
+        """skl2onnx's export, as ``convert`` writes it."""
+        return self.root / "onnx"
+
+    @property
+    def v5_dir(self) -> Path:
+        """The opset-5 ``TreeEnsemble`` rewrite."""
+        return self.root / "v5"
+
+    @property
+    def pickle_dir(self) -> Path:
+        """``model.pkl`` + ``model.json`` for the baseline handler."""
+        return self.root / "pickle"
+
+    def estimator(self) -> object:
+        """The fitted forest (unpickled from our own cache, never from outside)."""
+        return joblib.load(self.pickle_dir / "model.pkl")
+
+
+def default_grid() -> list[GridPoint]:
+    """Trees {10, 100, 500} × depth {5, full}."""
+    return [GridPoint(trees, depth) for trees in (10, 100, 500) for depth in (5, None)]
+
+
+def build_grid_model(point: GridPoint, cache_root: Path, n_jobs: int = 2) -> GridModel:
+    """Train, export and check one grid point, or reuse the cached folders."""
+    root = cache_root / point.key
+    stamp = root / "stamp.json"
+    expected = {"recipe": RECIPE, "versions": library_versions()}
+    if stamp.is_file():
+        recorded = json.loads(stamp.read_text())
+        if {k: recorded.get(k) for k in expected} == expected:
+            return GridModel(point, root, recorded["accuracy"], recorded["nodes"])
+    shutil.rmtree(root, ignore_errors=True)
+    trained = train_synthetic(point.trees, point.depth, n_jobs=n_jobs)
+    estimator = trained.estimator
+    low, high = trained.x_train.min(axis=0), trained.x_train.max(axis=0)
+    info = ModelInfo(
+        name=f"synthetic-{point.key}",
+        version="1",
+        feature_names=trained.feature_names,
+        feature_min=low,
+        feature_max=high,
+        metrics={"test_accuracy": trained.accuracy},
+    )
+    check_rows = np.vstack([trained.x_test, random_rows(low, high, CHECK_ROWS)])
+    model_bytes = export_onnx(estimator, FEATURES)
+    verify_and_write(estimator, model_bytes, info, check_rows, root / "onnx")
+    v5_card = verify_and_write(
+        estimator,
+        to_tree_ensemble_v5(model_bytes, V5_TREES_PER_NODE),
+        info,
+        check_rows,
+        root / "v5",
+    )
+    _rewrite_card(root / "v5", dataclasses.replace(v5_card, opset=dict(V5_OPSET)))
+    (root / "pickle").mkdir(parents=True)
+    joblib.dump(estimator, root / "pickle" / "model.pkl")
+    shutil.copyfile(root / "onnx" / "model.json", root / "pickle" / "model.json")
+    nodes = int(sum(tree.tree_.node_count for tree in estimator.estimators_))
+    stamp.write_text(json.dumps({**expected, "accuracy": trained.accuracy, "nodes": nodes}))
+    return GridModel(point, root, trained.accuracy, nodes)
+
+
+def _rewrite_card(model_dir: Path, card: ModelCard) -> None:
+    (model_dir / "model.json").write_text(card.to_json())

@@ -1,0 +1,270 @@
+"""``make benchmark``: the ONNX function against the pickle baseline, locally, no AWS.
+
+Both contenders are built as deployed (``packages``) and run under the real runtime client in
+fresh processes (``local_lambda``); see ``METHOD`` for what each number is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import joblib
+import numpy as np
+
+from benchmarks import cold_start, levers, packages
+from benchmarks.environment import layer_versions, machine, now_utc
+from benchmarks.grid_models import GridModel, build_grid_model, default_grid
+from benchmarks.predict_cost import predict_seconds
+from local_lambda import FunctionConfig
+from local_lambda.interpreter import Interpreter, find_interpreter
+from local_lambda.template import function_config
+from model_card import ModelCard
+
+ROOT = packages.ROOT
+BATCH_ROWS = 1000
+METHOD = [
+    "Cold start: a fresh runtime process per sample under the local Lambda Runtime API",
+    "(the real awslambdaric, Lambda's sys.path: function + layer + runtime client only),",
+    "contenders alternating and the order flipped every round; init = process start until the",
+    "runtime's first `next` request (Lambda's Init Duration), first invoke = event handed over",
+    "until the response arrived, peak RSS = the process's VmHWM (Lambda's Max Memory Used).",
+    "Warm: one process per contender, alternating requests, one phase per event, per-invoke",
+    "duration after 5 warm-up invokes; the floor answers {} to the same events, which shows",
+    "the runtime's own overhead. In-process predict: one thread each (the handler's",
+    "onnxruntime session options; scikit-learn n_jobs=1 inside threadpool_limits(1)).",
+    "Sizes: files in the built layer and function, zips at deflate level 9. Tables show",
+    "median [min–max]; percentiles are nearest-rank.",
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How many samples of each kind; ``quick`` is for a smoke run, not for conclusions."""
+
+    cold_starts: int = 15
+    grid_cold_starts: int = 5
+    warm_rounds: int = 200
+    lever_rounds: int = 5
+    predict_repeats: int = 200
+    grid: bool = True
+    levers: bool = True
+    runtime: str = "python3.13"
+    arch: str = "x86_64"
+    rebuild_layers: bool = False
+
+    @classmethod
+    def quick(cls, **overrides: Any) -> Settings:
+        """Few samples of everything: minutes, not a result to quote."""
+        return cls(
+            **{
+                "cold_starts": 3,
+                "grid_cold_starts": 1,
+                "warm_rounds": 30,
+                "lever_rounds": 1,
+                "predict_repeats": 30,
+                **overrides,
+            }
+        )
+
+    def steps(self, grid_points: int, lever_count: int) -> int:
+        """Progress-bar length: one step per cold start, warm round, lever probe and build."""
+        grid = grid_points * (1 + 3 * self.grid_cold_starts) if self.grid else 0
+        lever = lever_count * self.lever_rounds if self.levers else 0
+        return 2 + 4 * self.cold_starts + 2 * self.warm_rounds + grid + lever
+
+
+def _event(rows: np.ndarray) -> bytes:
+    if len(rows) == 1:
+        return json.dumps({"features": rows[0].tolist()}).encode()
+    return json.dumps({"instances": rows.tolist()}).encode()
+
+
+def _rows_in_range(card: ModelCard, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` rows drawn across the card's training range, rounded as a client would send them."""
+    rng = np.random.default_rng(seed)
+    rows = rng.uniform(card.feature_min, card.feature_max, size=(n, card.n_features))
+    return np.round(rows, 3).astype(np.float32)
+
+
+def _code_bytes(task_root: Path) -> int:
+    return sum(p.stat().st_size for p in task_root.glob("*.py"))
+
+
+def _sizes(built: packages.Packages) -> dict[str, dict[str, int]]:
+    zips = packages.BUILD / "zips"
+    sizes = {}
+    for contender, layer in ((built.onnx, built.onnx_layer), (built.pickle, built.sklearn_layer)):
+        sizes[contender.name] = {
+            "layer_unzipped": packages.tree_bytes(layer / "python"),
+            "layer_zipped": layer.with_suffix(".zip").stat().st_size,
+            "function_unzipped": packages.tree_bytes(contender.task_root),
+            "function_zipped": packages.zip_bytes(
+                contender.task_root, zips / f"{contender.name}.zip"
+            ),
+        }
+    return sizes
+
+
+class Run(NamedTuple):
+    """What every part of a run shares: the packages, settings, interpreter, progress, config."""
+
+    built: packages.Packages
+    settings: Settings
+    interpreter: Interpreter
+    tick: Callable[[str], None]
+    base: FunctionConfig
+
+
+def run_iris(run: Run) -> dict[str, Any]:
+    """Cold starts (ONNX, pickle, floor), warm latency, in-process predict and sizes."""
+    built, settings, interpreter, tick, base = run
+    card = ModelCard.load(built.onnx.task_root / "model.json")
+    one, batch = _rows_in_range(card, 1), _rows_in_range(card, BATCH_ROWS)
+    cold = cold_start.cold_starts(
+        [built.onnx, built.pickle, built.floor, built.onnx_pyc],
+        settings.cold_starts,
+        _event(one),
+        base,
+        interpreter,
+        tick,
+    )
+    warm = cold_start.warm_latencies(
+        [built.onnx, built.pickle, built.floor],
+        {"1 row": _event(one), f"{BATCH_ROWS} rows": _event(batch)},
+        settings.warm_rounds,
+        base,
+        interpreter,
+        tick,
+    )
+    estimator = joblib.load(packages.BASELINE_MODEL_DIR / "model.pkl")
+    model_bytes = (built.onnx.task_root / "model.onnx").read_bytes()
+    predict = {
+        label: predict_seconds({"onnx": model_bytes}, estimator, rows, settings.predict_repeats)
+        for label, rows in (("1 row", one), (f"{BATCH_ROWS} rows", batch))
+    }
+    return {
+        "cold": {name: [asdict(s) for s in samples] for name, samples in cold.items()},
+        "warm_ms": warm,
+        "predict_s": predict,
+        "sizes": _sizes(built),
+    }
+
+
+def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
+    """One forest: cold starts of all three contenders, model sizes, batch throughput."""
+    built, settings, interpreter, tick, base = run
+    card = ModelCard.load(model.onnx_dir / "model.json")
+    contenders = [
+        built.onnx.with_model("onnx", model.onnx_dir),
+        built.onnx.with_model("onnx-v5", model.v5_dir),
+        built.pickle.with_model("pickle", model.pickle_dir),
+    ]
+    event = _event(_rows_in_range(card, 1))
+    cold = cold_start.cold_starts(
+        contenders, settings.grid_cold_starts, event, base, interpreter, tick
+    )
+    models = {
+        "onnx": (model.onnx_dir / "model.onnx").read_bytes(),
+        "onnx-v5": (model.v5_dir / "model.onnx").read_bytes(),
+    }
+    model_bytes = {
+        "onnx": len(models["onnx"]),
+        "onnx-v5": len(models["onnx-v5"]),
+        "pickle": (model.pickle_dir / "model.pkl").stat().st_size,
+    }
+    layers = {"onnx": built.onnx_layer, "onnx-v5": built.onnx_layer, "pickle": built.sklearn_layer}
+    code = {
+        "onnx": built.onnx.task_root,
+        "onnx-v5": built.onnx.task_root,
+        "pickle": built.pickle.task_root,
+    }
+    predict = predict_seconds(
+        models,
+        model.estimator(),
+        _rows_in_range(card, BATCH_ROWS),
+        max(10, settings.predict_repeats // 10),
+    )
+    return {
+        "key": model.point.key,
+        "label": model.point.label,
+        "trees": model.point.trees,
+        "depth": model.point.depth,
+        "nodes": model.nodes,
+        "accuracy": model.accuracy,
+        "model_bytes": model_bytes,
+        "deployed_unzipped": {
+            name: packages.tree_bytes(layers[name] / "python")
+            + _code_bytes(code[name])
+            + model_bytes[name]
+            + (model.onnx_dir / "model.json").stat().st_size
+            for name in model_bytes
+        },
+        "cold": {name: [asdict(s) for s in samples] for name, samples in cold.items()},
+        "batch_rows": BATCH_ROWS,
+        "predict_s": predict,
+    }
+
+
+def run_levers(largest: GridModel, run: Run) -> dict[str, Any]:
+    """Each init-time lever on the largest forest."""
+    built, settings, interpreter, tick, _ = run
+    card = ModelCard.load(largest.onnx_dir / "model.json")
+    variants = levers.prepare_levers(
+        largest.onnx_dir / "model.onnx",
+        largest.estimator(),
+        _rows_in_range(card, 2000),
+        packages.BUILD / "levers",
+    )
+    results = levers.measure_levers(
+        variants, settings.lever_rounds, interpreter.path, built.onnx_layer / "python", tick
+    )
+    return {"forest": largest.point.label, "nodes": largest.nodes, "results": results}
+
+
+def run(
+    settings: Settings, tick: Callable[[str], None], set_total: Callable[[int], None]
+) -> dict[str, Any]:
+    """Build, measure everything ``settings`` asks for, return the results document."""
+    points = default_grid() if settings.grid else []
+    set_total(settings.steps(len(points), levers.LEVER_COUNT))
+    built = packages.build_packages(settings.runtime, settings.arch, settings.rebuild_layers)
+    tick("built layers and functions")
+    interpreter = find_interpreter(settings.runtime)
+    if not interpreter.matches_runtime:
+        raise packages.BuildError(
+            f"{settings.runtime} is not installed here; the benchmark needs the target interpreter"
+        )
+    base = function_config(
+        ROOT / "template.yaml", "InferenceFunction", {"Runtime": settings.runtime}
+    )
+    context = Run(built, settings, interpreter, tick, base)
+    models = []
+    for point in points:
+        models.append(build_grid_model(point, packages.BUILD / "grid"))
+        tick(f"grid model {point.key}")
+    results: dict[str, Any] = {
+        "mode": "local",
+        "created_utc": now_utc(),
+        "machine": machine(),
+        "interpreter": {"path": str(interpreter.path), "version": interpreter.version},
+        "versions": {
+            **layer_versions(built.onnx_layer / "python"),
+            **layer_versions(built.sklearn_layer / "python"),
+            "python (runtime)": interpreter.version,
+        },
+        "method": METHOD,
+        "settings": asdict(settings),
+        "iris": run_iris(context),
+        "grid": [run_grid_point(m, context) for m in models],
+    }
+    if settings.levers and models:
+        largest = max(models, key=lambda m: m.nodes)
+        results["levers"] = run_levers(largest, context)
+    results["machine"]["load_average_at_end"] = list(os.getloadavg())
+    tick("done")
+    return results

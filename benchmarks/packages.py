@@ -1,0 +1,176 @@
+"""Build the contenders the way they are deployed, into ``build/benchmarks``.
+
+Layers come from the project's one layer builder (``python -m layer.build``): the slim
+onnxruntime + numpy profile for ONNX, the generic profile over scikit-learn + scipy + joblib +
+numpy for the pickle baseline, both for the same Lambda runtime and with ``.pyc`` compiled by
+the target interpreter. Functions come from the same Makefile targets ``sam build`` runs, so the
+packages measured are the packages deployed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local_lambda.interpreter import find_interpreter
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build" / "benchmarks"
+FLOOR_APP = Path(__file__).resolve().parent / "floor" / "app.py"
+BASELINE_MODEL_DIR = ROOT / "build" / "baseline"
+
+
+class BuildError(RuntimeError):
+    """A contender could not be built; the message says which step failed."""
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A function package, the layers under it and the environment it runs with."""
+
+    name: str
+    task_root: Path
+    layers: tuple[Path, ...]
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def with_model(self, name: str, model_dir: Path) -> Contender:
+        """The same package serving the model in ``model_dir`` (via ``MODEL_DIR``)."""
+        return Contender(
+            name, self.task_root, self.layers, {**self.environment, "MODEL_DIR": str(model_dir)}
+        )
+
+
+@dataclass(frozen=True)
+class Packages:
+    """Everything the local benchmark runs: the contenders and the two layers."""
+
+    onnx: Contender
+    onnx_pyc: Contender
+    pickle: Contender
+    floor: Contender
+    onnx_layer: Path
+    sklearn_layer: Path
+
+
+def build_layer(name: str, runtime: str, arch: str, extra: list[str], rebuild: bool) -> Path:
+    """``build/benchmarks/layers/NAME`` (holding ``python/``) and ``NAME.zip``, built once."""
+    out = BUILD / "layers" / name
+    if rebuild or not (out / "python").is_dir() or not out.with_suffix(".zip").is_file():
+        command = [
+            sys.executable,
+            "-m",
+            "layer.build",
+            "--runtime",
+            runtime,
+            "--arch",
+            arch,
+            "--out",
+            str(out),
+            "--zip",
+            str(out.with_suffix(".zip")),
+            *extra,
+        ]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BuildError(f"layer {name}: {done.stderr.strip() or done.stdout.strip()}")
+    return out
+
+
+def build_function(name: str, make_args: list[str]) -> Path:
+    """Run a function's ``build-<LogicalId>`` target into ``build/benchmarks/functions/NAME``."""
+    out = BUILD / "functions" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", *make_args, f"ARTIFACTS_DIR={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BuildError(f"function {name}: {done.stderr.strip() or done.stdout.strip()}")
+    return out
+
+
+def build_packages(
+    runtime: str = "python3.13", arch: str = "x86_64", rebuild_layers: bool = False
+) -> Packages:
+    """Build (or reuse) both layers and all three function packages."""
+    onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild_layers)
+    sklearn_layer = build_layer(
+        "sklearn",
+        runtime,
+        arch,
+        ["--requirements", f"baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
+        rebuild_layers,
+    )
+    onnx_fn = build_function("onnx", ["-C", "function", "build-InferenceFunction"])
+    pickle_fn = build_function(
+        "pickle", ["-f", "baseline/Makefile", "build-PickleBaselineFunction"]
+    )
+    if not (pickle_fn / "model.json").is_file():
+        # The baseline handler reads the card beside the pickle; its build target may not copy it.
+        shutil.copyfile(BASELINE_MODEL_DIR / "model.json", pickle_fn / "model.json")
+    onnx_pyc_fn = _with_pyc(onnx_fn, BUILD / "functions" / "onnx-pyc", runtime)
+    floor_fn = BUILD / "functions" / "floor"
+    shutil.rmtree(floor_fn, ignore_errors=True)
+    floor_fn.mkdir(parents=True)
+    shutil.copyfile(FLOOR_APP, floor_fn / "app.py")
+    return Packages(
+        onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
+        onnx_pyc=Contender("onnx+pyc", onnx_pyc_fn, (onnx_layer,)),
+        pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
+        floor=Contender("floor", floor_fn, (onnx_layer,)),
+        onnx_layer=onnx_layer,
+        sklearn_layer=sklearn_layer,
+    )
+
+
+def _with_pyc(source: Path, out: Path, runtime: str) -> Path:
+    """A copy of a function package with ``.pyc`` compiled by the runtime's interpreter.
+
+    ``/var/task`` is read-only, so a package shipped without ``.pyc`` compiles its modules on
+    every cold start; this variant measures what shipping them (as the layer does) would save.
+    """
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(source, out)
+    interpreter = find_interpreter(runtime)
+    done = subprocess.run(
+        [
+            str(interpreter.path),
+            "-m",
+            "compileall",
+            "-q",
+            "--invalidation-mode",
+            "unchecked-hash",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0 or not interpreter.matches_runtime:
+        raise BuildError(f"compiling {out} with {interpreter.path}: {done.stderr.strip()}")
+    return out
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes in the files under ``path``, the way Lambda adds up an unzipped package."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+
+def zip_bytes(folder: Path, destination: Path) -> int:
+    """Size of ``folder`` zipped (deflate, level 9) as a deployment package would be."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for item in sorted(folder.rglob("*")):
+            if item.is_file():
+                archive.write(item, item.relative_to(folder).as_posix())
+    return destination.stat().st_size

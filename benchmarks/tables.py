@@ -1,0 +1,280 @@
+"""The results as tables (title, header, rows): one source for the terminal and the Markdown.
+
+Each section renders only when its results are present, so the same code shows a local run
+(everything) and an AWS run (cold and warm only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.analysis import (
+    MB,
+    cold_totals,
+    deployed_unzipped,
+    grid_targets,
+    iris_costs,
+    iris_targets,
+    series,
+    throughput,
+)
+from benchmarks.cost import PRICE_PER_GB_SECOND, PRICE_PER_MILLION_REQUESTS, PRICES_AS_OF
+from benchmarks.stats import Summary, median, percentile, ratio
+
+UNZIPPED_LIMIT = 262_144_000
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table with an optional note printed under it."""
+
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+    note: str = ""
+    key: str = field(default="")
+
+
+def _spread(samples: list[float], digits: int = 0) -> str:
+    return Summary.of(samples).spread(digits)
+
+
+def _mb(size: int) -> str:
+    return f"{size / MB:.1f}"
+
+
+def targets_table(results: dict[str, Any]) -> Table | None:
+    """Every target as measured / target."""
+    targets = []
+    if "iris" in results:
+        targets += iris_targets(results["iris"])
+    if results.get("grid"):
+        targets += grid_targets(results["grid"])
+    if not targets:
+        return None
+    return Table(
+        "Targets (measured / target)",
+        ["target", "measured / target", "met"],
+        [[t.name, t.line().rsplit(" ", 1)[0], "yes" if t.met else "NO"] for t in targets],
+        key="targets",
+    )
+
+
+def cold_table(results: dict[str, Any]) -> Table:
+    """Iris cold starts: init, first invoke, their sum and peak RSS per contender."""
+    cold = results["iris"]["cold"]
+    rows = [
+        [
+            name,
+            str(len(samples)),
+            _spread(series(samples, "init_ms")),
+            _spread(series(samples, "first_invoke_ms"), 1),
+            _spread(cold_totals(samples)),
+            _spread(series(samples, "peak_rss_mb")),
+        ]
+        for name, samples in cold.items()
+    ]
+    return Table(
+        "Iris model: cold start (ms, median [min–max])",
+        ["contender", "n", "init", "first invoke", "init + first", "peak RSS MB"],
+        rows,
+        key="cold",
+    )
+
+
+def warm_table(results: dict[str, Any]) -> Table:
+    """Warm per-invoke latency in one process, p50 and p99, per event."""
+    warm = results["iris"]["warm_ms"]
+    labels = list(next(iter(warm.values())))
+    header = ["contender"] + [f"{label} {q}" for label in labels for q in ("p50", "p99")]
+    rows = [
+        [name]
+        + [
+            f"{value:.2f}"
+            for label in labels
+            for value in (median(by[label]), percentile(by[label], 99))
+        ]
+        for name, by in warm.items()
+    ]
+    return Table("Iris model: warm invoke (ms)", header, rows, key="warm")
+
+
+def predict_table(results: dict[str, Any]) -> Table | None:
+    """In-process predict per call, onnxruntime against scikit-learn, one thread."""
+    predict = results["iris"].get("predict_s")
+    if not predict:
+        return None
+    rows = []
+    for label, by in predict.items():
+        onnx, sklearn = median(by["onnx"]), median(by["scikit-learn"])
+        rows.append(
+            [label, f"{onnx * 1e6:.1f}", f"{sklearn * 1e6:.1f}", f"{ratio(sklearn, onnx):.1f}×"]
+        )
+    return Table(
+        "Iris model: in-process predict (µs per call, median, 1 thread)",
+        ["rows", "onnxruntime", "scikit-learn", "speed-up"],
+        rows,
+        key="predict",
+    )
+
+
+def size_table(results: dict[str, Any]) -> Table | None:
+    """Layer and function, unzipped and zipped, and whether the whole fits Lambda."""
+    sizes = results["iris"].get("sizes")
+    if not sizes:
+        return None
+    rows = [
+        [
+            name,
+            _mb(s["layer_unzipped"]),
+            _mb(s["layer_zipped"]),
+            _mb(s["function_unzipped"]),
+            _mb(s["function_zipped"]),
+            _mb(deployed_unzipped(s)),
+            "yes" if deployed_unzipped(s) <= UNZIPPED_LIMIT else "NO",
+        ]
+        for name, s in sizes.items()
+    ]
+    return Table(
+        "Iris model: package sizes (MB)",
+        [
+            "contender",
+            "layer",
+            "layer zip",
+            "function",
+            "function zip",
+            "deployed unzipped",
+            "fits 250 MB",
+        ],
+        rows,
+        key="sizes",
+    )
+
+
+def cost_table(results: dict[str, Any]) -> Table | None:
+    """A million cold and a million warm invocations at list prices."""
+    rows = [
+        [
+            c.contender,
+            str(c.memory_mb),
+            str(c.cold.billed_ms),
+            f"{c.cold.usd:.2f}",
+            str(c.warm.billed_ms),
+            f"{c.warm.usd:.2f}",
+        ]
+        for c in iris_costs(results["iris"])
+    ]
+    note = (
+        f"${PRICE_PER_GB_SECOND}/GB-s + ${PRICE_PER_MILLION_REQUESTS:.2f}/1M requests, "
+        f"x86_64 us-east-1 list prices ({PRICES_AS_OF}); INIT billed since 2025-08-01. "
+        "Memory: smallest 128 MB + 64 MB steps holding the worst peak RSS. Durations are the "
+        "medians measured here; Lambda below 1,769 MB has less than one vCPU, so real "
+        "durations at these sizes are longer for both."
+    )
+    return Table(
+        "Iris model: cost of 1 M invocations (USD)",
+        ["contender", "memory MB", "cold billed ms", "1M cold $", "warm billed ms", "1M warm $"],
+        rows,
+        note,
+        key="cost",
+    )
+
+
+def grid_table(results: dict[str, Any]) -> Table | None:
+    """How init, size and throughput grow with the forest, all contenders."""
+    grid = results.get("grid")
+    if not grid:
+        return None
+    rows = []
+    for point in grid:
+        cold = {name: median(cold_totals(samples)) for name, samples in point["cold"].items()}
+        rows_per_s = {
+            name: throughput(s, point["batch_rows"]) for name, s in point["predict_s"].items()
+        }
+        size = point["model_bytes"]
+        fits = point["deployed_unzipped"]
+        rows.append(
+            [
+                point["label"],
+                f"{point['nodes']:,}",
+                f"{size['onnx'] / MB:.1f} / {size['onnx-v5'] / MB:.1f} / {size['pickle'] / MB:.1f}",
+                f"{cold['onnx']:.0f}",
+                f"{cold['onnx-v5']:.0f}",
+                f"{cold['pickle']:.0f}",
+                f"{ratio(cold['onnx'], cold['pickle']):.2f}",
+                f"{ratio(cold['onnx-v5'], cold['pickle']):.2f}",
+                f"{rows_per_s['onnx'] / 1e3:.0f} / {rows_per_s['onnx-v5'] / 1e3:.0f} / "
+                f"{rows_per_s['scikit-learn'] / 1e3:.0f}",
+                " / ".join(
+                    f"{median(series(point['cold'][name], 'peak_rss_mb')):.0f}"
+                    for name in ("onnx", "onnx-v5", "pickle")
+                ),
+                "yes" if fits["pickle"] <= UNZIPPED_LIMIT else "NO",
+            ]
+        )
+    return Table(
+        "Forest grid: cold start (init + first invoke, median ms), model size, throughput",
+        [
+            "trees × depth",
+            "nodes",
+            "model MB onnx / v5 / pkl",
+            "cold onnx",
+            "cold v5",
+            "cold pickle",
+            "onnx/pkl",
+            "v5/pkl",
+            "k rows/s onnx / v5 / sklearn",
+            "peak RSS MB onnx / v5 / pkl",
+            "pickle fits 250 MB",
+        ],
+        rows,
+        "v5 = the same forest rewritten to ai.onnx.ml opset-5 TreeEnsemble nodes of 10 trees, "
+        "summed. Throughput: "
+        f"in-process predict of a {grid[0]['batch_rows']}-row batch, one thread each.",
+        key="grid",
+    )
+
+
+def lever_table(results: dict[str, Any]) -> Table | None:
+    """Each init-time lever on the largest forest: session creation and peak memory."""
+    levers = results.get("levers")
+    if not levers:
+        return None
+    shipped = median([s["session_ms"] for s in levers["results"]["shipped"]["samples"]])
+    rows = []
+    for key, lever in levers["results"].items():
+        session = [s["session_ms"] for s in lever["samples"]]
+        rss = [s["peak_rss_mb"] for s in lever["samples"]]
+        rows.append(
+            [
+                key,
+                lever["label"],
+                f"{lever['model_bytes'] / MB:.1f}",
+                _spread(session),
+                f"{ratio(median(session), shipped):.2f}",
+                _spread(rss),
+            ]
+        )
+    return Table(
+        f"Init-time levers on the {levers['forest']} forest (InferenceSession creation, ms)",
+        ["key", "lever", "model MB", "session ms", "vs shipped", "peak RSS MB"],
+        rows,
+        "Fresh python3.13 process per sample, only the onnxruntime layer on sys.path.",
+        key="levers",
+    )
+
+
+def all_tables(results: dict[str, Any]) -> list[Table]:
+    """Every table the results support, in reading order."""
+    tables = [targets_table(results)]
+    if "iris" in results:
+        tables += [
+            cold_table(results),
+            warm_table(results),
+            predict_table(results),
+            size_table(results),
+            cost_table(results),
+        ]
+    tables += [grid_table(results), lever_table(results)]
+    return [t for t in tables if t is not None]

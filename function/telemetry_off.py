@@ -1,0 +1,12 @@
+"""Turn onnxruntime's telemetry off; imported by ``app`` before anything imports onnxruntime.
+
+onnxruntime 1.31 on Linux starts a telemetry client at import that writes a device id and a
+SQLite store under ``$HOME/.cache/Microsoft/DeveloperTools``. On Lambda that home is read-only,
+so each cold start would try, fail and log a warning; a server function should neither write
+outside /tmp nor phone home. ``ORT_DISABLE_TELEMETRY`` is read when onnxruntime is imported, so
+it must be set first; a value set in the function's environment wins.
+"""
+
+import os
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")

@@ -1,0 +1,71 @@
+"""Measure whether shipping ``.pyc`` pays: ``python -m layer.pyc_benefit --help``.
+
+Cold start on Lambda is a fresh process over a read-only layer, so each sample is a fresh
+``python -I -S`` process (no site, no user paths) whose ``sys.path`` holds only the layer, timing
+``import numpy, onnxruntime`` plus ``InferenceSession`` creation. Runs alternate between a copy
+of the layer with ``.pyc`` and one without, so drift in machine load hits both equally. ``-B``
+stands in for the read-only ``/opt`` (file modes do not stop root): nothing compiled is cached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import tempfile
+from pathlib import Path
+
+from layer.pyc import strip_pyc
+from layer.targets import find_interpreter
+
+PROBE = """
+import sys, time
+start = time.perf_counter()
+sys.path[:0] = [{layer!r}]
+import numpy, onnxruntime
+options = onnxruntime.SessionOptions()
+options.intra_op_num_threads = options.inter_op_num_threads = 1
+onnxruntime.InferenceSession({model!r}, options, providers=["CPUExecutionProvider"])
+print((time.perf_counter() - start) * 1000)
+"""
+
+
+def _sample_ms(interpreter: Path, layer: Path, model: Path) -> float:
+    probe = PROBE.format(layer=str(layer), model=str(model))
+    command = [str(interpreter), "-I", "-S", "-B", "-c", probe]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(done.stdout)
+
+
+def measure(interpreter: Path, python_dir: Path, model: Path, runs: int) -> dict[str, float]:
+    """Median milliseconds with and without ``.pyc`` over ``runs`` alternating samples each."""
+    with tempfile.TemporaryDirectory() as scratch:
+        bare = Path(scratch) / "python"
+        shutil.copytree(python_dir, bare)
+        strip_pyc(bare)
+        samples: dict[str, list[float]] = {"with_pyc_ms": [], "without_pyc_ms": []}
+        for _ in range(runs):
+            samples["with_pyc_ms"].append(_sample_ms(interpreter, python_dir, model))
+            samples["without_pyc_ms"].append(_sample_ms(interpreter, bare, model))
+    return {name: round(statistics.median(values), 1) for name, values in samples.items()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """CLI: print the medians as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m layer.pyc_benefit", description=__doc__)
+    parser.add_argument("--layer", type=Path, default=Path("build/layer-python3.13-x86_64"))
+    parser.add_argument("--model", type=Path, default=Path("function/model.onnx"))
+    parser.add_argument("--python-version", default="3.13")
+    parser.add_argument("--runs", type=int, default=20)
+    args = parser.parse_args(argv)
+    interpreter = find_interpreter(args.python_version)
+    if interpreter is None:
+        parser.error(f"python{args.python_version} not found")
+    result = measure(interpreter, args.layer / "python", args.model.resolve(), args.runs)
+    print(json.dumps({"runs": args.runs, "interpreter": str(interpreter), **result}))
+
+
+if __name__ == "__main__":
+    main()

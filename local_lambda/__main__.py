@@ -1,0 +1,84 @@
+"""`python -m local_lambda invoke EVENT.json ...`: run events through the sam build output.
+
+Each answer goes to stdout as the raw payload (what `aws lambda invoke` writes to its outfile);
+a REPORT line like Lambda's goes to stderr. All events share one warm process, so the first
+REPORT carries the Init Duration. The exit status is 1 if init or any invoke failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from local_lambda.interpreter import find_interpreter
+from local_lambda.runner import InvokeResult, LocalLambda
+from local_lambda.template import function_config
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m local_lambda", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    invoke = commands.add_parser("invoke", help="run events through the local runtime")
+    invoke.add_argument("events", nargs="+", type=Path, help="event JSON files")
+    invoke.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
+    invoke.add_argument("--function", default="InferenceFunction", help="SAM logical id")
+    invoke.add_argument(
+        "--layer", action="append", help="SAM logical id of a layer (default OnnxRuntimeLayer)"
+    )
+    invoke.add_argument(
+        "--layer-dir", action="append", type=Path, help="a built layer folder, instead of --layer"
+    )
+    invoke.add_argument("--runtime", help="Lambda runtime, e.g. python3.13 (default: template's)")
+    return parser.parse_args(argv)
+
+
+def report_line(result: InvokeResult, memory_mb: int, init_ms: float | None) -> str:
+    """Lambda's REPORT log line for one invoke."""
+    line = (
+        f"REPORT RequestId: {result.request_id}\tDuration: {result.duration_ms:.2f} ms\t"
+        f"Billed Duration: {math.ceil(result.duration_ms + (init_ms or 0))} ms\t"
+        f"Memory Size: {memory_mb} MB\tMax Memory Used: {result.max_memory_used_kb // 1024} MB"
+    )
+    return line + (f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `invoke` command; returns the process exit status."""
+    args = _arguments(argv)
+    template = args.build_dir / "template.yaml"
+    overrides = {"Runtime": args.runtime} if args.runtime else {}
+    config = function_config(template, args.function, overrides)
+    interpreter = find_interpreter(config.runtime)
+    if interpreter.matches_runtime:
+        print(f"local_lambda: {config.runtime} -> {interpreter.path}", file=sys.stderr)
+    else:
+        print(
+            f"local_lambda: {config.runtime} not found here; running host Python "
+            f"{interpreter.version} ({interpreter.path}); its layer must be built for "
+            f"{interpreter.version} (--layer-dir)",
+            file=sys.stderr,
+        )
+    layers = args.layer_dir or [
+        args.build_dir / name for name in args.layer or ["OnnxRuntimeLayer"]
+    ]
+    failed = False
+    with LocalLambda(
+        args.build_dir / args.function, layers, config, interpreter, logs=sys.stderr
+    ) as function:
+        if function.init_error is not None:
+            print(f"INIT ERROR {function.init_error.error_type}", file=sys.stderr)
+        init_ms = function.init_duration_ms
+        for path in args.events:
+            print(f"# {path}", file=sys.stderr, flush=True)
+            result = function.invoke(path.read_bytes())
+            print(result.payload.decode(), flush=True)
+            print(report_line(result, config.memory_mb, init_ms), file=sys.stderr)
+            init_ms = None
+            failed = failed or result.function_error is not None
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

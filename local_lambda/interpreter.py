@@ -1,0 +1,101 @@
+"""Which Python runs the function locally, and the runtime client installed for it.
+
+Lambda runs the template's Python version; locally that version is used when it is installed
+(pyenv or PATH), else the host's Python, which then needs a layer built for it. A pyenv shim on
+PATH may refuse to run without a selected version, so every candidate is tried, not just found.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from layer.targets import interpreter_version
+
+RUNTIME_CLIENT = "awslambdaric==4.2.2"
+HOST_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+BUILD_DIR = Path(__file__).resolve().parent.parent / "build"
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    """A Python executable and the `X.Y` version it reported when run."""
+
+    path: Path
+    version: str
+    # False when the runtime's version was not found and the host Python stands in for it.
+    matches_runtime: bool
+
+
+def _pyenv_roots() -> list[Path]:
+    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
+        if done.returncode == 0 and done.stdout.strip():
+            roots.append(Path(done.stdout.strip()))
+    return [*roots, Path.home() / ".pyenv"]
+
+
+def _candidates(version: str) -> list[Path]:
+    """Places a `pythonX.Y` may live, newest patch release first."""
+    found: list[Path] = []
+    for root in _pyenv_roots():
+        installs = sorted(
+            root.glob(f"versions/{version}.*/bin/python{version}"),
+            key=lambda p: [int(n) for n in p.parents[1].name.split(".") if n.isdigit()],
+            reverse=True,
+        )
+        found.extend(installs)
+    on_path = shutil.which(f"python{version}")
+    if on_path:
+        found.append(Path(on_path))
+    return found
+
+
+def host_interpreter() -> Path:
+    """The interpreter behind the current one, outside any virtualenv."""
+    version = HOST_VERSION
+    base = Path(sys.base_prefix) / "bin" / f"python{version}"
+    return base if base.exists() else Path(sys.executable)
+
+
+def find_interpreter(runtime: str) -> Interpreter:
+    """The Python of Lambda runtime `runtime` (e.g. python3.13) if it runs here, else the host's."""
+    version = runtime.removeprefix("python")
+    for candidate in _candidates(version):
+        if interpreter_version(candidate) == version:
+            return Interpreter(candidate, version, matches_runtime=True)
+    host = host_interpreter()
+    return Interpreter(host, HOST_VERSION, matches_runtime=False)
+
+
+def runtime_client_dir(interpreter: Interpreter, build_dir: Path = BUILD_DIR) -> Path:
+    """awslambdaric installed for `interpreter` (the `/var/runtime` analogue), installed once.
+
+    It goes to its own folder, never into a virtualenv, so it can be put on the runtime's
+    `sys.path` alone. The install lands in a temporary folder that is renamed into place, so two
+    test sessions never see half an install.
+    """
+    target = build_dir / f"runtime-client-{interpreter.version}"
+    if (target / "awslambdaric").is_dir():
+        return target
+    build_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=build_dir))
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "uv", "pip", "install", "--quiet", "--target", str(staging)),
+            *("--python", str(interpreter.path), "--only-binary", ":all:", RUNTIME_CLIENT),
+        ],
+        check=True,
+    )
+    try:
+        staging.rename(target)
+    except OSError:
+        shutil.rmtree(staging)
+    return target

@@ -1,0 +1,37 @@
+"""The function as ``sam build`` built it, under the local runtime: one place that knows the
+build folder's layout (the function and its layer by SAM logical id) and the template's config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from local_lambda import FunctionConfig, LocalLambda
+from local_lambda.template import function_config
+
+FUNCTION = "InferenceFunction"
+LAYER = "OnnxRuntimeLayer"
+
+
+def built_config(build_dir: Path, runtime: str | None = None) -> FunctionConfig:
+    """The function's settings from the built template, optionally for another runtime."""
+    overrides = {"Runtime": runtime} if runtime else {}
+    return function_config(build_dir / "template.yaml", FUNCTION, overrides)
+
+
+def built_lambda(
+    build_dir: Path,
+    logs: IO[Any] | int | None,
+    config: FunctionConfig | None = None,
+    task_root: Path | None = None,
+    runner: Callable[..., LocalLambda] = LocalLambda,
+) -> LocalLambda:
+    """A (not yet started) runtime on the built function, or on ``task_root``, with its layer."""
+    return runner(
+        task_root or build_dir / FUNCTION,
+        [build_dir / LAYER],
+        config or built_config(build_dir),
+        logs=logs,
+    )

@@ -1,0 +1,197 @@
+"""Benchmark arithmetic, parsing and rendering: exact answers on known inputs, nothing timed."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks.analysis import Target, grid_targets, iris_costs, iris_targets
+from benchmarks.cold_start import alternating
+from benchmarks.cost import billed_ms, price_per_million, smallest_memory_mb
+from benchmarks.packages import Contender
+from benchmarks.report_line import ReportLineError, parse_log_result, parse_report
+from benchmarks.stats import Summary, median, percentile, ratio
+from benchmarks.summary import render_markdown
+from benchmarks.tables import all_tables
+
+RESULTS = Path(__file__).parent / "benchmark_results.json"
+
+# Log tails as Lambda returns them with LogType=Tail (START / END / REPORT, tab-separated).
+COLD_TAIL = (
+    "START RequestId: 6e1c7f7a-8d0e-4f54-9c52-1f0b7c1b2d11 Version: $LATEST\n"
+    '{"level": "INFO", "request_id": "6e1c7f7a", "status": 200}\n'
+    "END RequestId: 6e1c7f7a-8d0e-4f54-9c52-1f0b7c1b2d11\n"
+    "REPORT RequestId: 6e1c7f7a-8d0e-4f54-9c52-1f0b7c1b2d11\tDuration: 3.47 ms\t"
+    "Billed Duration: 416 ms\tMemory Size: 512 MB\tMax Memory Used: 71 MB\t"
+    "Init Duration: 411.92 ms\t\n"
+)
+WARM_TAIL = (
+    "START RequestId: 0b6a1d2e-77c4-4c0e-a1f9-3c4d5e6f7a8b Version: $LATEST\n"
+    "END RequestId: 0b6a1d2e-77c4-4c0e-a1f9-3c4d5e6f7a8b\n"
+    "REPORT RequestId: 0b6a1d2e-77c4-4c0e-a1f9-3c4d5e6f7a8b\tDuration: 1.12 ms\t"
+    "Billed Duration: 2 ms\tMemory Size: 512 MB\tMax Memory Used: 72 MB\t\n"
+)
+
+
+@pytest.fixture
+def results() -> dict:
+    return json.loads(RESULTS.read_text())
+
+
+class TestStatistics:
+    def test_median_odd_and_even(self):
+        assert median([5, 1, 3]) == 3
+        assert median([4, 1, 3, 2]) == 2.5
+
+    def test_nearest_rank_percentiles_are_observed_samples(self):
+        samples = list(range(1, 101))
+        assert percentile(samples, 50) == 50
+        assert percentile(samples, 99) == 99
+        assert percentile(samples, 100) == 100
+        assert percentile([7, 1, 3], 99) == 7
+
+    @pytest.mark.parametrize("q", [0, -1, 101])
+    def test_percentile_rejects_out_of_range(self, q):
+        with pytest.raises(ValueError):
+            percentile([1.0], q)
+
+    def test_empty_samples_are_refused(self):
+        with pytest.raises(ValueError):
+            median([])
+
+    def test_summary_and_spread(self):
+        summary = Summary.of([3.0, 1.0, 2.0, 10.0])
+        assert summary == Summary(n=4, median=2.5, p99=10.0, low=1.0, high=10.0)
+        assert summary.spread(1) == "2.5 [1.0–10.0]"
+
+    def test_ratio_by_zero_is_infinite(self):
+        assert ratio(1, 0) == math.inf
+        assert ratio(1, 4) == 0.25
+
+
+class TestCost:
+    @pytest.mark.parametrize(
+        ("peak", "memory"), [(10, 128), (128, 128), (128.5, 192), (200, 256), (1100, 1152)]
+    )
+    def test_smallest_memory_size(self, peak, memory):
+        assert smallest_memory_mb(peak) == memory
+
+    def test_memory_beyond_lambda_is_refused(self):
+        with pytest.raises(ValueError):
+            smallest_memory_mb(20_000)
+
+    def test_billing_rounds_up_to_the_millisecond(self):
+        assert billed_ms(1.0) == 1
+        assert billed_ms(1.0001) == 2
+
+    def test_price_of_a_million_invocations(self):
+        # 1 M × 0.5 GB × 0.3 s = 150,000 GB-s × $0.0000166667 = $2.500005, + $0.20 requests.
+        price = price_per_million(299.2, 512)
+        assert price.billed_ms == 300
+        assert price.usd == pytest.approx(2.700005)
+
+
+class TestReportLine:
+    def test_cold_report(self):
+        report = parse_report(COLD_TAIL)
+        assert report.request_id == "6e1c7f7a-8d0e-4f54-9c52-1f0b7c1b2d11"
+        assert report.duration_ms == 3.47
+        assert report.billed_duration_ms == 416
+        assert report.memory_size_mb == 512
+        assert report.max_memory_used_mb == 71
+        assert report.init_duration_ms == 411.92
+        assert report.cold
+
+    def test_warm_report_has_no_init(self):
+        report = parse_report(WARM_TAIL)
+        assert report.init_duration_ms is None
+        assert not report.cold
+        assert report.duration_ms == 1.12
+
+    def test_base64_log_result(self):
+        encoded = base64.b64encode(COLD_TAIL.encode()).decode()
+        assert parse_log_result(encoded).init_duration_ms == 411.92
+
+    @pytest.mark.parametrize(
+        "tail",
+        ["START RequestId: x Version: $LATEST\n", "REPORT RequestId: x\tDuration: 1.00 ms\n"],
+        ids=["no-report", "truncated-report"],
+    )
+    def test_incomplete_tails_are_errors(self, tail):
+        with pytest.raises(ReportLineError):
+            parse_report(tail)
+
+
+class TestTargets:
+    def test_iris_targets_from_recorded_results(self, results):
+        lines = {t.name: (round(t.measured, 4), t.met) for t in iris_targets(results["iris"])}
+        assert lines == {
+            "cold start (init + first invoke), ONNX / pickle": (0.1, True),
+            "peak RSS, ONNX / pickle": (0.5, True),
+            "deployed unzipped size, ONNX / pickle": (0.4, True),
+            "warm 1-row invoke, pickle / ONNX (speed-up)": (5.0, False),
+            "ONNX init / floor init": (1.2, False),
+        }
+
+    def test_grid_targets_take_the_worst_point(self, results):
+        targets = {t.name: round(t.measured, 4) for t in grid_targets(results["grid"])}
+        assert targets == {
+            "worst grid point cold start, ONNX (as shipped) / pickle": 2.0,
+            "worst grid point cold start, ONNX (opset-5, 10 trees/node) / pickle": 0.8,
+            "500 × full forest, 1000-row batch throughput, ONNX (as shipped) / sklearn": 0.5,
+            "500 × full forest, 1000-row batch throughput, ONNX (opset-5, 10 trees/node) "
+            "/ sklearn": 1.0,
+        }
+
+    def test_target_lines(self):
+        assert Target("x", 0.12, 0.15, "<=").line() == "0.12 / ≤ 0.15 ✓"
+        assert Target("x", 5, 10, ">=").line() == "5 / ≥ 10 ✗"
+
+    def test_a_run_without_floor_or_sizes_skips_those_targets(self, results):
+        iris = copy.deepcopy(results["iris"])
+        del iris["cold"]["floor"], iris["sizes"]
+        assert len(iris_targets(iris)) == 3
+
+    def test_costs(self, results):
+        onnx, pickle = iris_costs(results["iris"])
+        assert (onnx.memory_mb, onnx.cold.billed_ms, onnx.warm.billed_ms) == (128, 101, 1)
+        assert (pickle.memory_mb, pickle.cold.billed_ms) == (192, 1010)
+        assert onnx.cold.usd == pytest.approx(128 / 1024 * 0.101 * 1e6 * 0.0000166667 + 0.2)
+
+
+class TestRendering:
+    def test_markdown_summary(self, results):
+        markdown = render_markdown(results)
+        assert markdown.startswith("# Benchmark results (local)\n")
+        assert "| cold start (init + first invoke), ONNX / pickle | 0.1 / ≤ 0.15 | yes |" in (
+            markdown
+        )
+        assert "| onnx | 3 | 100 [90–110] | 1.0 [1.0–1.0] | 101 [91–111] | 50 [50–50] |" in (
+            markdown
+        )
+        assert "| 500 × full | 1,000,000 | 90.0 / 20.0 / 150.0 |" in markdown
+        assert markdown.rstrip().endswith("![benchmark chart](chart.png)")
+
+    def test_every_section_renders(self, results):
+        keys = [table.key for table in all_tables(results)]
+        assert keys == ["targets", "cold", "warm", "predict", "sizes", "cost", "grid", "levers"]
+
+    def test_aws_results_render_without_local_sections(self, results):
+        aws = {
+            **results,
+            "mode": "aws",
+            "iris": {k: results["iris"][k] for k in ("cold", "warm_ms")},
+        }
+        del aws["grid"], aws["levers"]
+        keys = [table.key for table in all_tables(aws)]
+        assert keys == ["targets", "cold", "warm", "cost"]
+
+
+def test_contenders_alternate_and_flip():
+    a, b = Contender("a", Path("a"), ()), Contender("b", Path("b"), ())
+    assert [c.name for c in alternating([a, b], 3)] == ["a", "b", "b", "a", "a", "b"]

@@ -1,0 +1,37 @@
+"""One cold start of each contender through the real runtime: the benchmark's plumbing works.
+
+Builds both layers (cached under build/benchmarks) and needs the target interpreter; measures
+nothing worth quoting, so it asserts only that every contender initialised and answered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.cold_start import cold_starts
+from benchmarks.packages import build_packages
+from local_lambda.interpreter import find_interpreter
+from local_lambda.template import function_config
+
+ROOT = Path(__file__).resolve().parent.parent
+EVENT = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
+
+
+@pytest.mark.slow
+def test_one_cold_start_of_each_contender():
+    interpreter = find_interpreter("python3.13")
+    if not interpreter.matches_runtime:
+        pytest.skip("python3.13 is not installed here")
+    built = build_packages()
+    base = function_config(ROOT / "template.yaml", "InferenceFunction")
+    ticks: list[str] = []
+    samples = cold_starts(
+        [built.onnx, built.pickle, built.floor], 1, EVENT, base, interpreter, ticks.append
+    )
+    assert set(samples) == {"onnx", "pickle", "floor"}
+    for name, [sample] in samples.items():
+        assert sample.init_ms > 0, name
+        assert sample.peak_rss_mb > 0, name
+    assert len(ticks) == 3

@@ -1,0 +1,170 @@
+"""Properties over event *structure*, through the runtime client's own unmarshal and marshal.
+
+tests/test_properties.py varies payloads inside well-formed events; here the events themselves
+are damaged (any key of a real sample event deleted or replaced by any JSON value), bodies are
+assembled from JSON tokens, and one request is sent through every entry point at once. Every
+answer must pass ``judge``: strict JSON, a status the function documents, an error body with the
+request id, no trace and no internal path; and a 500 never.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import io
+import json
+from typing import Any
+
+import pytest
+from conftest import event_names, load_event
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reliability.corpus import HTTP_SAMPLES, http_event
+from reliability.inprocess import InProcessFunction
+from reliability.verdict import ERROR_TYPES, judge, log_problems
+
+REQUEST_ID = "req-property"
+CLIENT_STATUSES = {200, 400, 405, 413, 415}
+FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+SETTINGS = settings(
+    max_examples=250,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+@pytest.fixture(scope="module")
+def function(app):
+    return InProcessFunction()
+
+
+def answer(function, event: Any) -> tuple[int | None, str | None, bytes]:
+    """Status, error type and payload of ``event``, after checking the answer and the log."""
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log):
+        result = function.invoke(json.dumps(event).encode(), REQUEST_ID)
+    verdict = judge(result.payload, result.function_error, REQUEST_ID)
+    assert verdict.problems == ()
+    assert verdict.status in CLIENT_STATUSES
+    assert verdict.error_type in ERROR_TYPES | {None}
+    lines = log.getvalue().splitlines()
+    assert [log_problems(line, {REQUEST_ID}) for line in lines] == [[]] * len(lines)
+    return verdict.status, verdict.error_type, result.payload
+
+
+json_leaves = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12)
+    | st.sampled_from(["POST", "GET", "DELETE", "application/json", "text/plain", "eyJ9"])
+)
+json_values = st.recursive(
+    json_leaves,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def node_paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    """Every path (keys and indexes) into ``node``, the root included."""
+    paths = [prefix]
+    if isinstance(node, dict):
+        for key, child in node.items():
+            paths += node_paths(child, (*prefix, key))
+    elif isinstance(node, list):
+        for index, child in enumerate(node):
+            paths += node_paths(child, (*prefix, index))
+    return paths
+
+
+def damage(event: Any, path: tuple, value: Any, delete: bool) -> Any:
+    """``event`` with the node at ``path`` deleted or replaced by ``value``."""
+    if not path:
+        return value
+    parent = event
+    for step in path[:-1]:
+        parent = parent[step]
+    if delete:
+        del parent[path[-1]]
+    else:
+        parent[path[-1]] = value
+    return event
+
+
+@st.composite
+def damaged_events(draw) -> Any:
+    """A real sample event with one to four nodes deleted or replaced by arbitrary JSON."""
+    event = copy.deepcopy(load_event(draw(st.sampled_from(event_names()))))
+    for _ in range(draw(st.integers(1, 4))):
+        path = draw(st.sampled_from(node_paths(event)))
+        event = damage(event, path, draw(json_values), draw(st.booleans()))
+    return event
+
+
+@SETTINGS
+@given(event=damaged_events())
+def test_any_damaged_sample_event_gets_a_well_formed_answer(function, event):
+    answer(function, event)
+
+
+tokens = st.sampled_from(
+    [
+        "{", "}", "[", "]", ",", ":", " ", '"features"', '"instances"', '"sepal_length"',
+        '"action"', "5.1", "-0", "0.2", "1e400", "-1e400", "NaN", "Infinity", "true", "null",
+        '"5.1"', '"\\ud800"', '"\\u0000"', "9" * 40, "1.5e-320", '"\uff46"',
+    ]
+)  # fmt: skip
+bodies = st.lists(tokens, max_size=30).map("".join)
+
+
+@SETTINGS
+@given(
+    entry=st.sampled_from(list(HTTP_SAMPLES)),
+    body=bodies,
+    as_base64=st.booleans(),
+)
+def test_bodies_built_from_json_tokens_get_a_well_formed_answer(function, entry, body, as_base64):
+    if as_base64:
+        spec = {"body_base64": base64.b64encode(body.encode("utf-8", "surrogatepass")).decode()}
+    else:
+        spec = {"body": body}
+    status, error_type, _ = answer(function, http_event(entry, spec))
+    assert (status, error_type) == (200, None) or error_type in {
+        "InvalidJSON",
+        "InvalidRequest",
+        "InvalidFeatures",
+        "InvalidBody",
+    }
+
+
+rows = st.lists(json_values, max_size=5) | st.dictionaries(
+    st.sampled_from([*FEATURES, "x"]), json_values, max_size=5
+)
+request_objects = (
+    st.fixed_dictionaries({"features": rows})
+    | st.fixed_dictionaries({"instances": st.lists(rows, max_size=3)})
+    | st.dictionaries(st.sampled_from(["features", "instances", "rows"]), json_values, max_size=2)
+)
+
+
+@SETTINGS
+@given(request=request_objects)
+def test_one_request_gets_one_answer_through_every_entry_point(function, request):
+    """Direct, REST API, HTTP API, Function URL, base64 or not: the same body every time."""
+    text = json.dumps(request)
+    events = [request]
+    for entry in HTTP_SAMPLES:
+        events.append(http_event(entry, {"body": text}))
+        events.append(http_event(entry, {"body_base64": base64.b64encode(text.encode()).decode()}))
+    bodies = []
+    for event in events:
+        status, _, payload = answer(function, event)
+        document = json.loads(payload)
+        bodies.append((status, json.loads(document["body"]) if "body" in document else document))
+    assert all(body == bodies[0] for body in bodies)

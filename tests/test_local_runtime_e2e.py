@@ -1,0 +1,266 @@
+"""End to end on what `sam build` produced, through the real awslambdaric in a fresh process."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sam_support
+from conftest import event_expectations, event_names, load_event
+from sam_support import ROOT
+
+from local_lambda import LocalLambda
+from local_lambda.interpreter import HOST_VERSION, host_interpreter
+from local_lambda.runner import strict_json
+from local_lambda.template import function_config
+
+pytestmark = pytest.mark.slow
+
+LAYER = "OnnxRuntimeLayer"
+CLI = [sys.executable, "-m", "local_lambda"]
+LABELS = {"setosa", "versicolor", "virginica"}
+# Modules that exist in the dev virtualenv and must not be importable by the function.
+DEV_ONLY_MODULES = ["sklearn", "skl2onnx", "onnx", "google.protobuf", "pytest", "samcli"]
+PROBE = """
+import importlib.util
+import sys
+
+
+def handler(event, context):
+    specs = {name: importlib.util.find_spec(name.split(".")[0]) for name in event["modules"]}
+    return {
+        "path": sys.path,
+        "origins": {name: spec.origin if spec else None for name, spec in specs.items()},
+    }
+"""
+
+
+@pytest.fixture(scope="module")
+def build_dir() -> Path:
+    return sam_support.sam_build_dir()
+
+
+@pytest.fixture(scope="module")
+def config(build_dir):
+    return function_config(build_dir / "template.yaml", "InferenceFunction")
+
+
+def start(task_root: Path, build_dir: Path, config, logs: Path) -> LocalLambda:
+    """A LocalLambda on `task_root` with the built layer, its logs kept in `logs`."""
+    function = LocalLambda(task_root, [build_dir / LAYER], config, logs=logs.open("ab"))
+    function.start()
+    return function
+
+
+@pytest.fixture(scope="module")
+def warm(build_dir, config, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("logs") / "warm.log"
+    function = start(build_dir / "InferenceFunction", build_dir, config, logs)
+    yield function
+    function.stop()
+
+
+def http_answer(payload: dict) -> tuple[int | None, dict]:
+    """(HTTP status, body) of an HTTP-style answer; (None, payload) for a direct invoke."""
+    if "statusCode" in payload:
+        assert payload["headers"]["Content-Type"] == "application/json"
+        return payload["statusCode"], strict_json(payload["body"])
+    return None, payload
+
+
+def test_runs_under_the_template_python(warm, config):
+    assert config.runtime == "python3.13"
+    assert warm.interpreter.matches_runtime
+    assert warm.interpreter.version == "3.13"
+    assert warm.init_error is None
+    assert warm.init_duration_ms > 0
+
+
+def test_sys_path_is_lambdas_and_nothing_from_the_dev_virtualenv(build_dir, config, tmp_path):
+    task_root = tmp_path / "task"
+    shutil.copytree(build_dir / "InferenceFunction", task_root)
+    (task_root / "probe.py").write_text(PROBE)
+    probe_config = dataclasses.replace(config, handler="probe.handler")
+    function = start(task_root, build_dir, probe_config, tmp_path / "probe.log")
+    try:
+        modules = ["numpy", "onnxruntime", "awslambdaric", *DEV_ONLY_MODULES]
+        answer = function.invoke({"modules": modules}).json()
+    finally:
+        function.stop()
+    layer = (build_dir / LAYER / "python").resolve()
+    runtime_client = ROOT / "build" / "runtime-client-3.13"
+    assert answer["path"][:4] == [
+        str(task_root.resolve()),
+        str(layer / "lib" / "python3.13" / "site-packages"),
+        str(layer),
+        str(runtime_client),
+    ]
+    prefix = str(function.interpreter.path.parents[1])
+    assert all(p.startswith(prefix) and "site-packages" not in p for p in answer["path"][4:])
+    origins = answer["origins"]
+    assert origins["numpy"].startswith(str(layer))
+    assert origins["onnxruntime"].startswith(str(layer))
+    assert origins["awslambdaric"].startswith(str(runtime_client))
+    assert {name: origins[name] for name in DEV_ONLY_MODULES} == dict.fromkeys(DEV_ONLY_MODULES)
+
+
+def test_every_sample_event_has_an_expectation():
+    assert sorted(event_expectations()) == event_names()
+
+
+@pytest.mark.parametrize("name", event_names())
+def test_sample_event_gets_its_expected_answer(warm, name):
+    result = warm.invoke(load_event(name))
+    assert result.function_error is None
+    expected = event_expectations()[name]
+    status, body = http_answer(result.json())
+    assert status == expected["status"]
+    if "error_type" in expected:
+        assert body["error"]["type"] == expected["error_type"]
+    else:
+        assert [p["label"] for p in body.get("predictions", [])] == expected["labels"]
+        assert body["model"]["name"]
+
+
+def http_event(body: str) -> dict:
+    """The sample HTTP API v2 predict event with another request body."""
+    event = load_event("apigw-http-v2")
+    event.update(body=body, isBase64Encoded=False)
+    return event
+
+
+BAD_REQUESTS = {
+    "direct-overflow-to-infinity": b'{"features": [1e400, 3.5, 1.4, 0.2]}',
+    "direct-three-values": b'{"features": [5.1, 3.5, 1.4]}',
+    "direct-string-value": b'{"features": [5.1, "3.5", 1.4, 0.2]}',
+    "http-not-json": json.dumps(http_event("features=1,2,3,4")).encode(),
+    "http-nan": json.dumps(http_event('{"features": [NaN, 3.5, 1.4, 0.2]}')).encode(),
+    "http-no-features": json.dumps(http_event('{"rows": []}')).encode(),
+}
+
+
+@pytest.mark.parametrize("raw", BAD_REQUESTS.values(), ids=BAD_REQUESTS.keys())
+def test_bad_request_gets_a_400_not_a_function_error(warm, raw):
+    result = warm.invoke(raw)
+    assert result.function_error is None
+    status, body = http_answer(result.json())
+    assert body["error"]["status"] == 400
+    assert status in (None, 400)
+
+
+def test_batch_over_the_templates_max_batch_rows_gets_413(warm, config):
+    assert config.environment["MAX_BATCH_ROWS"] == "1000"
+    body = warm.invoke({"instances": [[5.1, 3.5, 1.4, 0.2]] * 1001}).json()
+    assert (body["error"]["status"], body["error"]["type"]) == (413, "PayloadTooLarge")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"features": [NaN, 3.5, 1.4, 0.2]}', b'{"features": [5.1, -Infinity, 1.4, 0.2]}', b"{"],
+    ids=["nan", "infinity", "truncated"],
+)
+def test_runtime_client_refuses_a_direct_payload_that_is_not_strict_json(warm, raw):
+    """Lambda's Invoke API refuses such payloads too; locally the runtime client does."""
+    result = warm.invoke(raw)
+    assert result.function_error == "Unhandled"
+    assert result.json()["errorType"] == "Runtime.UnmarshalError"
+
+
+def test_answers_are_strict_json_with_finite_probabilities(warm):
+    body = warm.invoke({"instances": [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]}).json()
+    probabilities = [v for p in body["predictions"] for v in p["probabilities"].values()]
+    assert len(probabilities) == 6
+    assert all(0.0 <= v <= 1.0 for v in probabilities)
+
+
+def test_function_url_base64_body_is_decoded(warm):
+    event = load_event("function-url")
+    event.update(body=base64.b64encode(b'{"features": [6.7, 3.0, 5.2, 2.3]}').decode())
+    event.update(isBase64Encoded=True)
+    status, body = http_answer(warm.invoke(event).json())
+    assert (status, [p["label"] for p in body["predictions"]]) == (200, ["virginica"])
+
+
+def test_broken_model_fails_init_and_every_invoke_reports_it(build_dir, config, tmp_path):
+    task_root = tmp_path / "task"
+    shutil.copytree(build_dir / "InferenceFunction", task_root)
+    (task_root / "model.onnx").write_bytes(b"\x08\x07 this is not an onnx model")
+    function = start(task_root, build_dir, config, tmp_path / "init.log")
+    try:
+        result = function.invoke({"features": [5.1, 3.5, 1.4, 0.2]})
+    finally:
+        function.stop()
+    assert function.init_duration_ms is None
+    assert function.init_error is not None
+    error = strict_json(function.init_error.payload)
+    assert error["errorType"] == function.init_error.error_type
+    assert error["errorType"] == "ModelLoadError"
+    assert result.function_error == "Unhandled"
+    assert result.json() == error
+
+
+def run_cli(build_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """`python -m local_lambda invoke events/direct-single.json` on the test build."""
+    return subprocess.run(
+        [*CLI, "invoke", "events/direct-single.json", "--build-dir", str(build_dir), *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_cli_prints_the_answer_and_a_report_line(build_dir):
+    done = run_cli(build_dir)
+    assert done.returncode == 0, done.stderr
+    assert [p["label"] for p in strict_json(done.stdout)["predictions"]] == ["setosa"]
+    report = [line for line in done.stderr.splitlines() if line.startswith("REPORT ")]
+    assert len(report) == 1
+    assert "\tInit Duration: " in report[0]
+    assert "\tMax Memory Used: " in report[0]
+
+
+def test_without_the_runtimes_python_the_host_python_runs_and_says_so(build_dir, tmp_path):
+    host_layer = tmp_path / "host-layer"
+    build_layer = [sys.executable, "-m", "layer.build", "--no-zip", "--out", str(host_layer)]
+    subprocess.run(
+        [*build_layer, "--local-python", str(host_interpreter())],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    )
+    done = run_cli(build_dir, "--runtime", "python3.99", "--layer-dir", str(host_layer))
+    assert done.returncode == 0, done.stderr
+    assert f"python3.99 not found here; running host Python {HOST_VERSION}" in done.stderr
+    assert [p["label"] for p in strict_json(done.stdout)["predictions"]] == ["setosa"]
+
+
+def test_thousand_warm_invokes_lose_nothing_and_memory_stays_flat(build_dir, config, tmp_path):
+    """After 100 warm-up invokes, the peak RSS may grow by at most 2 MB over 1,000 more.
+
+    The warm-up settles the allocator's arenas and onnxruntime's per-run buffers; from then on a
+    request leaking even 2 KB would add 2 MB, so the bound catches a per-request leak while
+    leaving room for the interpreter's normal noise (freelists, the logging module's buffers).
+    """
+    function = start(build_dir / "InferenceFunction", build_dir, config, tmp_path / "soak.log")
+    try:
+        for _ in range(100):
+            function.invoke({"features": [5.1, 3.5, 1.4, 0.2]})
+        settled_kb = function.peak_rss_kb
+        results = [
+            function.invoke({"features": [4.0 + (i % 40) / 10, 3.0, 1.0 + (i % 60) / 10, 1.0]})
+            for i in range(1000)
+        ]
+        final_kb = function.peak_rss_kb
+    finally:
+        function.stop()
+    assert [r.function_error for r in results] == [None] * 1000
+    assert len({r.request_id for r in results}) == 1000
+    assert all(r.json()["predictions"][0]["label"] in LABELS for r in results)
+    assert final_kb - settled_kb <= 2048

@@ -1,0 +1,61 @@
+"""What `sam build` packages: the function holds only what the handler loads, never a pickle."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from sam_support import ROOT, load_template, sam_build_dir
+
+FUNCTION_SOURCE = ROOT / "function"
+PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def build_dir():
+    return sam_build_dir()
+
+
+def test_function_package_holds_exactly_the_handler_modules_and_the_model(build_dir):
+    package = build_dir / "InferenceFunction"
+    modules = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
+    assert "app.py" in modules
+    assert {path.name for path in package.iterdir()} == modules | {"model.onnx", "model.json"}
+
+
+def test_nothing_built_holds_a_pickle_or_a_requirements_file(build_dir):
+    built = [path for path in build_dir.rglob("*") if path.is_file()]
+    assert not [path for path in built if path.suffix in PICKLE_SUFFIXES]
+    assert not [path for path in built if path.name == "requirements.txt"]
+    # A requirements.txt in function/ would make sam build demand the target Python.
+    assert not (FUNCTION_SOURCE / "requirements.txt").exists()
+
+
+def test_layer_is_built_into_python_for_opt(build_dir):
+    layer = build_dir / "OnnxRuntimeLayer" / "python"
+    assert (layer / "onnxruntime").is_dir()
+    assert (layer / "numpy").is_dir()
+    assert not (layer / "sklearn").exists()
+
+
+def test_built_template_points_at_the_built_folders(build_dir):
+    resources = load_template(build_dir / "template.yaml")["Resources"]
+    assert resources["InferenceFunction"]["Properties"]["CodeUri"] == "InferenceFunction"
+    assert resources["OnnxRuntimeLayer"]["Properties"]["ContentUri"] == "OnnxRuntimeLayer"
+
+
+def test_baseline_package_swaps_in_the_pickle_handler(tmp_path, served_model):
+    makefile = ROOT / "baseline" / "Makefile"
+    done = subprocess.run(
+        ["make", "-f", str(makefile), "build-PickleBaselineFunction", f"ARTIFACTS_DIR={tmp_path}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    modules = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
+    assert {path.name for path in tmp_path.iterdir()} == modules | {"model.pkl"}
+    assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()

@@ -1,0 +1,112 @@
+"""The soak driver: a short run in the suite (exact counts, determinism; no timing asserted),
+and its own checks proven on a fake runtime that misbehaves on purpose.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import pytest
+import sam_support
+
+from local_lambda import InvokeResult
+from reliability.built import built_lambda
+from reliability.soak import SoakReport, palette, run_soak
+
+SHORT_SOAK = 2000
+
+
+def test_palette_mixes_valid_and_hostile_requests_on_every_entry_point():
+    requests = palette()
+    valid = [
+        r for r in requests if r.expected.status == 200 and r.name.split(":")[1][:6] == "valid-"
+    ]
+    assert len(valid) * 2 == len(requests)
+    assert {r.name.split(":")[0] for r in requests} == {
+        "direct",
+        "rest-api",
+        "http-api",
+        "function-url",
+    }
+    assert all(len(r.raw) <= 64 * 1024 for r in requests)
+    assert [r.raw for r in palette()] == [r.raw for r in requests]
+
+
+class FakeFunction:
+    """Answers from a script of payloads; its request ids come from a counter."""
+
+    pid = None
+
+    def __init__(self, payloads) -> None:
+        self.payloads = itertools.cycle(payloads)
+        self.ids = itertools.count()
+
+    def invoke(self, raw: bytes) -> InvokeResult:
+        request_id = f"id-{next(self.ids)}"
+        payload = next(self.payloads).replace("ID", request_id).encode()
+        return InvokeResult(request_id, payload, None, 0.5, 0)
+
+
+def direct_error(message: str) -> str:
+    body = {"error": {"status": 400, "type": "InvalidEvent", "message": message}}
+    return json.dumps(body | {"request_id": "ID"})
+
+
+def one_hostile_request():
+    return [r for r in palette() if r.name == "direct:json-null"]
+
+
+def test_soak_holds_when_every_answer_is_right_and_stable():
+    report = run_soak(FakeFunction([direct_error("same")]), one_hostile_request(), 50)
+    assert (report.sent, report.answered, report.unexpected, report.nondeterministic) == (
+        50,
+        50,
+        0,
+        0,
+    )
+    assert report.held
+
+
+def test_soak_catches_an_answer_that_changes_between_invocations():
+    fake = FakeFunction([direct_error("a"), direct_error("a"), direct_error("b")])
+    report = run_soak(fake, one_hostile_request(), 6)
+    # The warm-up takes the first "a"; the six counted answers are a, b, a, a, b, a.
+    assert (report.unexpected, report.nondeterministic, report.held) == (0, 2, False)
+
+
+def test_soak_catches_a_wrong_answer_and_stops_on_its_budget():
+    fake = FakeFunction([json.dumps({"predictions": [], "model": {}})])
+    ticks = itertools.count()
+    report = run_soak(fake, one_hostile_request(), 10, max_seconds=4, clock=lambda: next(ticks))
+    assert (report.sent, report.unexpected, report.held) == (4, 4, False)
+    assert report.failures[-1] == "stopped by the 4 s budget after 4"
+
+
+@pytest.mark.parametrize(
+    ("end_kb", "held"),
+    [(1000 + 5371 + 2048, True), (1000 + 5371 + 2049, False)],
+    ids=["growth-the-runtime-client-explains", "growth-beyond-it"],
+)
+def test_soak_counts_only_rss_growth_the_runtime_client_does_not_explain(end_kb, held):
+    report = SoakReport(requested=50_000, sent=50_000, answered=50_000)
+    report.rss_start_kb, report.rss_end_kb = 1000, end_kb
+    report.runtime_bytes_per_invoke = 110.0  # 50,000 x 110 B = 5371 kB
+    assert report.held is held
+
+
+@pytest.mark.slow
+def test_short_soak_through_the_runtime_client(tmp_path):
+    with (
+        (tmp_path / "soak.log").open("wb") as logs,
+        built_lambda(sam_support.sam_build_dir(), logs) as function,
+    ):
+        report = run_soak(function, palette(), SHORT_SOAK)
+    assert (report.sent, report.answered, report.unexpected, report.nondeterministic) == (
+        SHORT_SOAK,
+        SHORT_SOAK,
+        0,
+        0,
+    )
+    assert report.failures == []
+    assert len(report.latencies_ms) == SHORT_SOAK

@@ -1,0 +1,167 @@
+"""template.yaml: lints, and says exactly what it should (resources, auth, least privilege)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+from sam_support import SAM, TEMPLATE, load_template, sam_env
+
+TEMPLATE_DOC = load_template()
+RESOURCES = TEMPLATE_DOC["Resources"]
+PARAMETERS = TEMPLATE_DOC["Parameters"]
+BASELINE = {
+    "SklearnLayer",
+    "PickleBaselineLogGroup",
+    "PickleBaselineRole",
+    "PickleBaselineFunction",
+}
+
+
+@pytest.mark.slow
+def test_sam_validate_lint_passes():
+    done = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template", str(TEMPLATE)],
+        env=sam_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is a valid SAM Template" in done.stdout
+
+
+def test_resources_are_exactly_these():
+    assert {name: r["Type"] for name, r in RESOURCES.items()} == {
+        "OnnxRuntimeLayer": "AWS::Serverless::LayerVersion",
+        "InferenceFunctionLogGroup": "AWS::Logs::LogGroup",
+        "InferenceFunctionRole": "AWS::IAM::Role",
+        "InferenceFunction": "AWS::Serverless::Function",
+        "InferenceFunctionUrlPublicAccess": "AWS::Lambda::Permission",
+        "InferenceFunctionUrlPublicInvoke": "AWS::Lambda::Permission",
+        "InferenceHttpApi": "AWS::ApiGatewayV2::Api",
+        "InferenceHttpApiIntegration": "AWS::ApiGatewayV2::Integration",
+        "InferenceHttpApiPredictRoute": "AWS::ApiGatewayV2::Route",
+        "InferenceHttpApiModelRoute": "AWS::ApiGatewayV2::Route",
+        "InferenceHttpApiStage": "AWS::ApiGatewayV2::Stage",
+        "InferenceHttpApiInvokePermission": "AWS::Lambda::Permission",
+        "SklearnLayer": "AWS::Serverless::LayerVersion",
+        "PickleBaselineLogGroup": "AWS::Logs::LogGroup",
+        "PickleBaselineRole": "AWS::IAM::Role",
+        "PickleBaselineFunction": "AWS::Serverless::Function",
+    }
+
+
+def test_parameters_default_to_the_documented_target():
+    defaults = {name: spec.get("Default") for name, spec in PARAMETERS.items()}
+    assert defaults == {
+        "Runtime": "python3.13",
+        "Architecture": "x86_64",
+        "MemorySize": 512,
+        "Timeout": 10,
+        "MaxBatchRows": 1000,
+        "LogLevel": "INFO",
+        "EndpointAuth": "AWS_IAM",
+        "LogRetentionDays": 14,
+        "DeployBaseline": "false",
+    }
+    assert PARAMETERS["Runtime"]["AllowedValues"] == ["python3.12", "python3.13", "python3.14"]
+    assert PARAMETERS["Architecture"]["AllowedValues"] == ["x86_64", "arm64"]
+    assert PARAMETERS["EndpointAuth"]["AllowedValues"] == ["AWS_IAM", "NONE"]
+
+
+def test_layer_is_a_makefile_build_for_the_chosen_runtime_and_architecture():
+    layer = RESOURCES["OnnxRuntimeLayer"]
+    assert layer["Properties"]["ContentUri"] == "layer/"
+    assert layer["Properties"]["CompatibleRuntimes"] == [{"Ref": "Runtime"}]
+    assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
+    assert layer["Metadata"] == {
+        "BuildMethod": "makefile",
+        "BuildArchitecture": {"Ref": "Architecture"},
+    }
+
+
+def test_function_runs_the_handler_with_the_layer_and_its_settings():
+    function = RESOURCES["InferenceFunction"]["Properties"]
+    assert function["CodeUri"] == "function/"
+    assert function["Handler"] == "app.handler"
+    assert function["Layers"] == [{"Ref": "OnnxRuntimeLayer"}]
+    assert function["Environment"]["Variables"] == {
+        "MAX_BATCH_ROWS": {"Ref": "MaxBatchRows"},
+        "LOG_LEVEL": {"Ref": "LogLevel"},
+    }
+    assert RESOURCES["InferenceFunction"]["Metadata"] == {"BuildMethod": "makefile"}
+    assert TEMPLATE_DOC["Globals"]["Function"]["Runtime"] == {"Ref": "Runtime"}
+
+
+def test_every_endpoint_follows_the_auth_parameter():
+    url = RESOURCES["InferenceFunction"]["Properties"]["FunctionUrlConfig"]
+    assert url == {"AuthType": {"Ref": "EndpointAuth"}}
+    routes = {
+        r["Properties"]["RouteKey"]: r["Properties"]["AuthorizationType"]
+        for r in RESOURCES.values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+    }
+    assert routes == {
+        "POST /predict": {"Ref": "EndpointAuth"},
+        "GET /model": {"Ref": "EndpointAuth"},
+    }
+    public = [name for name, r in RESOURCES.items() if r["Properties"].get("Principal") == "*"]
+    assert sorted(public) == [
+        "InferenceFunctionUrlPublicAccess",
+        "InferenceFunctionUrlPublicInvoke",
+    ]
+    assert all(RESOURCES[name]["Condition"] == "PublicEndpoint" for name in public)
+    assert TEMPLATE_DOC["Conditions"]["PublicEndpoint"] == {
+        "Fn::Equals": [{"Ref": "EndpointAuth"}, "NONE"]
+    }
+
+
+@pytest.mark.parametrize(
+    ("function", "role", "log_group"),
+    [
+        ("InferenceFunction", "InferenceFunctionRole", "InferenceFunctionLogGroup"),
+        ("PickleBaselineFunction", "PickleBaselineRole", "PickleBaselineLogGroup"),
+    ],
+)
+def test_roles_may_only_write_their_own_log_group(function, role, log_group):
+    properties = RESOURCES[function]["Properties"]
+    assert properties["Role"] == {"Fn::GetAtt": [role, "Arn"]}
+    assert properties["LoggingConfig"] == {"LogGroup": {"Ref": log_group}}
+    role_properties = RESOURCES[role]["Properties"]
+    assert "ManagedPolicyArns" not in role_properties
+    statements = [
+        statement
+        for policy in role_properties["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
+        }
+    ]
+    assert RESOURCES[log_group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_baseline_exists_only_behind_its_condition():
+    conditioned = {name for name, r in RESOURCES.items() if r.get("Condition") == "WithBaseline"}
+    assert conditioned == BASELINE
+    assert TEMPLATE_DOC["Conditions"]["WithBaseline"] == {
+        "Fn::Equals": [{"Ref": "DeployBaseline"}, "true"]
+    }
+    assert RESOURCES["SklearnLayer"]["Properties"]["ContentUri"] == "baseline/layer/"
+    assert RESOURCES["PickleBaselineFunction"]["Properties"]["CodeUri"] == "baseline/"
+    assert TEMPLATE_DOC["Outputs"]["PickleBaselineFunctionName"]["Condition"] == "WithBaseline"
+
+
+def test_outputs_name_the_function_layer_and_endpoints():
+    assert set(TEMPLATE_DOC["Outputs"]) == {
+        "InferenceFunctionName",
+        "InferenceFunctionArn",
+        "OnnxRuntimeLayerArn",
+        "HttpApiUrl",
+        "FunctionUrl",
+        "PickleBaselineFunctionName",
+    }
