@@ -57,5 +57,5 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path, served_model):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     modules = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
-    assert {path.name for path in tmp_path.iterdir()} == modules | {"model.pkl"}
+    assert {path.name for path in tmp_path.iterdir()} == modules | {"model.pkl", "model.json"}
     assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()
