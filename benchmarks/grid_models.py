@@ -21,10 +21,10 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from benchmarks.tree_rewrite import to_tree_ensemble_v5
 from convert.export import ModelInfo, export_onnx, library_versions, verify_and_write
 from convert.parity import random_rows
 from convert.synthetic import FEATURES, train_synthetic
+from convert.tree_ensemble import to_tree_ensemble_v5
 from model_card import ModelCard
 
 RECIPE = 3

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from benchmarks.tree_rewrite import slim_classifier, tensor_thresholds, to_tree_ensemble_v5
 from convert.parity import check_parity
+from convert.tree_ensemble import slim_classifier, tensor_thresholds, to_tree_ensemble_v5
 from model import session_options
 
 PROBE = Path(__file__).resolve().parent / "session_probe.py"
@@ -76,7 +76,7 @@ def prepare_levers(
     return [
         Lever(
             "shipped",
-            "skl2onnx export (ai.onnx.ml 3), ORT_ENABLE_ALL (as shipped)",
+            "plain skl2onnx export (TreeEnsembleClassifier), ORT_ENABLE_ALL",
             paths["original"],
         ),
         Lever("basic", "same, ORT_ENABLE_BASIC", paths["original"], "ORT_ENABLE_BASIC"),

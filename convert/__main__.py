@@ -15,7 +15,13 @@ import joblib
 import numpy as np
 
 from convert import FUNCTION_DIR
-from convert.export import ModelInfo, UnsupportedModelError, export_onnx, verify_and_write
+from convert.export import (
+    ModelInfo,
+    UnsupportedModelError,
+    export_onnx,
+    serving_model,
+    verify_and_write,
+)
 from convert.from_pickle import (
     InputError,
     feature_names_for,
@@ -63,7 +69,9 @@ def _convert_iris(args: argparse.Namespace) -> ModelCard:
         metrics={"test_accuracy": trained.accuracy, "test_rows": float(len(trained.x_test))},
     )
     check_rows = np.vstack([trained.x_test, random_rows(low, high, RANDOM_ROWS)])
-    model_bytes = export_onnx(trained.estimator, len(info.feature_names))
+    model_bytes = serving_model(
+        trained.estimator, export_onnx(trained.estimator, len(info.feature_names))
+    )
     card = verify_and_write(trained.estimator, model_bytes, info, check_rows, args.out_dir)
     if args.baseline_dir:
         _write_baseline(trained.estimator, args.out_dir, args.baseline_dir)
@@ -73,7 +81,7 @@ def _convert_iris(args: argparse.Namespace) -> ModelCard:
 def _convert_pickle(args: argparse.Namespace) -> ModelCard:
     estimator = load_estimator(args.from_pickle)
     names = feature_names_for(estimator, args.feature_names)
-    model_bytes = export_onnx(estimator, len(names))
+    model_bytes = serving_model(estimator, export_onnx(estimator, len(names)))
     if args.sample_csv:
         sample = read_sample_csv(args.sample_csv, names)
         low, high = sample.min(axis=0), sample.max(axis=0)

@@ -16,14 +16,23 @@ import sklearn
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
+from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
 from convert.parity import ParityReport, check_parity
+from convert.tree_ensemble import to_tree_ensemble_v5
 from model_card import ModelCard
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
 TARGET_OPSET = {"": 21, "ai.onnx.ml": 3}
 INPUT_NAME = "input"
+# As skl2onnx exports it, a forest of 500 full-depth trees (1.8 M nodes) takes ~2 s and 1.2 GB to
+# become an InferenceSession, more than unpickling it; rewritten to ai.onnx.ml opset-5
+# TreeEnsemble nodes of 10 trees each it takes ~0.5 s and 0.25 GB and predicts batches twice as
+# fast (benchmarks/results/summary.md). Small forests gain nothing and, written once per class,
+# predict batches slower, so only forests past this size are rewritten.
+LARGE_FOREST_NODES = 100_000
+TREES_PER_NODE = 10
 
 
 class UnsupportedModelError(ValueError):
@@ -65,6 +74,25 @@ def export_onnx(estimator: object, n_features: int) -> bytes:
     return model.SerializeToString()
 
 
+def serving_model(
+    estimator: object, model_bytes: bytes, min_nodes: int = LARGE_FOREST_NODES
+) -> bytes:
+    """The bytes to serve: large random forests rewritten for fast session creation."""
+    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    if not isinstance(final, RandomForestClassifier | ExtraTreesClassifier):
+        return model_bytes
+    nodes = sum(tree.tree_.node_count for tree in final.estimators_)
+    if nodes < min_nodes:
+        return model_bytes
+    return to_tree_ensemble_v5(model_bytes, TREES_PER_NODE)
+
+
+def model_opsets(model_bytes: bytes) -> dict[str, int]:
+    """The opsets the model really imports (skl2onnx imports the lowest that suffices)."""
+    model = onnx.load_from_string(model_bytes)
+    return {o.domain: o.version for o in sorted(model.opset_import, key=lambda o: o.domain)}
+
+
 def build_card(
     estimator: object, model_bytes: bytes, info: ModelInfo, parity: ParityReport
 ) -> ModelCard:
@@ -78,7 +106,7 @@ def build_card(
         feature_min=[_shortest(v) for v in info.feature_min],
         feature_max=[_shortest(v) for v in info.feature_max],
         input_name=INPUT_NAME,
-        opset=dict(TARGET_OPSET),
+        opset=model_opsets(model_bytes),
         metrics=dict(info.metrics),
         parity=parity.as_dict(),
         library_versions=library_versions(),

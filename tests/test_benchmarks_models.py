@@ -9,16 +9,16 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from benchmarks.grid_models import GridPoint, build_grid_model, default_grid
-from benchmarks.tree_rewrite import (
+from convert.export import export_onnx
+from convert.parity import check_parity, random_rows
+from convert.synthetic import FEATURES, train_synthetic
+from convert.train import train_iris
+from convert.tree_ensemble import (
     RewriteError,
     slim_classifier,
     tensor_thresholds,
     to_tree_ensemble_v5,
 )
-from convert.export import export_onnx
-from convert.parity import check_parity, random_rows
-from convert.synthetic import FEATURES, train_synthetic
-from convert.train import train_iris
 
 REWRITES = {
     "slim": slim_classifier,

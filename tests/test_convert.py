@@ -16,7 +16,7 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.semi_supervised import LabelSpreading
 
 from convert import __main__ as cli
-from convert.export import TARGET_OPSET, export_onnx
+from convert.export import ModelInfo, export_onnx, serving_model, verify_and_write
 from convert.from_pickle import InputError, read_sample_csv, training_range
 from convert.parity import ParityError, check_parity, random_rows
 from convert.train import train_iris
@@ -75,7 +75,7 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     assert card["classes"] == ["setosa", "versicolor", "virginica"]
     assert card["feature_min"] == [4.3, 2.0, 1.1, 0.1]
     assert card["feature_max"] == [7.9, 4.4, 6.9, 2.5]
-    assert card["opset"] == TARGET_OPSET
+    assert card["opset"] == {"": 21, "ai.onnx.ml": 1}
     assert card["metrics"] == {"test_accuracy": 28 / 30, "test_rows": 30.0}
     assert card["parity"]["label_agreement"] == 1.0
     assert card["parity"]["rows"] == 5030
@@ -218,3 +218,27 @@ def test_sample_csv_errors(tmp_path, text, message):
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         read_sample_csv(path, ["a", "b", "c", "d"])
+
+
+def test_large_forests_are_served_as_opset5_tree_ensembles(tmp_path, trained):
+    estimator = trained.estimator
+    exported = export_onnx(estimator, 4)
+    assert serving_model(estimator, exported) == exported  # 100 depth-5 trees: left as exported
+    rewritten = serving_model(estimator, exported, min_nodes=0)
+    info = ModelInfo(
+        "iris-v5", "1", IRIS_NAMES, trained.x_train.min(axis=0), trained.x_train.max(axis=0), {}
+    )
+    rows = np.vstack([trained.x_test, random_rows(info.feature_min, info.feature_max, 2000)])
+    card = verify_and_write(estimator, rewritten, info, rows, tmp_path)
+    assert card.opset == {"": 21, "ai.onnx.ml": 5}
+    assert card.parity["label_agreement"] == 1.0
+    served = load_model(tmp_path)
+    labels, _ = served.predict(trained.x_test)
+    assert labels == estimator.predict(trained.x_test).tolist()
+
+
+def test_only_random_forests_are_rewritten(trained):
+    x, y = load_iris(return_X_y=True)
+    logistic = LogisticRegression(max_iter=1000).fit(x, y)
+    exported = export_onnx(logistic, 4)
+    assert serving_model(logistic, exported, min_nodes=0) == exported
