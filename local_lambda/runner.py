@@ -29,9 +29,19 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"not strict JSON: {name}")
 
 
-def strict_json(payload: bytes) -> Any:
+def strict_json(payload: str | bytes) -> Any:
     """Parse JSON as a strict client would: NaN, Infinity and -Infinity are errors."""
     return json.loads(payload, parse_constant=_reject_constant)
+
+
+def proc_status_kb(pid: int | None, field_name: str = "VmRSS:") -> int:
+    """A memory figure of process ``pid`` from /proc, in kB (0 once it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    line = next((ln for ln in status.splitlines() if ln.startswith(field_name)), f"{field_name} 0")
+    return int(line.split()[1])
 
 
 def _error_payload(error_type: str, message: str) -> bytes:
@@ -203,13 +213,7 @@ class LocalLambda:
         """Read VmHWM while the process lives; the last reading stands once it has exited."""
         if self._process is None:
             return
-        try:
-            status = Path(f"/proc/{self._process.pid}/status").read_text()
-        except OSError:
-            return
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                self._peak_rss_kb = max(self._peak_rss_kb, int(line.split()[1]))
+        self._peak_rss_kb = max(self._peak_rss_kb, proc_status_kb(self._process.pid, "VmHWM:"))
 
     def _watch_exit(self) -> None:
         """When the runtime exits, fail what it was running and wake a caller waiting on init."""

@@ -15,21 +15,12 @@ import tempfile
 from pathlib import Path
 
 from local_lambda import FunctionConfig
+from local_lambda.runner import proc_status_kb
 from reliability.built import FUNCTION, built_lambda
 
 NOOP_MODULE = "soak_noop"
 NOOP_SOURCE = "def handler(event, context):\n    return {}\n"
 WARM_UP = 500
-
-
-def rss_kb(pid: int | None, field_name: str = "VmRSS:") -> int:
-    """A memory figure of process ``pid`` from /proc, in kB (0 once it has exited)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0
-    line = next((ln for ln in status.splitlines() if ln.startswith(field_name)), f"{field_name} 0")
-    return int(line.split()[1])
 
 
 def runtime_bytes_per_invoke(build_dir: Path, config: FunctionConfig, count: int) -> float:
@@ -42,8 +33,8 @@ def runtime_bytes_per_invoke(build_dir: Path, config: FunctionConfig, count: int
         with built_lambda(build_dir, subprocess.DEVNULL, noop, task_root) as function:
             for _ in range(WARM_UP):
                 function.invoke({})
-            start = rss_kb(function.pid)
+            start = proc_status_kb(function.pid)
             for _ in range(count):
                 function.invoke({})
-            end = rss_kb(function.pid)
+            end = proc_status_kb(function.pid)
     return (end - start) * 1024 / count

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from local_lambda import InvokeResult, LocalLambda
+from local_lambda.runner import proc_status_kb
 from reliability.built import built_config, built_lambda
 from reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases
-from reliability.rss_baseline import rss_kb, runtime_bytes_per_invoke
+from reliability.rss_baseline import runtime_bytes_per_invoke
 from reliability.verdict import Verdict, as_expected, judge
 
 # Cases bigger than this (the 6 MB bodies) would turn a soak into a parsing benchmark.
@@ -179,7 +180,7 @@ def run_soak(
     report = SoakReport(requested=count)
     for request in requests:
         function.invoke(request.raw)
-    report.rss_start_kb = rss_kb(function.pid)
+    report.rss_start_kb = proc_status_kb(function.pid)
     digests: dict[str, bytes] = {}
     started = clock()
     for i in range(count):
@@ -205,8 +206,8 @@ def run_soak(
         if problem and len(report.failures) < SHOWN_FAILURES:
             report.failures.append(problem)
     report.seconds = clock() - started
-    report.rss_end_kb = rss_kb(function.pid)
-    report.peak_rss_kb = rss_kb(function.pid, "VmHWM:")
+    report.rss_end_kb = proc_status_kb(function.pid)
+    report.peak_rss_kb = proc_status_kb(function.pid, "VmHWM:")
     return report
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local_lambda.runner import strict_json
+
 ROOT = Path(__file__).resolve().parent.parent
 # Text that would betray the function's insides: Lambda's paths, Python tracebacks, this checkout.
 FORBIDDEN = ("/var/task", "/var/runtime", "/opt/", "Traceback", '.py"', str(ROOT))
@@ -35,15 +37,6 @@ def as_expected(verdict: Verdict, expected: Verdict) -> Verdict:
     """``verdict`` in ``expected``'s terms (labels kept only where pinned), to compare with ==."""
     labels = verdict.labels if expected.labels is not None else None
     return Verdict(verdict.status, verdict.error_type, labels, verdict.problems)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not strict JSON")
-
-
-def strict_json(text: str | bytes) -> Any:
-    """Parse as a strict client would: NaN and Infinity are errors."""
-    return json.loads(text, parse_constant=_reject_constant)
 
 
 def _error_problems(body: dict[str, Any], status: int, request_id: str, size: int) -> list[str]:

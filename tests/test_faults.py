@@ -29,11 +29,12 @@ from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
 from local_lambda import FunctionConfig, LocalLambda
+from local_lambda.runner import strict_json
 from model import ModelLoadError, load_model
 from reliability.built import FUNCTION, built_config, built_lambda
 from reliability.corpus import load_cases
 from reliability.tracing import TracedLambda, file_writes, strace_works
-from reliability.verdict import judge, strict_json
+from reliability.verdict import judge
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 SETOSA = [5.1, 3.5, 1.4, 0.2]
