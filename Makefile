@@ -15,10 +15,11 @@ all: convert events
 
 # The dev virtualenv: offline tooling only (training, conversion, tests, SAM CLI).
 venv: $(STAMP)
-$(STAMP): requirements/dev.txt
+$(STAMP): requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(UV) pip install --quiet --python $(PY) --require-hashes -r requirements/dev.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@
 
 lock: $(STAMP)

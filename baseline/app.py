@@ -11,8 +11,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from model_card import ModelCard
-from service import Settings, handle
+from onnx_serving.model_card import ModelCard
+from onnx_serving.request_path import ServingSettings, handle
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
 
@@ -31,7 +31,7 @@ class PickledModel:
         return [str(label) for label in labels], probabilities
 
 
-SETTINGS = Settings.from_env(os.environ)
+SETTINGS = ServingSettings.from_env(os.environ)
 MODEL = PickledModel(MODEL_DIR)
 
 

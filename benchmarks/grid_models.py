@@ -25,7 +25,7 @@ from convert.export import ModelInfo, export_onnx, library_versions, verify_and_
 from convert.parity import random_rows
 from convert.synthetic import FEATURES, train_synthetic
 from convert.tree_ensemble import to_tree_ensemble_v5
-from model_card import ModelCard
+from onnx_serving.model_card import ModelCard
 
 RECIPE = 3
 CHECK_ROWS = 2000

@@ -20,7 +20,7 @@ import onnxruntime as ort
 
 from convert.parity import check_parity
 from convert.tree_ensemble import slim_classifier, tensor_thresholds, to_tree_ensemble_v5
-from model import session_options
+from onnx_serving.model import session_options
 
 PROBE = Path(__file__).resolve().parent / "session_probe.py"
 LEVER_COUNT = 11

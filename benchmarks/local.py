@@ -23,7 +23,7 @@ from benchmarks.predict_cost import predict_seconds
 from local_lambda import FunctionConfig
 from local_lambda.interpreter import Interpreter, find_interpreter
 from local_lambda.template import function_config
-from model_card import ModelCard
+from onnx_serving.model_card import ModelCard
 
 ROOT = packages.ROOT
 BATCH_ROWS = 1000
@@ -92,7 +92,7 @@ def _rows_in_range(card: ModelCard, n: int, seed: int = 0) -> np.ndarray:
 
 
 def _code_bytes(task_root: Path) -> int:
-    return sum(p.stat().st_size for p in task_root.glob("*.py"))
+    return sum(p.stat().st_size for p in task_root.rglob("*.py"))
 
 
 def _sizes(built: packages.Packages) -> dict[str, dict[str, int]]:

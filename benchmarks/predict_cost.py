@@ -16,7 +16,7 @@ import numpy as np
 import onnxruntime as ort
 from threadpoolctl import threadpool_limits
 
-from model import session_options
+from onnx_serving.model import session_options
 
 
 def _seconds(call: Callable[[], object], repeats: int) -> list[float]:

@@ -1,13 +1,9 @@
 """Offline conversion: train or load a scikit-learn classifier, export ONNX, verify parity.
 
-The function's modules are written for Lambda's layout, where ``/var/task`` is on ``sys.path``
-and they import each other as top-level modules. ``convert`` writes the same model card and uses
-the same session options as the handler, so it puts that folder on ``sys.path`` the same way.
+``convert`` writes the model card with the function's own ``onnx_serving.model_card`` and checks
+parity with the handler's own session options, so both sides agree on one schema.
 """
 
-import sys
 from pathlib import Path
 
 FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
-if str(FUNCTION_DIR) not in sys.path:
-    sys.path.insert(0, str(FUNCTION_DIR))

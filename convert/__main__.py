@@ -31,7 +31,7 @@ from convert.from_pickle import (
 )
 from convert.parity import RANDOM_ROWS, ParityError, random_rows
 from convert.train import train_iris
-from model_card import ModelCard
+from onnx_serving.model_card import ModelCard
 
 DEFAULT_BASELINE = Path("build/baseline")
 

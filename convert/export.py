@@ -20,7 +20,7 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
 from convert.parity import ParityReport, check_parity
 from convert.tree_ensemble import to_tree_ensemble_v5
-from model_card import ModelCard
+from onnx_serving.model_card import ModelCard
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.

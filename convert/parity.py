@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import onnxruntime as ort
 
-from model import session_options
+from onnx_serving.model import session_options
 
 PROBABILITY_TOLERANCE = 1e-5
 RANDOM_ROWS = 5000

@@ -8,21 +8,21 @@ function. So this one borrows the runtime client's marshaller and reproduces its
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 from typing import Any
 from unittest import mock
 
 from awslambdaric.lambda_runtime_exception import FaultException
 from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
 
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
+from convert import FUNCTION_DIR
+
 # What Lambda's X-Amz-Function-Error says when the runtime reported the failure.
 UNHANDLED = "Unhandled"
 
@@ -36,11 +36,28 @@ class Answer:
     function_error: str | None
 
 
+def import_app() -> ModuleType:
+    """``function/app.py`` imported once as the module ``app``, as Lambda imports it.
+
+    It is loaded from its file rather than found on ``sys.path``: the serving code it imports is
+    the installed ``onnx_serving`` package, and nothing else in function/ becomes importable.
+    """
+    if "app" in sys.modules:
+        return sys.modules["app"]
+    spec = importlib.util.spec_from_file_location("app", FUNCTION_DIR / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["app"] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules["app"]
+        raise
+    return module
+
+
 def import_handler() -> Callable[[Any, Any], Any]:
-    """``app.handler`` imported from function/ as Lambda imports it (init runs once)."""
-    if str(FUNCTION_DIR) not in sys.path:
-        sys.path.insert(0, str(FUNCTION_DIR))
-    return importlib.import_module("app").handler
+    """``app.handler``, with the model loaded once (init runs once per process)."""
+    return import_app().handler
 
 
 class InProcessFunction:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the function folder on sys.path as Lambda has it, events, a fake context."""
+"""Shared fixtures: the handler module as Lambda imports it, events, a fake context."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from reliability.inprocess import import_app
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
 EVENTS_DIR = ROOT / "events"
 BASELINE_PICKLE = ROOT / "build" / "baseline" / "model.pkl"
-if str(FUNCTION_DIR) not in sys.path:
-    sys.path.insert(0, str(FUNCTION_DIR))
 
 
 def load_event(name: str) -> dict:
@@ -59,6 +59,4 @@ def served_model() -> Path:
 @pytest.fixture(scope="session")
 def app(served_model):
     """The handler module, imported as Lambda imports it (init runs once per session)."""
-    import app as app_module
-
-    return app_module
+    return import_app()

@@ -20,7 +20,7 @@ from convert.export import ModelInfo, export_onnx, serving_model, verify_and_wri
 from convert.from_pickle import InputError, read_sample_csv, training_range
 from convert.parity import ParityError, check_parity, random_rows
 from convert.train import train_iris
-from model import load_model
+from onnx_serving.model import load_model
 
 IRIS_NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 

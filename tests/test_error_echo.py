@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from errors import ECHO_CHARS, quoted, quoted_list
+from onnx_serving.errors import ECHO_CHARS, quoted, quoted_list
 
 CONTEXT = SimpleNamespace(aws_request_id="req-echo")
 NAMED = {"sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}

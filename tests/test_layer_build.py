@@ -114,7 +114,11 @@ def _serve(interpreter: Path, function_dir: Path, python_dir: Path) -> dict:
 
 def _function_size() -> int:
     """What the function package ships (function/Makefile): the modules and the model files."""
-    shipped = [*FUNCTION_DIR.glob("*.py"), FUNCTION_DIR / "model.onnx", FUNCTION_DIR / "model.json"]
+    shipped = [
+        *FUNCTION_DIR.rglob("*.py"),
+        FUNCTION_DIR / "model.onnx",
+        FUNCTION_DIR / "model.json",
+    ]
     return sum(path.stat().st_size for path in shipped)
 
 
@@ -200,9 +204,7 @@ def test_layer_and_function_beat_the_pickle_stack(x86_layer, pickle_stack):
 def test_generic_cleaning_keeps_what_the_pickle_baseline_needs(pickle_stack, python313, tmp_path):
     function_dir = tmp_path / "baseline"
     function_dir.mkdir()
-    for module in FUNCTION_DIR.glob("*.py"):
-        if module.name != "app.py":
-            shutil.copy(module, function_dir)
+    shutil.copytree(FUNCTION_DIR / "onnx_serving", function_dir / "onnx_serving")
     shutil.copy(ROOT / "baseline/app.py", function_dir / "app.py")
     for name in ("model.pkl", "model.json"):
         shutil.copy(ROOT / "build/baseline" / name, function_dir)

@@ -17,9 +17,9 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
-from model import ModelLoadError, load_model
-from model_card import ModelCard, ModelCardError
-from service import Settings
+from onnx_serving.model import ModelLoadError, load_model
+from onnx_serving.model_card import ModelCard, ModelCardError
+from onnx_serving.request_path import ServingSettings
 
 
 @pytest.fixture
@@ -176,16 +176,16 @@ def test_init_error_reaches_lambda_from_app_import(model_dir):
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({}, Settings(max_batch_rows=1000, log_requests=True)),
+        ({}, ServingSettings(max_batch_rows=1000, log_requests=True)),
         (
             {"MAX_BATCH_ROWS": "50", "LOG_LEVEL": "warning"},
-            Settings(max_batch_rows=50, log_requests=False),
+            ServingSettings(max_batch_rows=50, log_requests=False),
         ),
     ],
     ids=["defaults", "overrides"],
 )
 def test_settings_from_env(env, expected):
-    assert Settings.from_env(env) == expected
+    assert ServingSettings.from_env(env) == expected
 
 
 @pytest.mark.parametrize(
@@ -199,7 +199,7 @@ def test_settings_from_env(env, expected):
 )
 def test_bad_settings_fail_init(env, message):
     with pytest.raises(ValueError, match=message):
-        Settings.from_env(env)
+        ServingSettings.from_env(env)
 
 
 def test_self_test_row_is_mid_range(model_dir):

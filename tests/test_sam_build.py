@@ -20,9 +20,10 @@ def build_dir():
 
 def test_function_package_holds_exactly_the_handler_modules_and_the_model(build_dir):
     package = build_dir / "InferenceFunction"
-    modules = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
-    assert "app.py" in modules
-    assert {path.name for path in package.iterdir()} == modules | {"model.onnx", "model.json"}
+    shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
+    sources = {str(p.relative_to(FUNCTION_SOURCE)) for p in FUNCTION_SOURCE.rglob("*.py")}
+    assert "app.py" in sources and "onnx_serving/model.py" in sources
+    assert shipped == sources | {"model.onnx", "model.json"}
 
 
 def test_nothing_built_holds_a_pickle_or_a_requirements_file(build_dir):
@@ -56,6 +57,7 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path, served_model):
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    modules = {path.name for path in FUNCTION_SOURCE.glob("*.py")}
-    assert {path.name for path in tmp_path.iterdir()} == modules | {"model.pkl", "model.json"}
+    shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    sources = {str(p.relative_to(FUNCTION_SOURCE)) for p in FUNCTION_SOURCE.rglob("*.py")}
+    assert shipped == sources | {"model.pkl", "model.json"}
     assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from errors import RequestError, bad_request, quoted_list
-from model_card import ModelCard
+from .errors import RequestError, bad_request, quoted_list
+from .model_card import ModelCard
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from model_card import ModelCard, ModelCardError
+from .model_card import ModelCard, ModelCardError
 
 # One thread each: Lambda gives 1 vCPU below 1,769 MB, explicit counts stop onnxruntime from
 # pinning threads (it logs pthread_setaffinity_np failures in restricted cpusets), and a fixed

@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from errors import RequestError, bad_request, quoted
+from .errors import RequestError, bad_request, quoted
 
 DIRECT = "direct"
 REST_API = "rest-api"

@@ -16,10 +16,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from errors import RequestError, error_body
-from event_parsing import DESCRIBE_ACTION, DIRECT, Request, event_kind, read_request
-from feature_rows import out_of_range, request_rows, to_matrix
-from model_card import ModelCard
+from .errors import RequestError, error_body
+from .event_parsing import DESCRIBE_ACTION, DIRECT, Request, event_kind, read_request
+from .feature_rows import out_of_range, request_rows, to_matrix
+from .model_card import ModelCard
 
 DEFAULT_MAX_BATCH_ROWS = 1000
 # float32 carries about 7 significant digits; more would print summation noise as if it meant
@@ -37,14 +37,14 @@ class Model(Protocol):
 
 
 @dataclass(frozen=True)
-class Settings:
+class ServingSettings:
     """Per-deployment knobs, read once at init from the environment."""
 
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS
     log_requests: bool = True
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> Settings:
+    def from_env(cls, env: Mapping[str, str]) -> ServingSettings:
         """A bad setting is a deployment mistake: fail init with a message, not each request."""
         raw_rows = env.get("MAX_BATCH_ROWS", str(DEFAULT_MAX_BATCH_ROWS))
         if not raw_rows.isdigit() or not 1 <= int(raw_rows) <= 100_000:
@@ -57,7 +57,9 @@ class Settings:
         return cls(max_batch_rows=int(raw_rows), log_requests=level in ("DEBUG", "INFO"))
 
 
-def handle(event: object, context: object, model: Model, settings: Settings) -> dict[str, Any]:
+def handle(
+    event: object, context: object, model: Model, settings: ServingSettings
+) -> dict[str, Any]:
     """The whole request path; never raises, whatever ``event`` is."""
     started = time.perf_counter()
     request_id = str(getattr(context, "aws_request_id", "local"))
@@ -78,7 +80,9 @@ def handle(event: object, context: object, model: Model, settings: Settings) -> 
     return _render(kind, status, body)
 
 
-def _answer(request: Request, model: Model, settings: Settings) -> tuple[dict[str, Any], int]:
+def _answer(
+    request: Request, model: Model, settings: ServingSettings
+) -> tuple[dict[str, Any], int]:
     card = model.card
     if request.action == DESCRIBE_ACTION:
         return {"model": card.public()}, 0

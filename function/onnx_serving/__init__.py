@@ -1,0 +1,16 @@
+"""The serving code of the Lambda function: stdlib, numpy and onnxruntime only.
+
+``function/app.py`` is Lambda's entry point; it and the batch entry point import this package,
+and so do the converter and the tests (installed editable in the dev virtualenv).
+
+Importing the package turns onnxruntime's telemetry off before any of its modules can import
+onnxruntime: onnxruntime 1.31 on Linux starts a telemetry client at import that writes a device id
+and a SQLite store under ``$HOME/.cache/Microsoft/DeveloperTools``. On Lambda that home is
+read-only, so each cold start would try, fail and log a warning; a server function should neither
+write outside /tmp nor phone home. ``ORT_DISABLE_TELEMETRY`` is read when onnxruntime is
+imported, so it is set here, first; a value set in the function's environment wins.
+"""
+
+import os
+
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
