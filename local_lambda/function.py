@@ -7,6 +7,7 @@ shell (a virtualenv's PYTHONPATH, PYTHONHOME, ...) would make a local run pass w
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,22 @@ def layer_python_paths(layers: Sequence[Path], python_version: str) -> list[Path
         paths.append(root / "python" / "lib" / f"python{python_version}" / "site-packages")
         paths.append(root / "python")
     return paths
+
+
+def isolated_python(interpreter: Path, paths: Sequence[Path]) -> tuple[list[str], dict[str, str]]:
+    """The command prefix and environment of a Python that sees only ``paths`` and the stdlib.
+
+    Lambda puts its folders on the path through PYTHONPATH and never runs ``site``; a probe that
+    wants Lambda's view of the world does the same (``-s -S``, a fresh environment), instead of
+    editing ``sys.path`` from inside. ``-B``: the folders probed may be build output.
+    """
+    environment = {
+        "PYTHONPATH": os.pathsep.join(map(str, paths)),
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "ORT_DISABLE_TELEMETRY": "1",
+    }
+    return [str(interpreter), "-s", "-S", "-B"], environment
 
 
 def runtime_environment(

@@ -12,11 +12,12 @@ import numpy
 import onnxruntime
 from conftest import FUNCTION_DIR
 
+from local_lambda.function import isolated_python
+
 FORBIDDEN = ["sklearn", "skl2onnx", "onnx", "google.protobuf", "scipy", "joblib"]
 
 PROBE = """
 import importlib.util, json, sys
-sys.path[:] = [sys.argv[1], sys.argv[2], *sys.path[-3:]]
 import app
 answer = app.handler({"features": [5.1, 3.5, 1.4, 0.2]}, None)
 print(json.dumps({
@@ -43,8 +44,10 @@ def site_with_only(tmp_path: Path) -> Path:
 def test_handler_runs_with_only_numpy_and_onnxruntime(tmp_path):
     site = site_with_only(tmp_path)
     probe = PROBE % (FORBIDDEN, FORBIDDEN)
+    command, environment = isolated_python(Path(sys.executable), [FUNCTION_DIR, site])
     run = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", probe, str(FUNCTION_DIR), str(site)],
+        [*command, "-c", probe],
+        env=environment,
         cwd=tmp_path,
         capture_output=True,
         text=True,

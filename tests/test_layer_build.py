@@ -18,6 +18,7 @@ from layer import build as layer_build
 from layer.profiles import GENERIC, ONNXRUNTIME
 from layer.report import tree_size
 from layer.targets import find_interpreter, lambda_target
+from local_lambda.function import isolated_python
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,6 @@ ELF = {"x86_64": ("x86_64", 62), "arm64": ("aarch64", 183)}
 
 SERVE = """
 import importlib.metadata, json, sys
-sys.path[:0] = sys.argv[1:]
 import app
 answer = app.handler({"features": [5.1, 3.5, 1.4, 0.2]}, None)
 print(json.dumps({
@@ -102,8 +102,10 @@ def pickle_stack(tmp_path_factory, python313):
 
 def _serve(interpreter: Path, function_dir: Path, python_dir: Path) -> dict:
     """Answer one direct invoke in a fresh isolated process that sees only these two folders."""
+    command, environment = isolated_python(interpreter, [function_dir, python_dir])
     done = subprocess.run(
-        [str(interpreter), "-I", "-S", "-B", "-c", SERVE, str(function_dir), str(python_dir)],
+        [*command, "-c", SERVE],
+        env=environment,
         capture_output=True,
         text=True,
         check=True,
