@@ -78,7 +78,7 @@ fuzz: $(STAMP) $(MODEL)
 # chart.png}. BENCHMARK_ARGS=--quick for a smoke run; `.venv/bin/python -m benchmarks -h` for more.
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(MODEL)
-	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME)
+	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # The same against deployed stacks (needs AWS credentials; the baseline needs DEPLOY_BASELINE=true
 # at deploy): make benchmark-aws ONNX_FUNCTION=<name> [PICKLE_FUNCTION=<name>]

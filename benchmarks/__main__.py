@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from benchmarks.chart import write_chart
 from benchmarks.summary import print_tables, render_markdown
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -63,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
         target.add_argument("--no-grid", action="store_true", help="skip the forest grid")
         target.add_argument("--no-levers", action="store_true", help="skip the lever study")
         target.add_argument("--rebuild-layers", action="store_true")
-        target.add_argument("--runtime", default="python3.13")
+        target.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=LAMBDA_RUNTIMES)
+        target.add_argument("--arch", default=DEFAULT_ARCH, choices=LAMBDA_ARCHES)
     aws = sub.add_parser("aws", help="deployed stacks; needs AWS credentials")
     aws.add_argument("--onnx-function", required=True, help="name or ARN of InferenceFunction")
     aws.add_argument("--pickle-function", help="name or ARN of PickleBaselineFunction")
@@ -91,6 +93,7 @@ def _local(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         "levers": not args.no_levers,
         "rebuild_layers": args.rebuild_layers,
         "runtime": args.runtime,
+        "arch": args.arch,
     }
     settings = (
         Settings.quick(**overrides, **flags) if args.quick else Settings(**overrides, **flags)
@@ -113,7 +116,13 @@ def _aws(args: argparse.Namespace, console: Console) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark the arguments ask for; 0 when it ran (targets are reported only)."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.mode != "aws" and args.arch != host_arch():
+        parser.error(
+            f"--arch {args.arch}: local benchmarks run the layer on this machine's CPU "
+            f"({host_arch()}); measure {args.arch} on AWS with make benchmark-aws"
+        )
     console = Console(width=None if sys.stdout.isatty() else 140)
     if args.mode == "aws":
         results = _aws(args, console)

@@ -20,6 +20,7 @@ from benchmarks import cold_start, levers, packages
 from benchmarks.environment import layer_versions, machine, now_utc
 from benchmarks.grid_models import GridModel, build_grid_model, default_grid
 from benchmarks.predict_cost import predict_seconds
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from local_lambda import FunctionConfig
 from local_lambda.interpreter import Interpreter, find_interpreter
 from local_lambda.template import function_config
@@ -53,8 +54,8 @@ class Settings:
     predict_repeats: int = 200
     grid: bool = True
     levers: bool = True
-    runtime: str = "python3.13"
-    arch: str = "x86_64"
+    runtime: str = DEFAULT_RUNTIME
+    arch: str = DEFAULT_ARCH
     rebuild_layers: bool = False
 
     @classmethod

@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from local_lambda.interpreter import find_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,7 +99,7 @@ def build_function(name: str, make_args: list[str]) -> Path:
 
 
 def build_packages(
-    runtime: str = "python3.13", arch: str = "x86_64", rebuild_layers: bool = False
+    runtime: str = DEFAULT_RUNTIME, arch: str = DEFAULT_ARCH, rebuild_layers: bool = False
 ) -> Packages:
     """Build (or reuse) both layers and all three function packages."""
     onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild_layers)

@@ -18,8 +18,10 @@ from layer.install import InstallError, install
 from layer.profiles import PROFILES, Profile
 from layer.pyc import compile_pyc
 from layer.report import SizeReport
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
 from layer.slim import slim
-from layer.targets import Target, TargetError, find_interpreter, lambda_target, local_target
+from layer.targets import LayerTarget, LayerTargetError, lambda_target, local_target
+from local_lambda.interpreter import installed_interpreter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +41,7 @@ class BuildResult:
 def build(
     requirements: Path,
     profile: Profile,
-    target: Target,
+    target: LayerTarget,
     out: Path,
     zip_path: Path | None,
     pyc: bool = True,
@@ -52,7 +54,7 @@ def build(
     removed = slim(python_dir, profile)
     interpreter = None
     if pyc:
-        interpreter = target.local_python or find_interpreter(target.python_version)
+        interpreter = target.local_python or installed_interpreter(target.python_version)
     if interpreter is not None:
         compile_pyc(python_dir, interpreter)
     sha256 = write_zip(out, zip_path) if zip_path else None
@@ -63,8 +65,10 @@ def build(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m layer.build", description=__doc__)
-    parser.add_argument("--runtime", default="python3.13", help="Lambda runtime (3.12-3.14)")
-    parser.add_argument("--arch", default="x86_64", choices=["x86_64", "arm64"])
+    parser.add_argument(
+        "--runtime", default=DEFAULT_RUNTIME, help=f"Lambda runtime ({', '.join(LAMBDA_RUNTIMES)})"
+    )
+    parser.add_argument("--arch", default=DEFAULT_ARCH, choices=LAMBDA_ARCHES)
     parser.add_argument(
         "--local-python",
         type=Path,
@@ -93,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.local_python
             else lambda_target(args.runtime, args.arch)
         )
-    except TargetError as error:
+    except LayerTargetError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     stem = f"{args.name}-{target.label}-{target.arch}"
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _print_result(result: BuildResult, target: Target, no_pyc: bool) -> None:
+def _print_result(result: BuildResult, target: LayerTarget, no_pyc: bool) -> None:
     if target.local_python is not None:
         print(f"HOST-ONLY layer for {target.local_python} (local emulator, not for Lambda)")
     print(f"layer {target.label} {target.arch}: {result.python_dir}")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from layer.targets import Target
+from layer.targets import LayerTarget
 
 # uv would otherwise try to download a managed CPython for --python-version (no network for that
 # here, and it is not needed: wheels are chosen by tags, not by running the target Python).
@@ -27,7 +27,7 @@ def find_uv() -> str:
     return found
 
 
-def install(requirements: Path, target: Target, python_dir: Path) -> None:
+def install(requirements: Path, target: LayerTarget, python_dir: Path) -> None:
     """Install exactly the locked wheels: ``--no-deps`` because the lock lists everything needed
     at run time (and deliberately omits onnxruntime's build-time dependencies), binary only so
     nothing is compiled for the build machine, copies so slimming never touches uv's cache."""

@@ -14,13 +14,14 @@ import subprocess
 from pathlib import Path
 
 from layer.install import UV_NO_DOWNLOADS, find_uv
+from layer.runtimes import DEFAULT_RUNTIME, LAMBDA_ARCHES
 from layer.targets import lambda_target
 
 
 def lock(requirements_in: Path, with_deps: bool) -> list[Path]:
     """Compile one hash-locked file per architecture; returns their paths."""
     written = []
-    for arch in ("x86_64", "arm64"):
+    for arch in LAMBDA_ARCHES:
         output = requirements_in.with_name(f"requirements-{arch}.txt")
         command = [
             find_uv(),
@@ -33,7 +34,7 @@ def lock(requirements_in: Path, with_deps: bool) -> list[Path]:
             "--no-header",
             "--only-binary",
             ":all:",
-            *lambda_target("python3.13", arch).uv_platform_args,
+            *lambda_target(DEFAULT_RUNTIME, arch).uv_platform_args,
             "-o",
             str(output),
         ]

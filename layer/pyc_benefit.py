@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from layer.pyc import strip_pyc
-from layer.targets import find_interpreter
+from local_lambda.interpreter import installed_interpreter
 
 PROBE = """
 import sys, time
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--python-version", default="3.13")
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args(argv)
-    interpreter = find_interpreter(args.python_version)
+    interpreter = installed_interpreter(args.python_version)
     if interpreter is None:
         parser.error(f"python{args.python_version} not found")
     result = measure(interpreter, args.layer / "python", args.model.resolve(), args.runs)

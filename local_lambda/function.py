@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from layer.runtimes import DEFAULT_RUNTIME
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 
@@ -22,7 +24,7 @@ class FunctionConfig:
 
     name: str = "InferenceFunction"
     handler: str = "app.handler"
-    runtime: str = "python3.13"
+    runtime: str = DEFAULT_RUNTIME
     memory_mb: int = 512
     timeout_s: float = 10.0
     environment: Mapping[str, str] = field(default_factory=dict)

@@ -15,8 +15,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from layer.targets import interpreter_version
-
 RUNTIME_CLIENT = "awslambdaric==4.2.2"
 HOST_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 BUILD_DIR = Path(__file__).resolve().parent.parent / "build"
@@ -30,6 +28,26 @@ class Interpreter:
     version: str
     # False when the runtime's version was not found and the host Python stands in for it.
     matches_runtime: bool
+
+
+def interpreter_version(python: Path) -> str | None:
+    """``X.Y`` of an interpreter, or None if it does not run (a pyenv shim that is not selected)."""
+    try:
+        done = subprocess.run(
+            [str(python), "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def release_key(install_dir: Path) -> tuple[int, ...]:
+    """Sort key of a pyenv install folder such as ``3.13.10``: numeric, so 3.13.10 > 3.13.9."""
+    return tuple(int(part) for part in install_dir.name.split(".") if part.isdigit())
 
 
 def _pyenv_roots() -> list[Path]:
@@ -48,7 +66,7 @@ def _candidates(version: str) -> list[Path]:
     for root in _pyenv_roots():
         installs = sorted(
             root.glob(f"versions/{version}.*/bin/python{version}"),
-            key=lambda p: [int(n) for n in p.parents[1].name.split(".") if n.isdigit()],
+            key=lambda p: release_key(p.parents[1]),
             reverse=True,
         )
         found.extend(installs)
@@ -65,12 +83,24 @@ def host_interpreter() -> Path:
     return base if base.exists() else Path(sys.executable)
 
 
+def installed_interpreter(version: str) -> Path | None:
+    """A working python``version`` (``X.Y``) installed here, newest patch release first, or None.
+
+    The one search for interpreters: the local runtime, the layer's .pyc compiler and the
+    benchmarks all use it (through ``find_interpreter`` where the host may stand in).
+    """
+    for candidate in _candidates(version):
+        if interpreter_version(candidate) == version:
+            return candidate
+    return None
+
+
 def find_interpreter(runtime: str) -> Interpreter:
     """The Python of Lambda runtime `runtime` (e.g. python3.13) if it runs here, else the host's."""
     version = runtime.removeprefix("python")
-    for candidate in _candidates(version):
-        if interpreter_version(candidate) == version:
-            return Interpreter(candidate, version, matches_runtime=True)
+    found = installed_interpreter(version)
+    if found is not None:
+        return Interpreter(found, version, matches_runtime=True)
     host = host_interpreter()
     return Interpreter(host, HOST_VERSION, matches_runtime=False)
 

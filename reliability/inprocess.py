@@ -22,6 +22,7 @@ from awslambdaric.lambda_runtime_exception import FaultException
 from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
 
 from convert import FUNCTION_DIR
+from layer.runtimes import DEFAULT_RUNTIME
 
 # What Lambda's X-Amz-Function-Error says when the runtime reported the failure.
 UNHANDLED = "Unhandled"
@@ -63,7 +64,7 @@ def import_handler() -> Callable[[Any, Any], Any]:
 class InProcessFunction:
     """The handler behind the runtime client's own unmarshal and marshal steps."""
 
-    def __init__(self, runtime: str = "python3.13") -> None:
+    def __init__(self, runtime: str = DEFAULT_RUNTIME) -> None:
         self._handler = import_handler()
         with mock.patch.dict(os.environ, {"AWS_EXECUTION_ENV": f"AWS_Lambda_{runtime}"}):
             self._marshaller = LambdaMarshaller()

@@ -13,16 +13,16 @@ from layer.archive import write_zip
 from layer.profiles import GENERIC, ONNXRUNTIME
 from layer.report import SizeReport
 from layer.slim import slim
-from layer.targets import TargetError, lambda_target, local_target
+from layer.targets import LayerTargetError, lambda_target, local_target
 
 AL2_REFUSAL = "runs on Amazon Linux 2 (glibc 2.26), and onnxruntime >= 1.17 needs glibc >= 2.28"
 
 
 @pytest.mark.parametrize("runtime", ["python3.10", "python3.11"])
 def test_amazon_linux_2_runtimes_are_refused_with_the_reason(runtime):
-    with pytest.raises(TargetError, match=rf"^{runtime} is refused: Lambda {runtime} "):
+    with pytest.raises(LayerTargetError, match=rf"^{runtime} is refused: Lambda {runtime} "):
         lambda_target(runtime, "x86_64")
-    with pytest.raises(TargetError) as refused:
+    with pytest.raises(LayerTargetError) as refused:
         lambda_target(runtime, "x86_64")
     assert AL2_REFUSAL in str(refused.value)
 
@@ -35,9 +35,9 @@ def test_cli_refuses_python311_before_installing_anything(capsys, tmp_path):
 
 
 def test_unknown_runtime_and_arch_are_refused():
-    with pytest.raises(TargetError, match=r"unknown runtime 'python4\.0'"):
+    with pytest.raises(LayerTargetError, match=r"unknown runtime 'python4\.0'"):
         lambda_target("python4.0", "x86_64")
-    with pytest.raises(TargetError, match="unknown architecture 'ppc64le'"):
+    with pytest.raises(LayerTargetError, match="unknown architecture 'ppc64le'"):
         lambda_target("python3.13", "ppc64le")
 
 
@@ -69,7 +69,7 @@ def test_local_target_is_labelled_host_only():
 
 
 def test_local_target_refuses_an_interpreter_that_does_not_run(tmp_path):
-    with pytest.raises(TargetError, match="does not run"):
+    with pytest.raises(LayerTargetError, match="does not run"):
         local_target(tmp_path / "python3.99")
 
 

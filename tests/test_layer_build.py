@@ -17,8 +17,9 @@ import pytest
 from layer import build as layer_build
 from layer.profiles import GENERIC, ONNXRUNTIME
 from layer.report import tree_size
-from layer.targets import find_interpreter, lambda_target
+from layer.targets import lambda_target
 from local_lambda.function import isolated_python
+from local_lambda.interpreter import installed_interpreter
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +76,7 @@ def _build(tmp: Path, requirements: Path, profile, runtime: str, arch: str):
 
 @pytest.fixture(scope="session")
 def python313() -> Path:
-    interpreter = find_interpreter("3.13")
+    interpreter = installed_interpreter("3.13")
     if interpreter is None:
         pytest.skip("python3.13 (the Lambda runtime's Python) is not installed here")
     return interpreter
