@@ -80,7 +80,7 @@ def seeds(case: HostileCase) -> list[bytes]:
     return [entry + b"\x00\x01\x00" + body.encode("utf-8", "surrogatepass")]
 
 
-class Target:
+class FuzzTarget:
     """The handler behind the runtime client, and the checks every answer must pass."""
 
     def __init__(self) -> None:
@@ -120,7 +120,7 @@ def main(argv: list[str]) -> None:
     if corpus_dirs:
         seed_corpus(Path(corpus_dirs[0]))
     with atheris.instrument_imports():
-        target = Target()
+        target = FuzzTarget()
     atheris.Setup(argv, target)
     atheris.Fuzz()
 

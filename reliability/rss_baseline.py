@@ -16,7 +16,7 @@ from pathlib import Path
 
 from local_lambda import FunctionConfig
 from local_lambda.runner import proc_status_kb
-from reliability.built import FUNCTION, built_lambda
+from reliability.sam_build_output import FUNCTION, built_lambda
 
 NOOP_MODULE = "soak_noop"
 NOOP_SOURCE = "def handler(event, context):\n    return {}\n"

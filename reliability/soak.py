@@ -26,7 +26,7 @@ from pathlib import Path
 
 from local_lambda import InvokeResult, LocalLambda
 from local_lambda.runner import proc_status_kb
-from reliability.built import built_config, built_lambda
+from reliability.sam_build_output import built_config, built_lambda
 from reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases
 from reliability.rss_baseline import runtime_bytes_per_invoke
 from reliability.verdict import Verdict, as_expected, judge
@@ -44,7 +44,7 @@ MODEL_CARD = Path(__file__).resolve().parent.parent / "function" / "model.json"
 
 
 @dataclass(frozen=True)
-class Request:
+class SoakRequest:
     """One palette entry: the invoke payload and the answer it must get."""
 
     name: str
@@ -139,7 +139,7 @@ def _valid_rows(count: int) -> list[list[float]]:
     ]
 
 
-def palette() -> list[Request]:
+def palette() -> list[SoakRequest]:
     """Valid rows on every entry point, interleaved with the small hostile cases."""
     valid = []
     entries = [DIRECT, *HTTP_SAMPLES]
@@ -148,10 +148,10 @@ def palette() -> list[Request]:
         body = {"features": row}
         event = body if entry == DIRECT else http_event(entry, {"body": json.dumps(body)})
         valid.append(
-            Request(f"{entry}:valid-{i}", json.dumps(event).encode(), Verdict(200, None, None))
+            SoakRequest(f"{entry}:valid-{i}", json.dumps(event).encode(), Verdict(200, None, None))
         )
     hostile = [
-        Request(case.name, case.raw, Verdict(case.status, case.error_type, case.labels))
+        SoakRequest(case.name, case.raw, Verdict(case.status, case.error_type, case.labels))
         for case in load_cases()
         if len(case.raw) <= MAX_PALETTE_BYTES
     ]
@@ -161,7 +161,7 @@ def palette() -> list[Request]:
     return mixed
 
 
-def _problem(request: Request, result: InvokeResult) -> str | None:
+def _problem(request: SoakRequest, result: InvokeResult) -> str | None:
     """Why ``result`` is not the answer ``request`` must get, or None."""
     verdict = judge(result.payload, result.function_error, result.request_id)
     if as_expected(verdict, request.expected) != request.expected:
@@ -171,7 +171,7 @@ def _problem(request: Request, result: InvokeResult) -> str | None:
 
 def run_soak(
     function: LocalLambda,
-    requests: Sequence[Request],
+    requests: Sequence[SoakRequest],
     count: int,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     clock: Callable[[], float] = time.monotonic,

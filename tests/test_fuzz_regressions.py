@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reliability.corpus import load_cases
-from reliability.fuzz import SEED_BYTES, Target, invocation, seeds
+from reliability.fuzz import SEED_BYTES, FuzzTarget, invocation, seeds
 
 REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
 FOUND = sorted(p for p in REGRESSIONS.iterdir() if p.name != "README.md")
@@ -16,7 +16,7 @@ FOUND = sorted(p for p in REGRESSIONS.iterdir() if p.name != "README.md")
 
 @pytest.fixture(scope="module")
 def target(app):
-    return Target()
+    return FuzzTarget()
 
 
 @pytest.mark.parametrize("path", FOUND, ids=[p.name for p in FOUND])

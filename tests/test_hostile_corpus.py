@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 import sam_support
 
-from reliability.built import built_lambda
+from reliability.sam_build_output import built_lambda
 from reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases
 from reliability.inprocess import InProcessFunction
 from reliability.verdict import (

@@ -11,7 +11,7 @@ import pytest
 import sam_support
 
 from local_lambda import InvokeResult
-from reliability.built import built_lambda
+from reliability.sam_build_output import built_lambda
 from reliability.soak import SoakReport, palette, run_soak
 
 SHORT_SOAK = 2000
