@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert layer build invoke events benchmark benchmark-aws test lint deploy soak fuzz clean
+.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test lint deploy soak fuzz clean
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -79,6 +79,11 @@ fuzz: $(STAMP) $(MODEL)
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(MODEL)
 	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+
+# Whether shipping .pyc in the layer pays: fresh layer-only processes with and without them.
+benchmark-pyc: layer
+	$(PY) -m benchmarks.pyc_benefit --layer build/layer-$(RUNTIME)-$(ARCH) \
+		--python-version $(patsubst python%,%,$(RUNTIME))
 
 # The same against deployed stacks (needs AWS credentials; the baseline needs DEPLOY_BASELINE=true
 # at deploy): make benchmark-aws ONNX_FUNCTION=<name> [PICKLE_FUNCTION=<name>]

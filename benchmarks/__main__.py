@@ -76,7 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _local(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    from benchmarks.local import Settings, run
+    from benchmarks.local import LocalBenchmarkSettings, run
 
     overrides = {
         key: value
@@ -96,7 +96,9 @@ def _local(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         "arch": args.arch,
     }
     settings = (
-        Settings.quick(**overrides, **flags) if args.quick else Settings(**overrides, **flags)
+        LocalBenchmarkSettings.quick(**overrides, **flags)
+        if args.quick
+        else LocalBenchmarkSettings(**overrides, **flags)
     )
     return _with_progress(console, lambda tick, total: run(settings, tick, total))
 

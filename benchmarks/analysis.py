@@ -11,18 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from benchmarks.cost import Price, price_per_million, smallest_memory_mb
+from benchmarks.dollar_cost import Price, price_per_million, smallest_memory_mb
 from benchmarks.stats import median, ratio
 
 MB = 10**6
 ONNX_VARIANTS = (
     ("onnx", "plain skl2onnx export"),
-    ("onnx-v5", "opset-5, 10 trees/node, as shipped"),
+    ("onnx-v5", "as shipped by make convert"),
 )
 
 
 @dataclass(frozen=True)
-class Target:
+class PerformanceTarget:
     """One target of the issue: what was measured against what was promised."""
 
     name: str
@@ -68,7 +68,7 @@ def _ratio_of_medians(first: list[float], second: list[float]) -> float:
     return ratio(median(first), median(second))
 
 
-def iris_targets(iris: dict[str, Any]) -> list[Target]:
+def iris_targets(iris: dict[str, Any]) -> list[PerformanceTarget]:
     """The Iris targets the results can answer: a run without the floor or sizes skips those."""
     cold = iris["cold"]
     if not {"onnx", "pickle"} <= set(cold):
@@ -105,10 +105,10 @@ def iris_targets(iris: dict[str, Any]) -> list[Target]:
             series(cold["onnx"], "init_ms"), series(cold["floor"], "init_ms")
         )
         measured.append(("ONNX init / floor init", init_ratio, 1.15, "<="))
-    return [Target(*entry) for entry in measured]
+    return [PerformanceTarget(*entry) for entry in measured]
 
 
-def grid_targets(grid: list[dict[str, Any]]) -> list[Target]:
+def grid_targets(grid: list[dict[str, Any]]) -> list[PerformanceTarget]:
     """Every grid point's ONNX cold start against pickle's (worst point), and batch throughput."""
     targets = []
     for contender, label in ONNX_VARIANTS:
@@ -119,14 +119,16 @@ def grid_targets(grid: list[dict[str, Any]]) -> list[Target]:
             for point in grid
         )
         targets.append(
-            Target(f"worst grid point cold start, ONNX ({label}) / pickle", worst, 1.0, "<=")
+            PerformanceTarget(
+                f"worst grid point cold start, ONNX ({label}) / pickle", worst, 1.0, "<="
+            )
         )
     largest = max(grid, key=lambda point: point["nodes"])
     rows = largest["batch_rows"]
     sklearn = throughput(largest["predict_s"]["scikit-learn"], rows)
     for contender, label in ONNX_VARIANTS:
         targets.append(
-            Target(
+            PerformanceTarget(
                 f"{largest['label']} forest, {rows}-row batch throughput, ONNX ({label}) / sklearn",
                 ratio(throughput(largest["predict_s"][contender], rows), sklearn),
                 1.0,

@@ -2,8 +2,9 @@
 
 Each grid point gets three model folders, each read by a handler through ``MODEL_DIR``:
 
-``onnx``    what ``convert`` ships: skl2onnx's ``TreeEnsembleClassifier`` (ai.onnx.ml 3).
-``v5``      the same forest as opset-5 ``TreeEnsemble`` nodes of ten trees, parity-checked.
+``onnx``    the plain skl2onnx export: ``TreeEnsembleClassifier`` (ai.onnx.ml 1-3).
+``v5``      what ``make convert`` ships for this forest (``convert.export.serving_model``): the
+            opset-5 ``TreeEnsemble`` rewrite for large forests, the plain export for small ones.
 ``pickle``  the same forest pickled with joblib, for the baseline handler.
 
 Training 500 full-depth trees and exporting them takes about a minute, so a folder is reused
@@ -12,7 +13,6 @@ while the recipe and the library versions that produced it are unchanged.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -21,18 +21,18 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from convert.export import ModelInfo, export_onnx, library_versions, verify_and_write
+from benchmarks.synthetic_forests import FEATURES, train_synthetic
+from convert.export import (
+    ModelInfo,
+    export_onnx,
+    library_versions,
+    serving_model,
+    verify_and_write,
+)
 from convert.parity import random_rows
-from convert.synthetic import FEATURES, train_synthetic
-from convert.tree_ensemble import to_tree_ensemble_v5
-from onnx_serving.model_card import ModelCard
 
-RECIPE = 3
+RECIPE = 4
 CHECK_ROWS = 2000
-V5_OPSET = {"": 21, "ai.onnx.ml": 5}
-# Ten trees per TreeEnsemble node: the fastest init and batch predict measured on the largest
-# forest (see ``levers``); a node that small stays in the CPU cache while it is built and walked.
-V5_TREES_PER_NODE = 10
 
 
 @dataclass(frozen=True)
@@ -111,21 +111,14 @@ def build_grid_model(point: GridPoint, cache_root: Path, n_jobs: int = 2) -> Gri
     check_rows = np.vstack([trained.x_test, random_rows(low, high, CHECK_ROWS)])
     model_bytes = export_onnx(estimator, FEATURES)
     verify_and_write(estimator, model_bytes, info, check_rows, root / "onnx")
-    v5_card = verify_and_write(
-        estimator,
-        to_tree_ensemble_v5(model_bytes, V5_TREES_PER_NODE),
-        info,
-        check_rows,
-        root / "v5",
+    # "As shipped": exactly what make convert would serve for this forest (the opset-5 rewrite
+    # from a size up, the plain export below it), so the grid cannot drift from the product.
+    verify_and_write(
+        estimator, serving_model(estimator, model_bytes), info, check_rows, root / "v5"
     )
-    _rewrite_card(root / "v5", dataclasses.replace(v5_card, opset=dict(V5_OPSET)))
     (root / "pickle").mkdir(parents=True)
     joblib.dump(estimator, root / "pickle" / "model.pkl")
     shutil.copyfile(root / "onnx" / "model.json", root / "pickle" / "model.json")
     nodes = int(sum(tree.tree_.node_count for tree in estimator.estimators_))
     stamp.write_text(json.dumps({**expected, "accuracy": trained.accuracy, "nodes": nodes}))
     return GridModel(point, root, trained.accuracy, nodes)
-
-
-def _rewrite_card(model_dir: Path, card: ModelCard) -> None:
-    (model_dir / "model.json").write_text(card.to_json())

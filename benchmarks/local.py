@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 import joblib
 import numpy as np
 
-from benchmarks import cold_start, levers, packages
+from benchmarks import cold_start, init_options, packages
 from benchmarks.environment import layer_versions, machine, now_utc
 from benchmarks.grid_models import GridModel, build_grid_model, default_grid
-from benchmarks.predict_cost import predict_seconds
+from benchmarks.predict_timing import predict_seconds
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from local_lambda import FunctionConfig
 from local_lambda.interpreter import Interpreter, find_interpreter
@@ -44,7 +44,7 @@ METHOD = [
 
 
 @dataclass(frozen=True)
-class Settings:
+class LocalBenchmarkSettings:
     """How many samples of each kind; ``quick`` is for a smoke run, not for conclusions."""
 
     cold_starts: int = 15
@@ -59,7 +59,7 @@ class Settings:
     rebuild_layers: bool = False
 
     @classmethod
-    def quick(cls, **overrides: Any) -> Settings:
+    def quick(cls, **overrides: Any) -> LocalBenchmarkSettings:
         """Few samples of everything: minutes, not a result to quote."""
         return cls(
             **{
@@ -115,7 +115,7 @@ class Run(NamedTuple):
     """What every part of a run shares: the packages, settings, interpreter, progress, config."""
 
     built: packages.Packages
-    settings: Settings
+    settings: LocalBenchmarkSettings
     interpreter: Interpreter
     tick: Callable[[str], None]
     base: FunctionConfig
@@ -215,24 +215,24 @@ def run_levers(largest: GridModel, run: Run) -> dict[str, Any]:
     """Each init-time lever on the largest forest."""
     built, settings, interpreter, tick, _ = run
     card = ModelCard.load(largest.onnx_dir / "model.json")
-    variants = levers.prepare_levers(
+    variants = init_options.prepare_levers(
         largest.onnx_dir / "model.onnx",
         largest.estimator(),
         _rows_in_range(card, 2000),
         packages.BUILD / "levers",
     )
-    results = levers.measure_levers(
+    results = init_options.measure_levers(
         variants, settings.lever_rounds, interpreter.path, built.onnx_layer / "python", tick
     )
     return {"forest": largest.point.label, "nodes": largest.nodes, "results": results}
 
 
 def run(
-    settings: Settings, tick: Callable[[str], None], set_total: Callable[[int], None]
+    settings: LocalBenchmarkSettings, tick: Callable[[str], None], set_total: Callable[[int], None]
 ) -> dict[str, Any]:
     """Build, measure everything ``settings`` asks for, return the results document."""
     points = default_grid() if settings.grid else []
-    set_total(settings.steps(len(points), levers.LEVER_COUNT))
+    set_total(settings.steps(len(points), init_options.LEVER_COUNT))
     built = packages.build_packages(settings.runtime, settings.arch, settings.rebuild_layers)
     tick("built layers and functions")
     interpreter = find_interpreter(settings.runtime)

@@ -21,7 +21,7 @@ from local_lambda.interpreter import find_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "benchmarks"
-FLOOR_APP = Path(__file__).resolve().parent / "floor" / "app.py"
+IMPORT_ONLY_HANDLER = Path(__file__).resolve().parent / "probes" / "import_only_handler.py"
 BASELINE_MODEL_DIR = ROOT / "build" / "baseline"
 
 
@@ -121,7 +121,7 @@ def build_packages(
     floor_fn = BUILD / "functions" / "floor"
     shutil.rmtree(floor_fn, ignore_errors=True)
     floor_fn.mkdir(parents=True)
-    shutil.copyfile(FLOOR_APP, floor_fn / "app.py")
+    shutil.copyfile(IMPORT_ONLY_HANDLER, floor_fn / "app.py")
     return Packages(
         onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
         onnx_pyc=Contender("onnx+pyc", onnx_pyc_fn, (onnx_layer,)),

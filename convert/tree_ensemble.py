@@ -1,16 +1,8 @@
 """Rewrite the ``TreeEnsembleClassifier`` skl2onnx emits: large forests start much faster.
 
 ``make convert`` applies ``to_tree_ensemble_v5`` to large random forests (``convert.export.
-serving_model``); ``benchmarks`` measures both rewrites against the plain export.
-
-Two rewrites, both checked by ``convert.parity`` before they are measured:
-
-``slim_classifier``
-    The same op without what a random forest never uses: class weights that are exactly zero
-    (a full-depth forest has pure leaves, so two of three weights per leaf are zero and add
-    nothing to a sum), ``nodes_hitrates`` (all 1.0) and ``nodes_missing_value_tracks_true``
-    (all 0, the default). onnxruntime copies every attribute element into its kernel, so fewer
-    elements means less to parse, copy and index at session creation.
+serving_model``), and parity is checked on the rewritten bytes; ``benchmarks`` measures it (and
+the variants in ``benchmarks.tree_ensemble_variants``) against the plain export.
 
 ``to_tree_ensemble_v5``
     The ai.onnx.ml opset-5 ``TreeEnsemble`` op: interior nodes and leaves in separate arrays,
@@ -61,27 +53,6 @@ class Forest:
     n_classes: int
 
 
-def slim_classifier(model_bytes: bytes) -> bytes:
-    """The same classifier without zero votes, hit rates and default missing-value tracks."""
-    model = onnx.load_from_string(model_bytes)
-    node = _classifier_node(model)
-    attributes = {a.name: a for a in node.attribute}
-    weights = np.asarray(attributes["class_weights"].floats, dtype=np.float32)
-    keep = weights != 0
-    for name in ("class_ids", "class_nodeids", "class_treeids"):
-        values = np.asarray(attributes[name].ints, dtype=np.int64)[keep]
-        attributes[name].CopyFrom(helper.make_attribute(name, values.tolist()))
-    attributes["class_weights"].CopyFrom(
-        helper.make_attribute("class_weights", weights[keep].tolist())
-    )
-    tracks = attributes.get("nodes_missing_value_tracks_true")
-    droppable = {"nodes_hitrates"} | ({tracks.name} if tracks and not any(tracks.ints) else set())
-    kept = [a for a in node.attribute if a.name not in droppable]
-    del node.attribute[:]
-    node.attribute.extend(kept)
-    return model.SerializeToString()
-
-
 def to_tree_ensemble_v5(model_bytes: bytes, trees_per_node: int | None = None) -> bytes:
     """Replace the classifier by ``TreeEnsemble`` (ai.onnx.ml 5) + ``ArgMax`` + label ``Gather``.
 
@@ -90,7 +61,7 @@ def to_tree_ensemble_v5(model_bytes: bytes, trees_per_node: int | None = None) -
     small enough to stay in the CPU cache answers a large batch faster.
     """
     model = onnx.load_from_string(model_bytes)
-    node = _classifier_node(model)
+    node = classifier_node(model)
     forest = read_forest(node)
     label_output, probability_output = node.output
     binary = forest.n_classes == 2 and len(set(forest.vote_class_ids.tolist())) == 1
@@ -340,7 +311,7 @@ def _check_layout(forest: Forest) -> None:
         raise RewriteError("node ids are not 0..k-1 in order within each tree")
 
 
-def _classifier_node(model: onnx.ModelProto) -> onnx.NodeProto:
+def classifier_node(model: onnx.ModelProto) -> onnx.NodeProto:
     found = [n for n in model.graph.node if n.op_type == CLASSIFIER and n.domain == ML_DOMAIN]
     if len(found) != 1:
         raise RewriteError(f"expected one {CLASSIFIER}, found {len(found)}")
@@ -362,35 +333,3 @@ def _n_classes(attributes: dict[str, onnx.AttributeProto]) -> int:
 
 def _ints(attributes: dict[str, onnx.AttributeProto], name: str) -> np.ndarray:
     return np.asarray(attributes[name].ints, dtype=np.int64)
-
-
-def tensor_thresholds(model_bytes: bytes, dtype: type = np.float32) -> bytes:
-    """The same classifier with thresholds and votes as packed tensors of ``dtype``.
-
-    skl2onnx writes them as repeated floats. onnxruntime picks the kernel's threshold type from
-    the input type, so float64 thresholds need a float64 input: a ``Cast`` is put in front.
-    Measures whether the attribute encoding or a float64 kernel builds differently.
-    """
-    model = onnx.load_from_string(model_bytes)
-    node = _classifier_node(model)
-    swaps = {"nodes_values": "nodes_values_as_tensor", "class_weights": "class_weights_as_tensor"}
-    kept = []
-    for attribute in node.attribute:
-        if attribute.name in swaps:
-            tensor = numpy_helper.from_array(np.asarray(attribute.floats, dtype=dtype))
-            kept.append(helper.make_attribute(swaps[attribute.name], tensor))
-        else:
-            kept.append(attribute)
-    del node.attribute[:]
-    node.attribute.extend(kept)
-    if dtype is np.float64:
-        cast_output = f"{node.input[0]}_as_double"
-        cast = helper.make_node("Cast", [node.input[0]], [cast_output], to=onnx.TensorProto.DOUBLE)
-        node.input[0] = cast_output
-        nodes = [cast, *model.graph.node]
-        del model.graph.node[:]
-        model.graph.node.extend(nodes)
-    for opset in model.opset_import:
-        if opset.domain == ML_DOMAIN:
-            opset.version = 3
-    return model.SerializeToString()

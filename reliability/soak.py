@@ -26,9 +26,9 @@ from pathlib import Path
 
 from local_lambda import InvokeResult, LocalLambda
 from local_lambda.runner import proc_status_kb
-from reliability.sam_build_output import built_config, built_lambda
 from reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases
 from reliability.rss_baseline import runtime_bytes_per_invoke
+from reliability.sam_build_output import built_config, built_lambda
 from reliability.verdict import Verdict, as_expected, judge
 
 # Cases bigger than this (the 6 MB bodies) would turn a soak into a parsing benchmark.

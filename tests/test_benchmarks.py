@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.analysis import Target, grid_targets, iris_costs, iris_targets
+from benchmarks.analysis import PerformanceTarget, grid_targets, iris_costs, iris_targets
 from benchmarks.cold_start import alternating
-from benchmarks.cost import billed_ms, price_per_million, smallest_memory_mb
+from benchmarks.dollar_cost import billed_ms, price_per_million, smallest_memory_mb
 from benchmarks.packages import Contender
 from benchmarks.report_line import ReportLineError, parse_log_result, parse_report
 from benchmarks.stats import Summary, median, percentile, ratio
@@ -141,7 +141,7 @@ class TestTargets:
     def test_grid_targets_take_the_worst_point(self, results):
         targets = {t.name: round(t.measured, 4) for t in grid_targets(results["grid"])}
         cold, batch = "worst grid point cold start", "500 × full forest, 1000-row batch throughput"
-        plain, split = "plain skl2onnx export", "opset-5, 10 trees/node, as shipped"
+        plain, split = "plain skl2onnx export", "as shipped by make convert"
         assert targets == {
             f"{cold}, ONNX ({plain}) / pickle": 2.0,
             f"{cold}, ONNX ({split}) / pickle": 0.8,
@@ -150,8 +150,8 @@ class TestTargets:
         }
 
     def test_target_lines(self):
-        assert Target("x", 0.12, 0.15, "<=").line() == "0.12 / ≤ 0.15 ✓"
-        assert Target("x", 5, 10, ">=").line() == "5 / ≥ 10 ✗"
+        assert PerformanceTarget("x", 0.12, 0.15, "<=").line() == "0.12 / ≤ 0.15 ✓"
+        assert PerformanceTarget("x", 5, 10, ">=").line() == "5 / ≥ 10 ✗"
 
     def test_a_run_without_floor_or_sizes_skips_those_targets(self, results):
         iris = copy.deepcopy(results["iris"])

@@ -31,8 +31,8 @@ from convert.export import export_onnx
 from local_lambda import FunctionConfig, LocalLambda
 from local_lambda.runner import strict_json
 from onnx_serving.model import ModelLoadError, load_model
-from reliability.sam_build_output import FUNCTION, built_config, built_lambda
 from reliability.corpus import load_cases
+from reliability.sam_build_output import FUNCTION, built_config, built_lambda
 from reliability.tracing import TracedLambda, file_writes, strace_works
 from reliability.verdict import judge
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 import sam_support
 
-from reliability.sam_build_output import built_lambda
 from reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases
 from reliability.inprocess import InProcessFunction
+from reliability.sam_build_output import built_lambda
 from reliability.verdict import (
     ENTRY_KINDS,
     ERROR_TYPES,

@@ -1,8 +1,9 @@
 """Run by the target interpreter in a fresh process: time one ``InferenceSession`` creation.
 
-``python -S session_probe.py MODEL LEVEL [key=value ...]`` with only the onnxruntime layer on
-``PYTHONPATH``; prints one JSON object. Standard library + numpy + onnxruntime only, because it
-runs on the layer alone, as the handler does.
+``python -s -S session_build.py MODEL LEVEL [key=value ...]`` with only the onnxruntime layer and
+the function folder on ``PYTHONPATH``; prints one JSON object. Standard library + numpy +
+onnxruntime + the function's own ``onnx_serving``, because it runs on the layer alone, as the
+handler does, with the handler's own session options (only the optimisation level varies).
 """
 
 import json
@@ -23,11 +24,11 @@ started = time.perf_counter()
 import numpy as np  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
+from onnx_serving.model import session_options  # noqa: E402
+
 imported = time.perf_counter()
 path, level, *entries = sys.argv[1:]
-options = ort.SessionOptions()
-options.intra_op_num_threads = 1
-options.inter_op_num_threads = 1
+options = session_options()
 options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, level)
 for entry in entries:
     key, _, value = entry.partition("=")

@@ -1,8 +1,9 @@
-"""Measure whether shipping ``.pyc`` pays: ``python -m layer.pyc_benefit --help``.
+"""Measure whether shipping ``.pyc`` pays: ``python -m benchmarks.pyc_benefit --help``.
 
 Cold start on Lambda is a fresh process over a read-only layer, so each sample is a fresh
-``python -I -S`` process (no site, no user paths) whose ``sys.path`` holds only the layer, timing
-``import numpy, onnxruntime`` plus ``InferenceSession`` creation. Runs alternate between a copy
+``python -s -S`` process (no site, no user paths) whose path holds only the layer and the function
+folder, timing ``import numpy, onnxruntime`` plus ``InferenceSession`` creation with the
+handler's session options. Runs alternate between a copy
 of the layer with ``.pyc`` and one without, so drift in machine load hits both equally. ``-B``
 stands in for the read-only ``/opt`` (file modes do not stop root): nothing compiled is cached.
 """
@@ -17,25 +18,31 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from convert import FUNCTION_DIR
 from layer.pyc import strip_pyc
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
+from local_lambda.function import isolated_python
 from local_lambda.interpreter import installed_interpreter
 
 PROBE = """
 import sys, time
 start = time.perf_counter()
-sys.path[:0] = [{layer!r}]
 import numpy, onnxruntime
-options = onnxruntime.SessionOptions()
-options.intra_op_num_threads = options.inter_op_num_threads = 1
-onnxruntime.InferenceSession({model!r}, options, providers=["CPUExecutionProvider"])
+from onnx_serving.model import session_options
+onnxruntime.InferenceSession(sys.argv[1], session_options(), providers=["CPUExecutionProvider"])
 print((time.perf_counter() - start) * 1000)
 """
 
 
 def _sample_ms(interpreter: Path, layer: Path, model: Path) -> float:
-    probe = PROBE.format(layer=str(layer), model=str(model))
-    command = [str(interpreter), "-I", "-S", "-B", "-c", probe]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    command, environment = isolated_python(interpreter, [layer, FUNCTION_DIR])
+    done = subprocess.run(
+        [*command, "-c", PROBE, str(model)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(done.stdout)
 
 
@@ -54,10 +61,11 @@ def measure(interpreter: Path, python_dir: Path, model: Path, runs: int) -> dict
 
 def main(argv: list[str] | None = None) -> None:
     """CLI: print the medians as JSON."""
-    parser = argparse.ArgumentParser(prog="python -m layer.pyc_benefit", description=__doc__)
-    parser.add_argument("--layer", type=Path, default=Path("build/layer-python3.13-x86_64"))
-    parser.add_argument("--model", type=Path, default=Path("function/model.onnx"))
-    parser.add_argument("--python-version", default="3.13")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.pyc_benefit", description=__doc__)
+    default_layer = Path(f"build/layer-{DEFAULT_RUNTIME}-{DEFAULT_ARCH}")
+    parser.add_argument("--layer", type=Path, default=default_layer, help="make layer's output")
+    parser.add_argument("--model", type=Path, default=FUNCTION_DIR / "model.onnx")
+    parser.add_argument("--python-version", default=DEFAULT_RUNTIME.removeprefix("python"))
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args(argv)
     interpreter = installed_interpreter(args.python_version)

@@ -18,11 +18,14 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from benchmarks.tree_ensemble_variants import slim_classifier, tensor_thresholds
+from convert import FUNCTION_DIR
 from convert.parity import check_parity
-from convert.tree_ensemble import slim_classifier, tensor_thresholds, to_tree_ensemble_v5
+from convert.tree_ensemble import to_tree_ensemble_v5
+from local_lambda.function import isolated_python
 from onnx_serving.model import session_options
 
-PROBE = Path(__file__).resolve().parent / "session_probe.py"
+PROBE = Path(__file__).resolve().parent / "probes" / "session_build.py"
 LEVER_COUNT = 11
 ORT_FORMAT = ("session.load_model_format=ORT", "session.use_ort_model_bytes_directly=1")
 
@@ -100,9 +103,10 @@ def prepare_levers(
 
 def probe(lever: Lever, interpreter: Path, layer_python: Path) -> dict[str, float]:
     """One fresh-process measurement of ``lever``."""
+    command, environment = isolated_python(interpreter, [layer_python, FUNCTION_DIR])
     done = subprocess.run(
-        [str(interpreter), "-S", str(PROBE), str(lever.model), lever.level, *lever.entries],
-        env={"PYTHONPATH": str(layer_python), "PATH": "/usr/bin:/bin"},
+        [*command, str(PROBE), str(lever.model), lever.level, *lever.entries],
+        env=environment,
         capture_output=True,
         text=True,
         check=True,

@@ -1,4 +1,4 @@
-"""The floor: a handler that only imports what every ONNX function must import.
+"""The "floor" contender: a handler that only imports what every ONNX function must import.
 
 Its init is the least any function on the onnxruntime layer can cost; the real handler's init is
 compared against it to show that model loading and checking add little on top.
