@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test lint deploy soak fuzz clean
+.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -11,7 +11,7 @@ UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed-dev
 export SAM_CLI_TELEMETRY := 0
 
-all: convert events
+all: events
 
 # The dev virtualenv: offline tooling only (training, conversion, tests, SAM CLI).
 venv: $(STAMP)
@@ -25,12 +25,15 @@ $(STAMP): requirements/dev.txt pyproject.toml
 lock: $(STAMP)
 	$(UV) pip compile requirements/dev.in --python-version 3.11 --generate-hashes --no-header -o requirements/dev.txt
 
-# Train the Iris RandomForest, export function/model.onnx + model.json, verify parity.
+# Train the Iris RandomForest, export function/model.onnx + model.json, verify parity. This and
+# `python -m convert --from-pickle ...` are the only things that write function/model.*.
 convert: $(STAMP)
 	$(PY) -m convert
 
+# Every other target uses the model that is there; only when there is none is the demo converted.
 MODEL := function/model.onnx
-$(MODEL): $(STAMP) $(wildcard convert/*.py)
+$(MODEL): | $(STAMP)
+	@echo "no model in function/: converting the Iris demo (make convert)"
 	$(PY) -m convert
 
 # The onnxruntime + numpy layer for RUNTIME/ARCH, without SAM: build/layer-$(RUNTIME)-$(ARCH)/python
@@ -45,6 +48,7 @@ DEPLOY_BASELINE ?= false
 SAM := $(VENV)/bin/sam
 SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE)
 build: $(MODEL) $(STAMP)
+	@$(PY) -m convert.describe function
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build \
 		$(if $(filter true,$(DEPLOY_BASELINE)),,InferenceFunction) \
 		--parameter-overrides $(SAM_PARAMETERS)
@@ -68,11 +72,11 @@ SOAK_SECONDS ?= 900
 soak: build
 	$(PY) -m reliability.soak --count $(SOAK_COUNT) --max-seconds $(SOAK_SECONDS) --runtime $(RUNTIME)
 
-# Coverage-guided fuzzing of the handler for FUZZ_SECONDS; finds land in tests/fuzz_regressions/.
+# Coverage-guided fuzzing of the handler for FUZZ_SECONDS; finds land in reliability/fuzz_regressions/.
 FUZZ_SECONDS ?= 60
 fuzz: $(STAMP) $(MODEL)
 	$(PY) -m reliability.fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=tests/fuzz_regressions/ build/fuzz-corpus
+		-artifact_prefix=reliability/fuzz_regressions/ build/fuzz-corpus
 
 # ONNX function vs the pickle baseline, locally: table, benchmarks/results/{local.json,summary.md,
 # chart.png}. BENCHMARK_ARGS=--quick for a smoke run; `.venv/bin/python -m benchmarks -h` for more.
@@ -96,8 +100,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The whole gate, as CI runs it: lint, then every tier (unit, integration: layer, SAM and the
+# real runtime client; reliability: hostile corpus, faults, properties, soak smoke).
 test: $(STAMP) $(MODEL) lint
 	$(PY) -m pytest --cov --cov-report=term
+
+# While developing: the unit tier only (no layer build, no sam build, no runtime client), ~30 s.
+test-fast: $(STAMP) $(MODEL) lint
+	$(PY) -m pytest tests/unit -q
 
 clean:
 	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage

@@ -7,7 +7,9 @@ shell (a virtualenv's PYTHONPATH, PYTHONHOME, ...) would make a local run pass w
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +60,20 @@ def isolated_python(interpreter: Path, paths: Sequence[Path]) -> tuple[list[str]
         "ORT_DISABLE_TELEMETRY": "1",
     }
     return [str(interpreter), "-s", "-S", "-B"], environment
+
+
+def run_isolated(interpreter: Path, paths: Sequence[Path], code: str, cwd: Path) -> object:
+    """Run ``code`` in a fresh ``isolated_python`` and return the JSON of its last stdout line.
+
+    A failing probe raises with its stderr in the message, so a test shows why it broke.
+    """
+    command, environment = isolated_python(interpreter, paths)
+    done = subprocess.run(
+        [*command, "-c", code], env=environment, cwd=cwd, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"isolated probe exited {done.returncode}: {done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def runtime_environment(

@@ -1,10 +1,10 @@
 """The hostile-request corpus: every case is the exact bytes Lambda would hand the runtime.
 
-Stored cases live in ``tests/hostile/cases.jsonl`` (one readable JSON object per line); cases too
-big or too regular to store (6 MB bodies, thousands of nesting levels, 5,000-digit numbers) are
-generated here. An ``"entry": "http"`` case stands for three requests: the same HTTP request
-through an API Gateway REST API (payload 1.0), an HTTP API (2.0) and a Function URL, each built
-on the sample event of that entry point under ``events/``.
+Stored cases live in ``reliability/hostile_cases.jsonl`` (one readable JSON object per line);
+cases too big or too regular to store (6 MB bodies, thousands of nesting levels, 5,000-digit
+numbers) are generated here. An ``"entry": "http"`` case stands for three requests: the same
+HTTP request through an API Gateway REST API (payload 1.0), an HTTP API (2.0) and a Function
+URL, each built on the sample event of that entry point under ``events/``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES_FILE = ROOT / "tests" / "hostile" / "cases.jsonl"
+CASES_FILE = ROOT / "reliability" / "hostile_cases.jsonl"
 DIRECT = "direct"
 HTTP_SAMPLES = {
     "rest-api": "apigw-rest-v1",

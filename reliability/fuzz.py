@@ -6,7 +6,8 @@ It goes through the runtime client's own unmarshal and marshal steps (``InProces
 the answer must pass ``judge``: strict JSON, no trace or internal path, an error body with the
 request id; every log line must pass ``log_problems``; a 500 counts as a finding, since no
 request should reach the handler's last-resort path. A finding raises, and atheris saves the
-input under ``tests/fuzz_regressions/``, which ``tests/test_fuzz_regressions.py`` replays.
+input under ``reliability/fuzz_regressions/``, replayed by
+``tests/reliability/test_fuzz_regressions.py``.
 
 Usage: ``python -m reliability.fuzz [libFuzzer flags] [corpus dirs]``. The first corpus dir is
 seeded with the hostile corpus when empty.

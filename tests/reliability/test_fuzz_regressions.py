@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
+from conftest import ROOT
 
 from reliability.corpus import load_cases
 from reliability.fuzz import SEED_BYTES, FuzzTarget, invocation, seeds
 
-REGRESSIONS = Path(__file__).resolve().parent / "fuzz_regressions"
+REGRESSIONS = ROOT / "reliability" / "fuzz_regressions"
 FOUND = sorted(p for p in REGRESSIONS.iterdir() if p.name != "README.md")
 
 

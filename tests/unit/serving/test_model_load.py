@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -17,7 +18,13 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
-from onnx_serving.model import ModelLoadError, load_model
+from onnx_serving.model import (
+    PROBE_ROWS,
+    ModelLoadError,
+    card_midpoint,
+    load_model,
+    probe_rows,
+)
 from onnx_serving.model_card import ModelCard, ModelCardError
 from onnx_serving.request_path import ServingSettings
 
@@ -33,6 +40,9 @@ def rewrite_card(model_dir, **changes):
     card = json.loads((model_dir / "model.json").read_text())
     card.update(changes)
     (model_dir / "model.json").write_text(json.dumps(card))
+
+
+CLASSES = ["setosa", "versicolor", "virginica"]
 
 
 def test_intact_copy_loads(model_dir):
@@ -134,6 +144,24 @@ def test_inconsistent_cards_are_refused(model_dir, changes, message):
         load_model(model_dir)
 
 
+@pytest.mark.parametrize(
+    "order",
+    [list(p) for p in itertools.permutations(CLASSES) if list(p) != CLASSES],
+    ids=lambda order: "-".join(name[:3] for name in order),
+)
+def test_card_listing_classes_in_another_order_fails_init(model_dir, order):
+    """Same class names, other order: every probability would be served under the wrong name."""
+    rewrite_card(model_dir, classes=order)
+    with pytest.raises(ModelLoadError, match="the card lists the classes in another order"):
+        load_model(model_dir)
+
+
+def test_card_with_min_above_max_fails_init(model_dir):
+    rewrite_card(model_dir, feature_min=[4.3, 2.0, 7.0, 0.1])
+    with pytest.raises(ModelLoadError, match="feature_min must not exceed feature_max"):
+        load_model(model_dir)
+
+
 def test_card_missing_a_field(model_dir):
     card = json.loads((model_dir / "model.json").read_text())
     del card["classes"]
@@ -202,8 +230,24 @@ def test_bad_settings_fail_init(env, message):
         ServingSettings.from_env(env)
 
 
-def test_self_test_row_is_mid_range(model_dir):
+def test_self_test_rows_start_mid_range_and_spread_over_the_training_range(model_dir):
+    card = load_model(model_dir).card
+    assert card_midpoint(card) == [6.1, 3.2, 4.0, 1.3]
+    rows = probe_rows(card)
+    assert rows.shape == (PROBE_ROWS + 1, 4) and rows.dtype == np.float32
+    assert rows[0].tolist() == np.float32([6.1, 3.2, 4.0, 1.3]).tolist()
+    assert (rows >= np.float32(card.feature_min)).all() and (
+        rows <= np.float32(card.feature_max)
+    ).all()
+    # Quasi-random, not a grid: no two rows alike, each feature covers most of its range.
+    assert len({tuple(row) for row in rows.tolist()}) == PROBE_ROWS + 1
+    low, high = np.float32(card.feature_min), np.float32(card.feature_max)
+    assert ((rows.max(axis=0) - rows.min(axis=0)) >= 0.95 * (high - low)).all()
+    assert (probe_rows(card) == rows).all()
+
+
+def test_self_test_midpoint_is_answered_as_scikit_learn_does(model_dir):
     model = load_model(model_dir)
-    labels, probabilities = model.predict(np.array([[6.1, 3.2, 4.0, 1.3]], dtype=np.float32))
+    labels, probabilities = model.predict(np.array([card_midpoint(model.card)], dtype=np.float32))
     assert labels == ["versicolor"]
     assert probabilities.dtype == np.float32

@@ -7,14 +7,14 @@ import json
 import joblib
 import numpy as np
 import pytest
+import strategies
 from conftest import BASELINE_PICKLE, FakeContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import CLIENT_STATUSES, FEATURES
 
-FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 LOW = [4.3, 2.0, 1.1, 0.1]
 HIGH = [7.9, 4.4, 6.9, 2.5]
-STATUSES = {200, 400, 405, 413, 415}
 CONTEXT = FakeContext()
 
 
@@ -23,22 +23,13 @@ def estimator():
     return joblib.load(BASELINE_PICKLE)
 
 
-json_scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
-json_values = st.recursive(
-    json_scalars,
-    lambda inner: (
-        st.lists(inner, max_size=5)
-        | st.dictionaries(
-            st.sampled_from([*FEATURES, "features", "instances", "x"]) | st.text(max_size=5),
-            inner,
-            max_size=5,
-        )
-    ),
+json_values = strategies.json_values(
+    strategies.any_json_leaf,
+    st.sampled_from([*FEATURES, *strategies.REQUEST_KEYS, "x"]) | st.text(max_size=5),
+    max_size=5,
     max_leaves=30,
 )
-rows = st.lists(json_values, min_size=0, max_size=6) | st.dictionaries(
-    st.sampled_from([*FEATURES, "other"]), json_values, max_size=5
-)
+rows = strategies.feature_rows(json_values, max_size=6)
 payloads = (
     st.fixed_dictionaries({"features": rows})
     | st.fixed_dictionaries({"instances": st.lists(rows, max_size=4)})
@@ -68,13 +59,13 @@ def http_events(payload_strategy):
 
 def check_well_formed(response):
     if "statusCode" in response:
-        assert response["statusCode"] in STATUSES
+        assert response["statusCode"] in CLIENT_STATUSES
         assert response["headers"]["Content-Type"] == "application/json"
         body = json.loads(response["body"], parse_constant=lambda c: 1 / 0)
     else:
         body = json.loads(json.dumps(response, allow_nan=False))
     if "error" in body:
-        assert body["error"]["status"] in STATUSES - {200}
+        assert body["error"]["status"] in CLIENT_STATUSES - {200}
         assert set(body) == {"error", "request_id"}
         assert "Traceback" not in body["error"]["message"]
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from sam_support import ROOT, load_template, sam_build_dir
+from sam_support import ROOT, SAM, TEMPLATE, load_template, sam_build_dir, sam_env
 
 FUNCTION_SOURCE = ROOT / "function"
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
@@ -61,3 +61,15 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path, served_model):
     sources = {str(p.relative_to(FUNCTION_SOURCE)) for p in FUNCTION_SOURCE.rglob("*.py")}
     assert shipped == sources | {"model.pkl", "model.json"}
     assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()
+
+
+def test_sam_validate_lint_passes():
+    done = subprocess.run(
+        [str(SAM), "validate", "--lint", "--template", str(TEMPLATE)],
+        env=sam_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "is a valid SAM Template" in done.stdout

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import itertools
 import json
 import shutil
 import subprocess
@@ -30,7 +29,6 @@ from sklearn.ensemble import RandomForestClassifier
 from convert.export import export_onnx
 from local_lambda import FunctionConfig, LocalLambda
 from local_lambda.runner import strict_json
-from onnx_serving.model import ModelLoadError, load_model
 from reliability.corpus import load_cases
 from reliability.sam_build_output import FUNCTION, built_config, built_lambda
 from reliability.tracing import TracedLambda, file_writes, strace_works
@@ -64,24 +62,6 @@ def three_feature_model() -> bytes:
     """A valid ONNX forest taking 3 features: the served model's schema is 4."""
     x, y = load_iris(return_X_y=True)
     return export_onnx(RandomForestClassifier(n_estimators=3, random_state=0).fit(x[:, :3], y), 3)
-
-
-@pytest.mark.parametrize(
-    "order",
-    [list(p) for p in itertools.permutations(CLASSES) if list(p) != CLASSES],
-    ids=lambda order: "-".join(name[:3] for name in order),
-)
-def test_card_listing_classes_in_another_order_fails_init(tmp_path, order):
-    """Same class names, other order: every probability would be served under the wrong name."""
-    model_dir = served_model_with_card(tmp_path, classes=order)
-    with pytest.raises(ModelLoadError, match="the card lists the classes in another order"):
-        load_model(model_dir)
-
-
-def test_card_with_min_above_max_fails_init(tmp_path):
-    model_dir = served_model_with_card(tmp_path, feature_min=[4.3, 2.0, 7.0, 0.1])
-    with pytest.raises(ModelLoadError, match="feature_min must not exceed feature_max"):
-        load_model(model_dir)
 
 
 class StubSession:

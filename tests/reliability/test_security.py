@@ -1,8 +1,9 @@
 """Security properties the other suites do not pin: no pickle by content or by code, the model's
 digest, IAM without wildcards, hash-locked dependencies, and no request content in any log line.
 
-(tests/test_sam_build.py already refuses pickle file names in the build; tests/test_template.py
-pins the auth default, the public-access condition and the roles' log-only statements.)
+(tests/integration/test_sam_build.py already refuses pickle file names in the build;
+tests/unit/deploy/test_template.py pins the auth default, the public-access condition and the
+roles' log-only statements.)
 """
 
 from __future__ import annotations

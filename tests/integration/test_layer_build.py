@@ -6,9 +6,7 @@ cache makes repeat sessions fast.
 
 from __future__ import annotations
 
-import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,12 +16,12 @@ from layer import build as layer_build
 from layer.profiles import GENERIC, ONNXRUNTIME
 from layer.report import tree_size
 from layer.targets import lambda_target
-from local_lambda.function import isolated_python
+from local_lambda.function import run_isolated
 from local_lambda.interpreter import installed_interpreter
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_DIR = ROOT / "function"
 MB = 10**6
 TOP_LEVEL = {
@@ -103,16 +101,7 @@ def pickle_stack(tmp_path_factory, python313):
 
 def _serve(interpreter: Path, function_dir: Path, python_dir: Path) -> dict:
     """Answer one direct invoke in a fresh isolated process that sees only these two folders."""
-    command, environment = isolated_python(interpreter, [function_dir, python_dir])
-    done = subprocess.run(
-        [*command, "-c", SERVE],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=function_dir,
-    )
-    return json.loads(done.stdout.splitlines()[-1])
+    return run_isolated(interpreter, [function_dir, python_dir], SERVE, function_dir)
 
 
 def _function_size() -> int:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,7 +10,7 @@ import numpy
 import onnxruntime
 from conftest import FUNCTION_DIR
 
-from local_lambda.function import isolated_python
+from local_lambda.function import run_isolated
 
 FORBIDDEN = ["sklearn", "skl2onnx", "onnx", "google.protobuf", "scipy", "joblib"]
 
@@ -44,17 +42,7 @@ def site_with_only(tmp_path: Path) -> Path:
 def test_handler_runs_with_only_numpy_and_onnxruntime(tmp_path):
     site = site_with_only(tmp_path)
     probe = PROBE % (FORBIDDEN, FORBIDDEN)
-    command, environment = isolated_python(Path(sys.executable), [FUNCTION_DIR, site])
-    run = subprocess.run(
-        [*command, "-c", probe],
-        env=environment,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = run_isolated(Path(sys.executable), [FUNCTION_DIR, site], probe, tmp_path)
     assert result == {"label": "setosa", "loaded": [], "importable": []}
     assert sorted(p.name for p in site.iterdir()) in (
         ["numpy", "numpy.libs", "onnxruntime"],

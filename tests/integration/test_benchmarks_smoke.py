@@ -15,7 +15,7 @@ from benchmarks.packages import build_packages
 from local_lambda.interpreter import find_interpreter
 from local_lambda.template import function_config
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EVENT = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
 
 

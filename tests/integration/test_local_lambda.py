@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sam_support import TEMPLATE
 
-from local_lambda import FunctionConfig, LocalLambda, interpreter
+from local_lambda import FunctionConfig, LocalLambda
 from local_lambda.runner import strict_json
 from local_lambda.runtime_api import MAX_RESPONSE_BYTES, RuntimeApiServer, RuntimeState
 from local_lambda.template import function_config
@@ -167,16 +167,3 @@ def test_function_config_comes_from_the_template_with_overrides():
         timeout_s=10.0,
         environment={"MAX_BATCH_ROWS": "1000", "LOG_LEVEL": "WARNING"},
     )
-
-
-def test_pyenv_installs_sort_by_release_number_not_as_text(tmp_path, monkeypatch):
-    for release in ("3.13.9", "3.13.10", "3.13.2"):
-        python = tmp_path / "versions" / release / "bin" / "python3.13"
-        python.parent.mkdir(parents=True)
-        python.touch()
-    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
-    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(Path, "home", lambda: tmp_path)
-    found = [p.parents[1].name for p in interpreter._candidates("3.13")]
-    assert found[:3] == ["3.13.10", "3.13.9", "3.13.2"]
-    assert interpreter.release_key(Path("3.13.10")) > interpreter.release_key(Path("3.13.9"))

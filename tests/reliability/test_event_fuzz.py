@@ -1,10 +1,10 @@
 """Properties over event *structure*, through the runtime client's own unmarshal and marshal.
 
-tests/test_properties.py varies payloads inside well-formed events; here the events themselves
-are damaged (any key of a real sample event deleted or replaced by any JSON value), bodies are
-assembled from JSON tokens, and one request is sent through every entry point at once. Every
-answer must pass ``judge``: strict JSON, a status the function documents, an error body with the
-request id, no trace and no internal path; and a 500 never.
+tests/reliability/test_properties.py varies payloads inside well-formed events; here the
+events themselves are damaged (any key of a real sample event deleted or replaced by any JSON
+value), bodies are assembled from JSON tokens, and one request is sent through every entry point
+at once. Every answer must pass ``judge``: strict JSON, a status the function documents, an
+error body with the request id, no trace and no internal path; and a 500 never.
 """
 
 from __future__ import annotations
@@ -17,17 +17,17 @@ import json
 from typing import Any
 
 import pytest
+import strategies
 from conftest import event_names, load_event
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import CLIENT_STATUSES
 
 from reliability.corpus import HTTP_SAMPLES, http_event
 from reliability.inprocess import InProcessFunction
 from reliability.verdict import ERROR_TYPES, judge, log_problems
 
 REQUEST_ID = "req-property"
-CLIENT_STATUSES = {200, 400, 405, 413, 415}
-FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 SETTINGS = settings(
     max_examples=250,
     deadline=None,
@@ -54,20 +54,8 @@ def answer(function, event: Any) -> tuple[int | None, str | None, bytes]:
     return verdict.status, verdict.error_type, result.payload
 
 
-json_leaves = (
-    st.none()
-    | st.booleans()
-    | st.integers(min_value=-(10**40), max_value=10**40)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=12)
-    | st.sampled_from(["POST", "GET", "DELETE", "application/json", "text/plain", "eyJ9"])
-)
-json_values = st.recursive(
-    json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
-    max_leaves=12,
+json_values = strategies.json_values(
+    strategies.finite_json_leaf, st.text(max_size=8), max_size=4, max_leaves=12
 )
 
 
@@ -143,9 +131,7 @@ def test_bodies_built_from_json_tokens_get_a_well_formed_answer(function, entry,
     }
 
 
-rows = st.lists(json_values, max_size=5) | st.dictionaries(
-    st.sampled_from([*FEATURES, "x"]), json_values, max_size=5
-)
+rows = strategies.feature_rows(json_values, max_size=5)
 request_objects = (
     st.fixed_dictionaries({"features": rows})
     | st.fixed_dictionaries({"instances": st.lists(rows, max_size=3)})

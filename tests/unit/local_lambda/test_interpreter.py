@@ -1,0 +1,20 @@
+"""Finding the runtime's Python: pyenv installs newest first, by release number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from local_lambda import interpreter
+
+
+def test_pyenv_installs_sort_by_release_number_not_as_text(tmp_path, monkeypatch):
+    for release in ("3.13.9", "3.13.10", "3.13.2"):
+        python = tmp_path / "versions" / release / "bin" / "python3.13"
+        python.parent.mkdir(parents=True)
+        python.touch()
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(Path, "home", lambda: tmp_path)
+    found = [p.parents[1].name for p in interpreter._candidates("3.13")]
+    assert found[:3] == ["3.13.10", "3.13.9", "3.13.2"]
+    assert interpreter.release_key(Path("3.13.10")) > interpreter.release_key(Path("3.13.9"))
