@@ -47,10 +47,14 @@ layer: $(STAMP)
 DEPLOY_BASELINE ?= false
 SAM := $(VENV)/bin/sam
 SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE)
+# DEPLOY_BATCH=true adds batch scoring (bucket, BatchFunction, state machine). sam build takes one
+# resource or all of them, whatever the conditions say, so then everything is built.
+DEPLOY_BATCH ?= false
+SAM_PARAMETERS += DeployBatch=$(DEPLOY_BATCH)
 build: $(MODEL) $(STAMP)
 	@$(PY) -m convert.describe function
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build \
-		$(if $(filter true,$(DEPLOY_BASELINE)),,InferenceFunction) \
+		$(if $(filter true,$(DEPLOY_BASELINE) $(DEPLOY_BATCH)),,InferenceFunction) \
 		--parameter-overrides $(SAM_PARAMETERS)
 
 # One event through the real runtime client on the sam build output: make invoke EVENT=...
@@ -111,3 +115,33 @@ test-fast: $(STAMP) $(MODEL) lint
 
 clean:
 	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage
+
+# ---- Batch scoring ----
+.PHONY: batch-build batch-demo test-batch-scale benchmark-batch lock-runtime-sdk
+
+# sam build BatchFunction (and its layer) into its own folder, beside the online build.
+BATCH_BUILD := .aws-sam/batch-build
+batch-build: $(MODEL) $(STAMP)
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build BatchFunction --build-dir $(BATCH_BUILD) \
+		--parameter-overrides $(SAM_PARAMETERS)
+
+# No AWS account: a local S3 server (moto), a sample CSV uploaded, scored by BatchFunction
+# through the real runtime client, the manifest printed, the server stopped.
+batch-demo: batch-build
+	$(PY) -m local_lambda.batch_demo --build-dir $(BATCH_BUILD) --runtime $(RUNTIME)
+
+# The memory bound at scale: 2,000,000-row CSV and JSON Lines files through the runtime client.
+test-batch-scale: $(STAMP) $(MODEL)
+	BATCH_SCALE=1 $(PY) -m pytest tests/scale -q
+
+# Batch throughput and peak RSS, ONNX vs the pickle baseline, the same file through the runtime
+# client, with one CPU of time and free: build/benchmarks/batch/ (BATCH_BENCHMARK_ARGS=--rows N).
+BATCH_BENCHMARK_ARGS ?=
+benchmark-batch: $(STAMP) $(MODEL)
+	$(PY) -m benchmarks.batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+
+# The boto3 the local runtime puts where Lambda's python3.13 runtime has its own (see the .in).
+lock-runtime-sdk: $(STAMP)
+	$(UV) pip compile requirements/runtime-sdk.in --python-version 3.13 \
+		--python-platform x86_64-manylinux_2_34 --generate-hashes --no-header \
+		-o requirements/runtime-sdk.txt
