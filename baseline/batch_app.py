@@ -7,6 +7,7 @@ loads ``model.pkl`` with scikit-learn at import), so the benchmark compares back
 import os
 
 from app import MODEL
+
 from onnx_serving.batch.handler import handle
 from onnx_serving.batch.s3_io import s3_client
 from onnx_serving.batch.settings import BatchSettings

@@ -1,8 +1,6 @@
-"""Shared by the batch tests: files made from the model card, S3 listings, exact outputs.
+"""Shared by the batch tests: small CSVs made from the model card, S3 listings and bodies.
 
-Rows are drawn across the card's training range (or [0, 10] where a card has no ranges) and
-written with three decimals, so every value survives text -> float -> float32 exactly as the
-online handler would see the same number in JSON.
+Large files and the rows themselves come from ``local_lambda.sample_files``.
 """
 
 from __future__ import annotations
@@ -14,17 +12,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pytest
 
+from local_lambda.sample_files import feature_rows, write_csv, write_json_lines
 from onnx_serving.model_card import ModelCard
 
-
-def feature_rows(card: ModelCard, n: int, seed: int = 0) -> list[list[float]]:
-    """``n`` valid rows of the card's features, in card order."""
-    low = card.feature_min if card.feature_min else [0.0] * card.n_features
-    high = card.feature_max if card.feature_max else [10.0] * card.n_features
-    rng = np.random.default_rng(seed)
-    return np.round(rng.uniform(low, high, size=(n, card.n_features)), 3).tolist()
+__all__ = ["feature_rows", "write_csv", "write_json_lines"]
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def csv_text(card: ModelCard, rows: list[list[Any]], columns: list[str] | None = None) -> str:
@@ -40,28 +34,13 @@ def csv_text(card: ModelCard, rows: list[list[Any]], columns: list[str] | None =
     return buffer.getvalue()
 
 
-def write_csv(path: Path, card: ModelCard, n: int, block: int = 200_000) -> int:
-    """A CSV of ``n`` rows written block by block (bounded memory); returns its size."""
-    with path.open("w", newline="") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["id", *card.feature_names])
-        for start in range(0, n, block):
-            rows = feature_rows(card, min(block, n - start), seed=start)
-            writer.writerows([f"r{start + i}", *row] for i, row in enumerate(rows))
-    return path.stat().st_size
-
-
-def write_json_lines(path: Path, card: ModelCard, n: int, block: int = 200_000) -> int:
-    """A JSON Lines file of ``n`` objects keyed by feature name, with an id; returns its size."""
-    with path.open("w") as out:
-        for start in range(0, n, block):
-            rows = feature_rows(card, min(block, n - start), seed=start)
-            out.writelines(
-                json.dumps({"id": start + i, **dict(zip(card.feature_names, row, strict=True))})
-                + "\n"
-                for i, row in enumerate(rows)
-            )
-    return path.stat().st_size
+def served_model_dir(request: Any) -> Path:
+    """The folder of the model the ``app`` fixture serves: the suite's ``model_dir`` fixture
+    where the suite has one, else function/ (what ``app.py`` loads without MODEL_DIR)."""
+    try:
+        return Path(request.getfixturevalue("model_dir"))
+    except pytest.FixtureLookupError:
+        return ROOT / "function"
 
 
 def new_bucket(s3: Any) -> str:

@@ -37,7 +37,7 @@ def test_the_sample_events_are_exactly_these():
 def test_direct_invoke_names_one_object():
     assert read_event(sample("direct"), "scored/") == (
         DIRECT,
-        [FileJob(BUCKET, "incoming/iris-sample.csv", "scored/")],
+        [FileJob(BUCKET, "incoming/sample.csv", "scored/")],
     )
 
 

@@ -7,16 +7,56 @@ import csv
 import gzip
 import io
 import json
+import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
-from batch_support import body, csv_text, feature_rows, keys, manifest_of
+from batch_support import body, csv_text, feature_rows, keys, manifest_of, new_bucket
 
+from local_lambda.s3_server import LocalS3
+from onnx_serving.batch.handler import handle
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
 
 KEY = "incoming/day 1.csv"
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "batch"
+
+
+@pytest.fixture(scope="session")
+def local_s3(tmp_path_factory):
+    with LocalS3(logs=tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3(local_s3):
+    return local_s3.client()
+
+
+@pytest.fixture
+def bucket(s3):
+    return new_bucket(s3)
+
+
+@pytest.fixture
+def card(app):
+    return app.MODEL.card
+
+
+@pytest.fixture
+def score(app, s3):
+    """Run one event through the batch handler with the served model; ``remaining_s`` (seconds,
+    or a callable giving them) is the time left, as the Lambda context would say."""
+
+    def run(event, settings=None, remaining_s=math.inf):
+        clock = remaining_s if callable(remaining_s) else lambda: remaining_s
+        context = SimpleNamespace(
+            aws_request_id="req-batch", get_remaining_time_in_millis=lambda: clock() * 1000
+        )
+        return handle(event, context, app.MODEL, s3, settings or BatchSettings())
+
+    return run
 
 
 def online(app, context, rows):
