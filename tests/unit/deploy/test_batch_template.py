@@ -40,7 +40,6 @@ def test_deploy_batch_adds_exactly_these_resources_and_only_when_asked():
     batch = {n: r["Type"] for n, r in RESOURCES.items() if r.get("Condition") == "BatchEnabled"}
     assert batch == {
         "BatchBucket": "AWS::S3::Bucket",
-        "BatchBucketPolicy": "AWS::S3::BucketPolicy",
         "BatchFunctionLogGroup": "AWS::Logs::LogGroup",
         "BatchFunctionRole": "AWS::IAM::Role",
         "BatchFunction": "AWS::Serverless::Function",
