@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,26 @@ def test_peak_memory_does_not_grow_with_the_file(warm, card, s3, bucket, tmp_pat
         peaks.append(warm.peak_rss_kb)
     assert peaks[1] - peaks[0] <= 8 * 1024
     assert peaks[1] <= 160 * 1024
+
+
+def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_backend(
+    tmp_path, served_model
+):
+    makefile = ROOT / "baseline" / "Makefile"
+    done = subprocess.run(
+        ["make", "-f", str(makefile), "build-PickleBatchBaseline", f"ARTIFACTS_DIR={tmp_path}"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    source = ROOT / "function"
+    modules = {
+        str(p.relative_to(source))
+        for p in [*source.glob("onnx_serving/*.py"), *source.glob("onnx_serving/batch/*.py")]
+    }
+    assert shipped == modules | {"app.py", "batch_app.py", "model.pkl", "model.json"}
+    assert (tmp_path / "batch_app.py").read_bytes() == (ROOT / "baseline/batch_app.py").read_bytes()
+    assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline/app.py").read_bytes()

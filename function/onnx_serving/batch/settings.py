@@ -9,11 +9,11 @@ DEFAULT_OUTPUT_PREFIX = "scored/"
 # Objects above this are refused whatever the timeout: a file this large belongs on the
 # Distributed Map path, where each child invocation scores a slice of rows.
 DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
-# The input rate the up-front time check assumes: the Iris demo through the runtime client with
-# one CPU of time scored about 2.6 MB/s of CSV (docs/batch.md); this default leaves a margin of
-# ~1.7x for slower CPUs and larger forests. Measure your own model with `make benchmark-batch`
-# and set BATCH_BYTES_PER_SECOND.
-DEFAULT_BYTES_PER_SECOND = 1_500_000
+# The input rate the up-front time check assumes. Measured through the runtime client with one
+# CPU of time (what BatchMemorySize=1769 buys), the Iris demo scored a CSV of an id and four
+# features at 1.5 MB/s (docs/batch.md); 1 MB/s leaves a margin for slower CPUs, busier hosts and
+# larger forests. Measure your own model with `make benchmark-batch`, set BATCH_BYTES_PER_SECOND.
+DEFAULT_BYTES_PER_SECOND = 1_000_000
 # Rows validated, scored and written together: big enough that numpy and onnxruntime run on
 # arrays, small enough that a chunk's Python objects stay a few MB.
 DEFAULT_CHUNK_ROWS = 8192

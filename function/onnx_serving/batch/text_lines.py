@@ -36,11 +36,14 @@ def text_lines(body: Readable, read_bytes: int = READ_BYTES) -> Iterator[str]:
         if first:
             _refuse_binary(data)
             first = False
+        # The decoder keeps the bytes of a character cut at the end of the last chunk; the
+        # error's position counts from them.
+        held = len(decoder.getstate()[0])
         try:
             text = decoder.decode(data, final=not data)
         except UnicodeDecodeError as exc:
             raise BadFile(
-                f"the file is not UTF-8 text (invalid byte at offset {offset + exc.start})"
+                f"the file is not UTF-8 text (invalid byte at offset {offset - held + exc.start})"
             ) from None
         offset += len(data)
         if text:
