@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from types import TracebackType
 
 CPU_CONTROLLER = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 100_000
@@ -37,12 +36,7 @@ class OneCpu:
         """Put process ``pid`` under the quota."""
         (self.path / "cgroup.procs").write_text(str(pid))
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         """Remove the cgroup; processes still in it go back to the root group first."""
         for pid in (self.path / "cgroup.procs").read_text().split():
             (CPU_CONTROLLER / "cgroup.procs").write_text(pid)

@@ -9,11 +9,13 @@ import csv
 import io
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from local_lambda.s3_server import LocalS3
 from local_lambda.sample_files import feature_rows, write_csv, write_json_lines
 from onnx_serving.model_card import ModelCard
 
@@ -65,3 +67,9 @@ def body(s3: Any, uri: str) -> bytes:
 def manifest_of(s3: Any, summary: dict[str, Any]) -> dict[str, Any]:
     """The manifest a summary points at."""
     return json.loads(body(s3, summary["manifest"]))
+
+
+def local_s3_server(tmp_path_factory: Any) -> Iterator[LocalS3]:
+    """A local S3 server for a fixture to yield from, its log in a temporary folder."""
+    with LocalS3(logs=tmp_path_factory.mktemp("moto") / "moto.log") as server:
+        yield server

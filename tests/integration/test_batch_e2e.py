@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -19,14 +18,15 @@ from batch_support import (
     csv_text,
     feature_rows,
     keys,
+    local_s3_server,
     new_bucket,
     served_model_dir,
     write_csv,
 )
 from sam_support import ROOT
 
+from benchmarks.packages import build_function
 from local_lambda import LocalLambda
-from local_lambda.s3_server import LocalS3
 from local_lambda.template import function_config
 
 pytestmark = pytest.mark.slow
@@ -57,17 +57,6 @@ def batch_model_dir(request) -> Path:
 
 
 @pytest.fixture(scope="module")
-def local_s3(tmp_path_factory):
-    with LocalS3(logs=tmp_path_factory.mktemp("moto") / "moto.log") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def s3(local_s3):
-    return local_s3.client()
-
-
-@pytest.fixture(scope="module")
 def config(build_dir, local_s3, batch_model_dir):
     base = function_config(build_dir / "template.yaml", FUNCTION)
     environment = {
@@ -78,19 +67,14 @@ def config(build_dir, local_s3, batch_model_dir):
     return dataclasses.replace(base, environment=environment)
 
 
-def start(task_root: Path, build_dir: Path, config, logs: Path) -> LocalLambda:
-    function = LocalLambda(task_root, [build_dir / LAYER], config, logs=logs.open("ab"))
-    function.start()
-    return function
+@pytest.fixture(scope="module")
+def local_s3(tmp_path_factory):
+    yield from local_s3_server(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
-def warm(build_dir, config, tmp_path_factory):
-    function = start(
-        build_dir / FUNCTION, build_dir, config, tmp_path_factory.mktemp("logs") / "batch.log"
-    )
-    yield function
-    function.stop()
+def s3(local_s3):
+    return local_s3.client()
 
 
 @pytest.fixture
@@ -101,6 +85,18 @@ def bucket(s3):
 @pytest.fixture
 def card(app):
     return app.MODEL.card
+
+
+def running(task_root: Path, build_dir: Path, config, logs: Path) -> LocalLambda:
+    """A LocalLambda on ``task_root`` with the built layer; use it with ``with``."""
+    return LocalLambda(task_root, [build_dir / LAYER], config, logs=logs.open("ab"))
+
+
+@pytest.fixture(scope="module")
+def warm(build_dir, config, tmp_path_factory):
+    logs = tmp_path_factory.mktemp("logs") / "batch.log"
+    with running(build_dir / FUNCTION, build_dir, config, logs) as function:
+        yield function
 
 
 def sample(name: str) -> dict:
@@ -124,13 +120,9 @@ def test_boto3_comes_from_the_runtime_as_on_lambda(build_dir, config, tmp_path):
     task_root = tmp_path / "task"
     shutil.copytree(build_dir / FUNCTION, task_root)
     (task_root / "probe.py").write_text(PROBE)
-    function = start(
-        task_root, build_dir, dataclasses.replace(config, handler="probe.handler"), tmp_path / "l"
-    )
-    try:
+    probe = dataclasses.replace(config, handler="probe.handler")
+    with running(task_root, build_dir, probe, tmp_path / "probe.log") as function:
         answer = function.invoke({}).json()
-    finally:
-        function.stop()
     layer = (build_dir / LAYER / "python").resolve()
     path = answer["path"]
     sdk = Path(answer["boto3"][1]).parents[1]
@@ -204,11 +196,8 @@ def test_a_broken_model_fails_init(build_dir, config, tmp_path):
     broken = dataclasses.replace(
         config, environment={**config.environment, "MODEL_DIR": str(model_dir)}
     )
-    function = start(build_dir / FUNCTION, build_dir, broken, tmp_path / "init.log")
-    try:
+    with running(build_dir / FUNCTION, build_dir, broken, tmp_path / "init.log") as function:
         result = function.invoke({"bucket": "b", "key": "k.csv"})
-    finally:
-        function.stop()
     assert function.init_error is not None
     assert function.init_error.error_type == "ModelLoadError"
     assert result.function_error == "Unhandled"
@@ -231,23 +220,18 @@ def test_peak_memory_does_not_grow_with_the_file(warm, card, s3, bucket, tmp_pat
 
 
 def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_backend(
-    tmp_path, served_model
+    served_model,
 ):
-    makefile = ROOT / "baseline" / "Makefile"
-    done = subprocess.run(
-        ["make", "-f", str(makefile), "build-PickleBatchBaseline", f"ARTIFACTS_DIR={tmp_path}"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
+    """What the batch benchmark runs as its pickle contender, built as the benchmark builds it."""
+    package = build_function(
+        "pickle-batch", ["-f", "baseline/Makefile", "build-PickleBatchBaseline"]
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
+    shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
     source = ROOT / "function"
     modules = {
         str(p.relative_to(source))
         for p in [*source.glob("onnx_serving/*.py"), *source.glob("onnx_serving/batch/*.py")]
     }
     assert shipped == modules | {"app.py", "batch_app.py", "model.pkl", "model.json"}
-    assert (tmp_path / "batch_app.py").read_bytes() == (ROOT / "baseline/batch_app.py").read_bytes()
-    assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline/app.py").read_bytes()
+    assert (package / "batch_app.py").read_bytes() == (ROOT / "baseline/batch_app.py").read_bytes()
+    assert (package / "app.py").read_bytes() == (ROOT / "baseline/app.py").read_bytes()

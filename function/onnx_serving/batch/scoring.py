@@ -78,12 +78,8 @@ def score_file(job: FileJob, batch: Batch) -> dict[str, Any]:
         return _summary(REFUSED, uri, Tally(), reason=f"{uri} is under the output prefix")
     started = time.perf_counter()
     condition = {"IfMatch": job.etag} if job.etag else {}
-    try:
-        obj = batch.s3.get_object(Bucket=job.bucket, Key=job.key, **condition)
-    except ClientError as exc:
-        reason = unreadable_reason(exc, uri)
-        if reason is None:
-            raise
+    obj, reason = _readable(batch.s3.get_object, uri, Bucket=job.bucket, Key=job.key, **condition)
+    if obj is None:
         return _summary(REFUSED, uri, Tally(), reason=reason)
     card = batch.model.card
     suffix = job.key[job.key.rfind(".") :].lower() if "." in job.key else ""
@@ -133,12 +129,8 @@ def score_rows(job: RowsJob, batch: Batch) -> dict[str, Any]:
     """Score a Distributed Map batch of one CSV's rows into ``<folder>/parts/<first>.csv``."""
     uri = s3_uri(job.bucket, job.key)
     started = time.perf_counter()
-    try:
-        head = batch.s3.head_object(Bucket=job.bucket, Key=job.key)
-    except ClientError as exc:
-        reason = unreadable_reason(exc, uri)
-        if reason is None:
-            raise
+    head, reason = _readable(batch.s3.head_object, uri, Bucket=job.bucket, Key=job.key)
+    if head is None:
         return _summary(REFUSED, uri, Tally(), reason=reason)
     card = batch.model.card
     folder = output_folder(job.output_prefix, job.key, head["ETag"], card)
@@ -160,6 +152,20 @@ def score_rows(job: RowsJob, batch: Batch) -> dict[str, Any]:
     )
     summary["rejected_rows"] = tally.shown
     return summary
+
+
+def _readable(
+    call: Callable[..., dict[str, Any]], uri: str, **params: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    """``call(**params)``'s answer, or None and why the object cannot be read; S3 errors a
+    retry could fix propagate."""
+    try:
+        return call(**params), None
+    except ClientError as exc:
+        reason = unreadable_reason(exc, uri)
+        if reason is None:
+            raise
+        return None, reason
 
 
 def _check_limits(source: InputObject, batch: Batch) -> None:

@@ -12,9 +12,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from batch_support import body, csv_text, feature_rows, keys, manifest_of, new_bucket
+from batch_support import (
+    body,
+    csv_text,
+    feature_rows,
+    keys,
+    local_s3_server,
+    manifest_of,
+    new_bucket,
+)
 
-from local_lambda.s3_server import LocalS3
 from onnx_serving.batch.handler import handle
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
@@ -25,8 +32,7 @@ EVENTS = Path(__file__).resolve().parents[3] / "events" / "batch"
 
 @pytest.fixture(scope="session")
 def local_s3(tmp_path_factory):
-    with LocalS3(logs=tmp_path_factory.mktemp("moto") / "moto.log") as server:
-        yield server
+    yield from local_s3_server(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")
