@@ -5,7 +5,9 @@ built by their Makefile targets, on their own layers, scoring the same CSV from 
 server through the real runtime client: a fresh runtime process per sample, contenders
 alternating and the order flipped each round, once with one CPU of time (a CFS quota, as Lambda
 gives below 1,769 MB; the process joins the quota after init) and once free. Rows/s and MB/s
-are over the invoke's Duration; peak RSS is the process's VmHWM (Lambda's Max Memory Used).
+are over the invoke's Duration; rows per CPU-second over the process's own CPU time during the
+invoke (steadier than the wall clock on a shared machine); peak RSS is the process's VmHWM
+(Lambda's Max Memory Used).
 Results go to ``build/benchmarks/batch/`` (not committed).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -43,8 +46,16 @@ class BatchSample:
     seconds: float
     rows_per_second: float
     megabytes_per_second: float
+    rows_per_cpu_second: float
     peak_rss_mb: float
     init_ms: float
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far: unlike the wall clock, barely moved by
+    other work on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _contenders(runtime: str, arch: str) -> list[packages.Contender]:
@@ -85,7 +96,9 @@ def _sample(
             raise RuntimeError(f"{contender.name}: init failed {function.init_error}")
         if quota is not None:
             quota.add(function.pid)
+        cpu_before = cpu_seconds(function.pid)
         result = function.invoke({"bucket": BUCKET, "key": key})
+        cpu = cpu_seconds(function.pid) - cpu_before
         summary = result.json()
         if result.function_error or summary.get("written") != rows:
             raise RuntimeError(f"{contender.name}: {result.payload[:400]!r}")
@@ -94,6 +107,7 @@ def _sample(
             seconds,
             rows / seconds,
             size / seconds / 1e6,
+            rows / cpu,
             function.peak_rss_kb / 1024,
             function.init_duration_ms or 0.0,
         )
@@ -152,6 +166,7 @@ def table(results: dict[str, Any]) -> str:
         for field, label, digits in (
             ("rows_per_second", "rows/s", 0),
             ("megabytes_per_second", "MB/s of input", 2),
+            ("rows_per_cpu_second", "rows per CPU-second", 0),
             ("peak_rss_mb", "peak RSS (MB)", 0),
         ):
             onnx = Summary.of([s[field] for s in by_name["onnx"]])

@@ -40,6 +40,7 @@ def test_deploy_batch_adds_exactly_these_resources_and_only_when_asked():
     batch = {n: r["Type"] for n, r in RESOURCES.items() if r.get("Condition") == "BatchEnabled"}
     assert batch == {
         "BatchBucket": "AWS::S3::Bucket",
+        "BatchDeadLetterQueue": "AWS::SQS::Queue",
         "BatchFunctionLogGroup": "AWS::Logs::LogGroup",
         "BatchFunctionRole": "AWS::IAM::Role",
         "BatchFunction": "AWS::Serverless::Function",
@@ -52,7 +53,12 @@ def test_deploy_batch_adds_exactly_these_resources_and_only_when_asked():
     batch_outputs = {
         n for n, o in TEMPLATE_DOC["Outputs"].items() if o.get("Condition") == "BatchEnabled"
     }
-    assert batch_outputs == {"BatchBucketName", "BatchFunctionName", "BatchStateMachineArn"}
+    assert batch_outputs == {
+        "BatchBucketName",
+        "BatchFunctionName",
+        "BatchDeadLetterQueueUrl",
+        "BatchStateMachineArn",
+    }
 
 
 def test_batch_parameters_default_to_the_documented_values():
@@ -118,7 +124,16 @@ def test_batch_function_may_read_the_input_prefix_write_the_output_prefix_and_lo
             "Action": ["s3:PutObject", "s3:AbortMultipartUpload"],
             "Resource": bucket_arn("BatchOutputPrefix"),
         },
+        {
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": {"Fn::GetAtt": ["BatchDeadLetterQueue", "Arn"]},
+        },
     ]
+    assert RESOURCES["BatchFunction"]["Properties"]["DeadLetterQueue"] == {
+        "Type": "SQS",
+        "TargetArn": {"Fn::GetAtt": ["BatchDeadLetterQueue", "Arn"]},
+    }
     assert RESOURCES["BatchBucket"]["Properties"]["BucketName"] == {
         "Fn::Join": ["-", ["onnx-batch", STACK_ID]]
     }
