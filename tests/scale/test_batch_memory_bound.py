@@ -8,6 +8,7 @@ most 8 MB above the peak after the small one, and never above 160 MB, whatever t
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,10 @@ from local_lambda import LocalLambda
 from local_lambda.s3_server import LocalS3
 from local_lambda.template import function_config
 
+# Minutes of work: `make test-batch-scale` runs it, `make test` lists it as skipped.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("BATCH_SCALE") != "1", reason="scale tier: run with make test-batch-scale"
+)
 BOUND_KB = 160 * 1024
 GROWTH_KB = 8 * 1024
 WRITERS = {"csv": write_csv, "jsonl": write_json_lines}
