@@ -11,8 +11,9 @@ DEFAULT_OUTPUT_PREFIX = "scored/"
 DEFAULT_MAX_INPUT_BYTES = 2 * 1024**3
 # The input rate the up-front time check assumes. Measured through the runtime client with one
 # CPU of time (what BatchMemorySize=1769 buys), the Iris demo scored a CSV of an id and four
-# features at 1.5 MB/s (docs/batch.md); 1 MB/s leaves a margin for slower CPUs, busier hosts and
-# larger forests. Measure your own model with `make benchmark-batch`, set BATCH_BYTES_PER_SECOND.
+# features at a median 1.35 MB/s (docs/batch.md); 1 MB/s leaves a margin for slower CPUs, busier
+# hosts and larger forests. Measure your own model with `make benchmark-batch` and set
+# BATCH_BYTES_PER_SECOND.
 DEFAULT_BYTES_PER_SECOND = 1_000_000
 # Rows validated, scored and written together: big enough that numpy and onnxruntime run on
 # arrays, small enough that a chunk's Python objects stay a few MB.

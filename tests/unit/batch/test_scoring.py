@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import importlib.util
 import io
 import json
 import math
@@ -524,3 +525,23 @@ def test_distributed_map_row_batch_writes_one_part_named_by_its_first_row(
     lines = read_csv(s3, summary["output"])
     expected = online(app, context, [row for i, row in enumerate(rows) if i != 2])
     assert [line[2] for line in lines[1:]] == [p["label"] for p in expected]
+
+
+def test_the_entry_point_loads_the_model_and_an_s3_client_from_the_environment(
+    app, local_s3, s3, bucket, card, monkeypatch
+):
+    """``function/batch_app.py`` as the runtime imports it: settings, model and S3 client come
+    from the environment (``AWS_ENDPOINT_URL_S3`` reaches the local server; nothing names it)."""
+    for name, value in local_s3.client_environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BATCH_OUTPUT_PREFIX", "out/")
+    spec = importlib.util.spec_from_file_location(
+        "batch_app", Path(app.__file__).with_name("batch_app.py")
+    )
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 2)))
+    summary = entry.handler({"bucket": bucket, "key": KEY}, SimpleNamespace(aws_request_id="r"))
+    assert entry.MODEL.card == card
+    assert (summary["status"], summary["written"]) == ("scored", 2)
+    assert summary["output"].startswith(f"s3://{bucket}/out/{KEY}/")
