@@ -50,3 +50,21 @@ def sam_build_dir() -> Path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return build_dir
+
+
+def iam_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every IAM statement (trust, inline, managed and bucket policies) with its resource."""
+    found = []
+    for name, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        documents = [properties.get("AssumeRolePolicyDocument")]
+        documents += [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        documents.append(properties.get("PolicyDocument"))
+        for document in filter(None, documents):
+            found += [(name, statement) for statement in document["Statement"]]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy field that may be one value or a list of them, as a list."""
+    return value if isinstance(value, list) else [value]
