@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+from sam_support import invoke_response
 
 from benchmarks.aws import (
     MARKER,
@@ -34,15 +33,7 @@ def _tail(duration: float, init: float | None) -> str:
 
 
 def _invoke_response(duration: float, init: float | None, error: str | None = None) -> dict:
-    payload = b'{"predictions": []}'
-    response = {
-        "StatusCode": 200,
-        "LogResult": _tail(duration, init),
-        "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
-    }
-    if error:
-        response["FunctionError"] = error
-    return response
+    return invoke_response(b'{"predictions": []}', error, _tail(duration, init))
 
 
 def _expect_update(stubber: Stubber, variables: dict) -> None:
@@ -193,11 +184,7 @@ def test_a_snapstart_cold_start_publishes_invokes_and_deletes_a_version(client):
         )
         stubber.add_response(
             "invoke",
-            {
-                "StatusCode": 200,
-                "LogResult": _restore_tail(RESTORE_TAB),
-                "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
-            },
+            invoke_response(payload, log_result=_restore_tail(RESTORE_TAB)),
             {
                 "FunctionName": FUNCTION,
                 "InvocationType": "RequestResponse",
@@ -218,14 +205,7 @@ def test_a_version_without_restore_duration_is_not_a_snapstart_measurement(clien
         _expect_update(stubber, {**ENVIRONMENT, MARKER: "m1"})
         stubber.add_response("publish_version", {"Version": "13"})
         stubber.add_response("get_function_configuration", {"State": "Active"})
-        stubber.add_response(
-            "invoke",
-            {
-                "StatusCode": 200,
-                "LogResult": _restore_tail(INIT_TAB),
-                "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
-            },
-        )
+        stubber.add_response("invoke", invoke_response(payload, log_result=_restore_tail(INIT_TAB)))
         stubber.add_response("delete_function", {}, {"FunctionName": FUNCTION, "Qualifier": "13"})
         with pytest.raises(AwsBenchmarkError, match="no Restore Duration"):
             restored_invoke(client, FUNCTION, ENVIRONMENT, "m1")

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import base64
 import copy
-import io
 import json
 import shutil
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
 from hook_support import golden_card, handler_answers
-from sam_support import ROOT
+from sam_support import ROOT, invoke_response
 
 from pre_traffic.card import CardError, HookCard
 from pre_traffic.checks import ROUNDING, answer_problems, prediction_problems
@@ -202,13 +200,6 @@ def package(tmp_path, card_json):
 def clients():
     keys = {"region_name": "us-east-1", "aws_access_key_id": "t", "aws_secret_access_key": "t"}
     return boto3.client("lambda", **keys), boto3.client("codedeploy", **keys)
-
-
-def invoke_response(payload: bytes, function_error: str | None) -> dict:
-    response = {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(payload), len(payload))}
-    if function_error:
-        response["FunctionError"] = function_error
-    return response
 
 
 def expect_status(stubber: Stubber, status: str) -> None:
