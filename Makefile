@@ -84,10 +84,12 @@ invoke: build
 # sam deploy with the committed samconfig.toml: stack onnx-lambda, SAM's managed upload bucket,
 # no questions. The region is your AWS configuration's, or AWS_REGION. The release workflow adds
 # SAM_DEPLOY_ARGS (--config-env ci, its bucket and CloudFormation role).
+# The config file is named in full: given a template elsewhere, sam looks for it beside that.
 SAM_DEPLOY_ARGS ?=
-SAM_REGION = $(if $(AWS_REGION),--region $(AWS_REGION))
+SAM_DEPLOY := $(SAM) deploy --config-file $(CURDIR)/samconfig.toml \
+	$(if $(AWS_REGION),--region $(AWS_REGION))
 deploy: build
-	$(SAM) deploy $(SAM_REGION) $(SAM_DEPLOY_ARGS) --parameter-overrides $(SAM_PARAMETERS)
+	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --parameter-overrides $(SAM_PARAMETERS)
 
 # The layer as a stack of its own (layer/template.yaml), one per runtime and architecture, e.g.
 # onnx-lambda-layer-py313-x86-64; its LayerVersionArn output is what LAYER_ARN takes.
@@ -106,7 +108,7 @@ layer-stack: $(STAMP)
 		--build-dir .aws-sam/$(LAYER_STACK) --parameter-overrides $(LAYER_PARAMETERS)
 
 deploy-layer: layer-stack
-	$(SAM) deploy $(SAM_REGION) $(SAM_DEPLOY_ARGS) --stack-name $(LAYER_STACK) \
+	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --stack-name $(LAYER_STACK) \
 		--template-file .aws-sam/$(LAYER_STACK)/template.yaml --parameter-overrides $(LAYER_PARAMETERS)
 
 # Answer every sample event under events/ through the runtime client, on the sam build output.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from deploy.templates import ROOT
@@ -30,10 +31,16 @@ def alias_arn(cloudformation: Any, stack: str) -> str:
     return found[0]
 
 
-def smoke(cloudformation: Any, lambda_client: Any, stack: str) -> list[str]:
+def smoke(
+    cloudformation: Any,
+    lambda_client: Any,
+    stack: str,
+    card_path: Path = ROOT / "function" / "model.json",
+    events: Path = ROOT / "events",
+) -> list[str]:
     """Every problem the alias's answers show; empty when the release serves what it should."""
-    card = HookCard.load(ROOT / "function" / "model.json")
-    probes = build_probes(card, load_samples(ROOT / "events"))
+    card = HookCard.load(card_path)
+    probes = build_probes(card, load_samples(events))
     target = alias_arn(cloudformation, stack)
     return check_version(probes, card, version_invoker(lambda_client, target))
 

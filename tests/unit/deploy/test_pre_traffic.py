@@ -14,6 +14,7 @@ from botocore.stub import ANY, Stubber
 from hook_support import golden_card, handler_answers
 from sam_support import ROOT, invoke_response
 
+from deploy.smoke import smoke
 from pre_traffic.card import CardError, HookCard
 from pre_traffic.checks import ROUNDING, answer_problems, prediction_problems
 from pre_traffic.hook import check_version, load_samples, run_hook
@@ -283,3 +284,29 @@ def test_check_version_sends_every_probe_once_in_order(probes, card, answers):
 
     assert check_version(probes, card, invoke) == []
     assert sent == [probe.event for probe in probes]
+
+
+def test_the_release_smoke_test_sends_the_same_probes_to_the_alias(package, answers, capsys):
+    alias = "arn:aws:lambda:us-east-1:123456789012:function:onnx-lambda-inference:live"
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "t", "aws_secret_access_key": "t"}
+    cloudformation = boto3.client("cloudformation", **keys)
+    lambda_client = boto3.client("lambda", **keys)
+    stack = {
+        "StackName": "onnx-lambda",
+        "CreationTime": "2026-11-30T00:00:00Z",
+        "StackStatus": "UPDATE_COMPLETE",
+        "Outputs": [{"OutputKey": "InferenceAliasArn", "OutputValue": alias}],
+    }
+    with Stubber(cloudformation) as stacks, Stubber(lambda_client) as invokes:
+        stacks.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "onnx-lambda"})
+        for payload, function_error in answers:
+            invokes.add_response(
+                "invoke",
+                invoke_response(payload, function_error),
+                {"FunctionName": alias, "InvocationType": "RequestResponse", "Payload": ANY},
+            )
+        problems = smoke(
+            cloudformation, lambda_client, "onnx-lambda", package / "model.json", package / "events"
+        )
+        invokes.assert_no_pending_responses()
+    assert problems == []
