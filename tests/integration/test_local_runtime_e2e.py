@@ -16,7 +16,7 @@ from conftest import event_expectations, event_names, load_event
 from sam_support import ROOT
 
 from local_lambda import LocalLambda
-from local_lambda.interpreter import HOST_VERSION, host_interpreter
+from local_lambda.interpreter import HOST_VERSION, host_interpreter, runtime_client_dir
 from local_lambda.runner import strict_json
 from local_lambda.template import function_config
 
@@ -94,7 +94,7 @@ def test_sys_path_is_lambdas_and_nothing_from_the_dev_virtualenv(build_dir, conf
     finally:
         function.stop()
     layer = (build_dir / LAYER / "python").resolve()
-    runtime_client = ROOT / "build" / "runtime-client-3.13"
+    runtime_client = runtime_client_dir(function.interpreter)
     runtime_sdk = Path(answer["path"][3])
     assert answer["path"][:5] == [
         str(task_root.resolve()),

@@ -79,7 +79,7 @@ def test_batch_function_is_the_same_folder_layer_and_model_with_its_own_entry_po
     function = RESOURCES["BatchFunction"]
     properties = function["Properties"]
     assert (properties["CodeUri"], properties["Handler"]) == ("function/", "batch_app.handler")
-    assert properties["Layers"] == [{"Ref": "OnnxRuntimeLayer"}]
+    assert properties["Layers"] == RESOURCES["InferenceFunction"]["Properties"]["Layers"]
     assert (properties["MemorySize"], properties["Timeout"]) == (
         {"Ref": "BatchMemorySize"},
         {"Ref": "BatchTimeout"},
