@@ -27,6 +27,7 @@ from sam_support import ROOT
 
 from benchmarks.packages import build_function
 from local_lambda import LocalLambda
+from local_lambda.interpreter import runtime_client_dir
 from local_lambda.template import function_config
 
 pytestmark = pytest.mark.slow
@@ -131,7 +132,7 @@ def test_boto3_comes_from_the_runtime_as_on_lambda(build_dir, config, tmp_path):
         str(layer / "lib" / "python3.13" / "site-packages"),
         str(layer),
         str(sdk),
-        str(ROOT / "build" / "runtime-client-3.13"),
+        str(runtime_client_dir(function.interpreter)),
     ]
     assert sdk.name.startswith("runtime-sdk-3.13-")
     assert (answer["boto3"][0], answer["botocore"]) == (RUNTIME_BOTO3, RUNTIME_BOTO3)
