@@ -68,10 +68,12 @@ LAYER_ARN ?=
 SAM := $(VENV)/bin/sam
 # PARAMETERS adds any other template parameter, e.g. PARAMETERS="SnapStart=true ReservedConcurrency=50".
 PARAMETERS ?=
+# DEPLOY_BATCH=true adds batch scoring (bucket, BatchFunction, state machine; docs/batch.md).
+DEPLOY_BATCH ?= false
 SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE) \
-	$(if $(LAYER_ARN),LayerArn=$(LAYER_ARN)) $(PARAMETERS)
+	$(if $(LAYER_ARN),LayerArn=$(LAYER_ARN)) DeployBatch=$(DEPLOY_BATCH) $(PARAMETERS)
 SAM_EXCLUDE := $(if $(filter true,$(DEPLOY_BASELINE)),,-x PickleBaselineFunction -x SklearnLayer) \
-	$(if $(LAYER_ARN),-x OnnxRuntimeLayer)
+	$(if $(LAYER_ARN),-x OnnxRuntimeLayer) $(if $(filter true,$(DEPLOY_BATCH)),,-x BatchFunction)
 build: $(MODEL) $(STAMP)
 	@$(PY) -m convert.describe function
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build $(SAM_EXCLUDE) --parameter-overrides $(SAM_PARAMETERS)
@@ -166,3 +168,33 @@ test-fast: $(STAMP) $(MODEL) lint
 
 clean:
 	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage
+
+# ---- Batch scoring ----
+.PHONY: batch-build batch-demo test-batch-scale benchmark-batch lock-runtime-sdk
+
+# sam build BatchFunction (and its layer) into its own folder, beside the online build.
+BATCH_BUILD := .aws-sam/batch-build
+batch-build: $(MODEL) $(STAMP)
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build BatchFunction --build-dir $(BATCH_BUILD) \
+		--parameter-overrides $(SAM_PARAMETERS)
+
+# No AWS account: a local S3 server (moto), a sample CSV uploaded, scored by BatchFunction
+# through the real runtime client, the manifest printed, the server stopped.
+batch-demo: batch-build
+	$(PY) -m local_lambda.batch_demo --build-dir $(BATCH_BUILD) --runtime $(RUNTIME)
+
+# The memory bound at scale: 2,000,000-row CSV and JSON Lines files through the runtime client.
+test-batch-scale: $(STAMP) $(MODEL)
+	BATCH_SCALE=1 $(PY) -m pytest tests/scale -q
+
+# Batch throughput and peak RSS, ONNX vs the pickle baseline, the same file through the runtime
+# client, with one CPU of time and free: build/benchmarks/batch/ (BATCH_BENCHMARK_ARGS=--rows N).
+BATCH_BENCHMARK_ARGS ?=
+benchmark-batch: $(STAMP) $(MODEL)
+	$(PY) -m benchmarks.batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+
+# The boto3 the local runtime puts where Lambda's python3.13 runtime has its own (see the .in).
+lock-runtime-sdk: $(STAMP)
+	$(UV) pip compile requirements/runtime-sdk.in --python-version 3.13 \
+		--python-platform x86_64-manylinux_2_34 --generate-hashes --no-header \
+		-o requirements/runtime-sdk.txt

@@ -83,14 +83,16 @@ def runtime_environment(
     runtime_client: Path,
     python_version: str,
     api_address: str,
+    runtime_sdk: Path | None = None,
 ) -> dict[str, str]:
     """The variables Lambda sets for a Python runtime, with local paths for its directories.
 
-    On Lambda `/var/task` (the function), `/opt` (the layers) and `/var/runtime` (the runtime
-    client) are all there is on `sys.path` besides the standard library; PYTHONPATH says the same
-    here.
+    On Lambda `/var/task` (the function), `/opt` (the layers), the runtime's site-packages with
+    the bundled boto3 (`runtime_sdk`) and `/var/runtime` (the runtime client) are all there is
+    on `sys.path` besides the standard library; PYTHONPATH says the same here.
     """
-    python_path = [*layer_python_paths(layers, python_version), runtime_client]
+    sdk = [runtime_sdk] if runtime_sdk is not None else []
+    python_path = [*layer_python_paths(layers, python_version), *sdk, runtime_client]
     library_path = [
         runtime_client,
         task_root,

@@ -114,14 +114,24 @@ def runtime_client_dir(
     """awslambdaric installed for `interpreter` (the `/var/runtime` analogue), installed once.
 
     It goes to its own folder, never into a virtualenv, so it can be put on the runtime's
-    `sys.path` alone. The folder is named after the lock's digest, so editing the lock installs
-    afresh, and the install is hash-checked (``--require-hashes``, ``--no-deps``: the lock lists
-    every package). It lands in a temporary folder that is renamed into place, so two test
-    sessions never see half an install.
+    `sys.path` alone (``locked_install``).
+    """
+    return locked_install(interpreter, "runtime-client", "awslambdaric", lock, build_dir)
+
+
+def locked_install(
+    interpreter: Interpreter, name: str, marker: str, lock: Path, build_dir: Path = BUILD_DIR
+) -> Path:
+    """``build_dir/<name>-<X.Y>-<lock digest>``: ``lock`` installed once for ``interpreter``.
+
+    The folder is named after the lock's digest, so editing the lock installs afresh, and the
+    install is hash-checked (``--require-hashes``, ``--no-deps``: the lock lists every package).
+    It lands in a temporary folder that is renamed into place, so two test sessions never see
+    half an install; ``marker`` (a top-level package of the lock) says an install is complete.
     """
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
-    target = build_dir / f"runtime-client-{interpreter.version}-{digest}"
-    if (target / "awslambdaric").is_dir():
+    target = build_dir / f"{name}-{interpreter.version}-{digest}"
+    if (target / marker).is_dir():
         return target
     build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=build_dir))

@@ -20,6 +20,7 @@ from typing import IO, Any
 from local_lambda.function import FunctionConfig, runtime_environment
 from local_lambda.interpreter import Interpreter, find_interpreter, runtime_client_dir
 from local_lambda.runtime_api import UNHANDLED, Invocation, RuntimeApiServer, RuntimeState
+from local_lambda.runtime_sdk import runtime_sdk_dir
 
 # Lambda's limit on the init phase.
 INIT_TIMEOUT_S = 10.0
@@ -134,6 +135,7 @@ class LocalLambda:
             runtime_client_dir(self.interpreter),
             self.interpreter.version,
             self._server.address,
+            runtime_sdk=runtime_sdk_dir(self.interpreter),
         )
         started = time.perf_counter_ns()
         self._process = subprocess.Popen(

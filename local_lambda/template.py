@@ -6,19 +6,32 @@ parameter resolved to that parameter's default (or an override).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from samtranslator.yaml_helper import yaml_parse
 
-from local_lambda.function import FunctionConfig
+from local_lambda.function import ACCOUNT, REGION, FunctionConfig
+
+# What CloudFormation's pseudo parameters say about the local stack.
+PSEUDO_PARAMETERS = {
+    "AWS::Region": REGION,
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Partition": "aws",
+    "AWS::StackName": "local",
+}
 
 
 def _resolve(value: Any, parameters: Mapping[str, str]) -> str:
-    """A literal, or a `{"Ref": name}` to a parameter; anything else is not supported here."""
+    """A literal, a `{"Ref": name}` to a parameter, or a `{"Fn::Sub": text}` over parameters and
+    pseudo parameters; anything else is not supported here."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return parameters[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        names = {**PSEUDO_PARAMETERS, **parameters}
+        return re.sub(r"\$\{([^}]+)\}", lambda found: names[found.group(1)], value["Fn::Sub"])
     if isinstance(value, dict | list):
         raise ValueError(f"cannot resolve {value!r} outside CloudFormation")
     return str(value)

@@ -36,12 +36,12 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 @functools.cache
-def sam_build_dir() -> Path:
-    """`sam build InferenceFunction` output, built once and removed when the session ends."""
+def sam_build_dir(resource: str = "InferenceFunction") -> Path:
+    """`sam build <resource>` output (with its layer), built once and removed at session end."""
     workdir = Path(tempfile.mkdtemp(prefix="sam-build-"))
     atexit.register(shutil.rmtree, workdir, True)
     build_dir = workdir / "build"
-    command = [str(SAM), "build", "InferenceFunction", "--template", str(TEMPLATE)]
+    command = [str(SAM), "build", resource, "--template", str(TEMPLATE)]
     done = subprocess.run(
         [*command, "--build-dir", str(build_dir)],
         cwd=ROOT,

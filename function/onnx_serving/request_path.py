@@ -89,7 +89,7 @@ def _answer(
     rows, where = request_rows(request.payload, card, settings.max_batch_rows)
     matrix = to_matrix(rows, where, card)
     labels, probabilities = model.predict(matrix)
-    _check_output(labels, probabilities, card)
+    check_output(labels, probabilities, card)
     rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
     predictions = [
         {
@@ -103,7 +103,7 @@ def _answer(
     return {"predictions": predictions, "model": model_ref}, len(predictions)
 
 
-def _check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
+def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
     """A backend answering outside its card is a fault (500), never a 200 with a wrong answer.
 
     NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)

@@ -107,7 +107,8 @@ def _serve(interpreter: Path, function_dir: Path, python_dir: Path) -> dict:
 def _function_size() -> int:
     """What the function package ships (function/Makefile): the modules and the model files."""
     shipped = [
-        *FUNCTION_DIR.rglob("*.py"),
+        FUNCTION_DIR / "app.py",
+        *FUNCTION_DIR.glob("onnx_serving/*.py"),
         FUNCTION_DIR / "model.onnx",
         FUNCTION_DIR / "model.json",
     ]

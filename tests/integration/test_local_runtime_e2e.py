@@ -95,14 +95,17 @@ def test_sys_path_is_lambdas_and_nothing_from_the_dev_virtualenv(build_dir, conf
         function.stop()
     layer = (build_dir / LAYER / "python").resolve()
     runtime_client = runtime_client_dir(function.interpreter)
-    assert answer["path"][:4] == [
+    runtime_sdk = Path(answer["path"][3])
+    assert answer["path"][:5] == [
         str(task_root.resolve()),
         str(layer / "lib" / "python3.13" / "site-packages"),
         str(layer),
+        str(runtime_sdk),
         str(runtime_client),
     ]
+    assert runtime_sdk.parent == ROOT / "build" and runtime_sdk.name.startswith("runtime-sdk-")
     prefix = str(function.interpreter.path.parents[1])
-    assert all(p.startswith(prefix) and "site-packages" not in p for p in answer["path"][4:])
+    assert all(p.startswith(prefix) and "site-packages" not in p for p in answer["path"][5:])
     origins = answer["origins"]
     assert origins["numpy"].startswith(str(layer))
     assert origins["onnxruntime"].startswith(str(layer))

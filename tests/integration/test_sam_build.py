@@ -8,6 +8,11 @@ import pytest
 from sam_support import ROOT, SAM, TEMPLATE, load_template, sam_build_dir, sam_env
 
 FUNCTION_SOURCE = ROOT / "function"
+# What the online handler loads: app.py and the serving package, not its batch subpackage.
+ONLINE_SOURCES = {
+    str(p.relative_to(FUNCTION_SOURCE))
+    for p in [FUNCTION_SOURCE / "app.py", *FUNCTION_SOURCE.glob("onnx_serving/*.py")]
+}
 PICKLE_SUFFIXES = {".pkl", ".pickle", ".joblib"}
 
 pytestmark = pytest.mark.slow
@@ -21,9 +26,8 @@ def build_dir():
 def test_function_package_holds_exactly_the_handler_modules_and_the_model(build_dir):
     package = build_dir / "InferenceFunction"
     shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
-    sources = {str(p.relative_to(FUNCTION_SOURCE)) for p in FUNCTION_SOURCE.rglob("*.py")}
-    assert "app.py" in sources and "onnx_serving/model.py" in sources
-    assert shipped == sources | {"model.onnx", "model.json"}
+    assert "app.py" in ONLINE_SOURCES and "onnx_serving/model.py" in ONLINE_SOURCES
+    assert shipped == ONLINE_SOURCES | {"model.onnx", "model.json"}
 
 
 def test_nothing_built_holds_a_pickle_or_a_requirements_file(build_dir):
@@ -58,8 +62,7 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path, served_model):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
-    sources = {str(p.relative_to(FUNCTION_SOURCE)) for p in FUNCTION_SOURCE.rglob("*.py")}
-    assert shipped == sources | {"model.pkl", "model.json"}
+    assert shipped == ONLINE_SOURCES | {"model.pkl", "model.json"}
     assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()
 
 

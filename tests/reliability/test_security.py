@@ -147,6 +147,8 @@ def test_each_role_is_assumable_by_its_service_alone():
         "PreTrafficHookRole": [{"Service": "lambda.amazonaws.com"}],
         "PickleBaselineRole": [{"Service": "lambda.amazonaws.com"}],
         "RolloutRole": [{"Service": "codedeploy.amazonaws.com"}],
+        "BatchFunctionRole": [{"Service": "lambda.amazonaws.com"}],
+        "BatchStateMachineRole": [{"Service": "states.amazonaws.com"}],
         "CloudFormationExecutionRole": [{"Service": "cloudformation.amazonaws.com"}],
         "DeployRole": [
             {

@@ -272,5 +272,10 @@ def test_a_skip_without_a_reason_is_refused(tmp_path, text, message):
 def test_the_makefile_excludes_only_resources_the_template_has():
     makefile = (ROOT / "Makefile").read_text()
     excluded = set(re.findall(r"-x (\w+)", makefile))
-    assert excluded == {"PickleBaselineFunction", "SklearnLayer", "OnnxRuntimeLayer"}
+    assert excluded == {
+        "PickleBaselineFunction",
+        "SklearnLayer",
+        "OnnxRuntimeLayer",
+        "BatchFunction",
+    }
     assert excluded <= set(FUNCTION)

@@ -6,8 +6,16 @@ import pytest
 from sam_support import load_template
 
 TEMPLATE_DOC = load_template()
-RESOURCES = TEMPLATE_DOC["Resources"]
-PARAMETERS = TEMPLATE_DOC["Parameters"]
+# The batch block (DeployBatch) is pinned by test_batch_template.py.
+RESOURCES = {
+    n: r for n, r in TEMPLATE_DOC["Resources"].items() if r.get("Condition") != "BatchEnabled"
+}
+PARAMETERS = {
+    n: p
+    for n, p in TEMPLATE_DOC["Parameters"].items()
+    if not n.startswith(("Batch", "DeployBatch"))
+}
+OUTPUTS = {n: o for n, o in TEMPLATE_DOC["Outputs"].items() if o.get("Condition") != "BatchEnabled"}
 BASELINE = {
     "SklearnLayer",
     "PickleBaselineLogGroup",
@@ -159,11 +167,11 @@ def test_baseline_exists_only_behind_its_condition():
     }
     assert RESOURCES["SklearnLayer"]["Properties"]["ContentUri"] == "baseline/layer/"
     assert RESOURCES["PickleBaselineFunction"]["Properties"]["CodeUri"] == "baseline/"
-    assert TEMPLATE_DOC["Outputs"]["PickleBaselineFunctionName"]["Condition"] == "WithBaseline"
+    assert OUTPUTS["PickleBaselineFunctionName"]["Condition"] == "WithBaseline"
 
 
 def test_outputs_name_the_function_layer_and_endpoints():
-    assert set(TEMPLATE_DOC["Outputs"]) == {
+    assert set(OUTPUTS) == {
         "InferenceFunctionName",
         "InferenceFunctionArn",
         "OnnxRuntimeLayerArn",

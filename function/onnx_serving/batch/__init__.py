@@ -1,0 +1,9 @@
+"""Batch scoring: whole files from S3 through the same model, card and row validation.
+
+``function/batch_app.py`` is the entry point of ``BatchFunction``. The online handler never
+imports this package, so boto3 (which the Lambda runtime provides, never the layer) costs the
+online function nothing. Modules: ``events`` (the start shapes), ``text_lines`` (bounded line
+reading from a byte stream), ``csv_rows`` and ``json_lines`` (the two formats), ``row_checks``
+(the one adapter into the online validation), ``s3_io`` (streamed reads, multipart writes),
+``manifest``, ``scoring`` (one file or one batch of rows) and ``handler``.
+"""

@@ -1,0 +1,90 @@
+"""JSON Lines in and out: one object keyed by feature name (extra keys kept) or one array.
+
+Each line is parsed by the online handler's strict parser (no NaN or Infinity literals, no
+repeated keys), so a line gets the reason the online handler would give that body. Blank lines
+are skipped. The first row must parse: a file whose first row is not JSON is not JSON Lines.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from ..errors import RequestError, quoted_list
+from ..event_parsing import parse_json
+from ..model_card import ModelCard
+from .failures import BadFile
+from .records import LABEL, PROBABILITIES, Record
+from .row_checks import ROW
+
+OUTPUT_FIELDS = (LABEL, PROBABILITIES)
+
+
+class JsonLinesFile:
+    """A whole JSON Lines object."""
+
+    name = "jsonl"
+    extension = "jsonl"
+    content_type = "application/x-ndjson"
+
+    def __init__(self, lines: Iterator[str], card: ModelCard) -> None:
+        self._lines = lines
+        self._features = set(card.feature_names)
+        self._classes = list(card.classes)
+
+    def records(self) -> Iterator[Record]:
+        """Every non-blank line, parsed; the first one must be JSON."""
+        first = True
+        for line_number, line in enumerate(self._lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = parse_json(line)
+            except RequestError as exc:
+                if first:
+                    raise BadFile(
+                        f"the file is not JSON Lines: line {line_number}: {exc.message}"
+                    ) from None
+                yield Record(line_number, None, None, exc.message)
+                continue
+            first = False
+            yield self._record(line_number, value)
+
+    def header(self) -> str:
+        """JSON Lines has no header."""
+        return ""
+
+    def render(
+        self, kept: list[Record], labels: list[str], probabilities: list[list[float]]
+    ) -> str:
+        """One object per kept row: its pass-through fields, then label and probabilities."""
+        classes = self._classes
+        return "".join(
+            json.dumps(
+                {
+                    **(record.passthrough or {}),
+                    LABEL: label,
+                    PROBABILITIES: dict(zip(classes, p, strict=True)),
+                },
+                ensure_ascii=False,
+                allow_nan=False,
+                separators=(",", ":"),
+            )
+            + "\n"
+            for record, label, p in zip(kept, labels, probabilities, strict=True)
+        )
+
+    def _record(self, line: int, value: Any) -> Record:
+        if not isinstance(value, dict):
+            return Record(line, value, None)
+        clashes = [name for name in OUTPUT_FIELDS if name in value]
+        if clashes:
+            reason = (
+                f"{ROW} has the fields {quoted_list(clashes)}, which the prediction would "
+                "overwrite; rename them"
+            )
+            return Record(line, None, None, reason)
+        row = {name: v for name, v in value.items() if name in self._features}
+        passthrough = {name: v for name, v in value.items() if name not in self._features}
+        return Record(line, row, passthrough)

@@ -1,0 +1,51 @@
+"""The one place batch code calls the online row validation, and the model's answers.
+
+Every value a batch row carries passes ``feature_rows.to_matrix``, the same checks and the same
+messages the online handler gives (NaN, infinity, float32 overflow, booleans, strings, wrong
+counts, missing names). Only its public function is used, and only here, so a change inside
+``feature_rows`` (say, vectorised checks) reaches batch scoring without touching it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import RequestError
+from ..feature_rows import to_matrix
+from ..model_card import ModelCard
+from ..request_path import PROBABILITY_DECIMALS, Model, check_output
+
+# How a row is named in a rejection reason; the manifest gives its line number beside it.
+ROW = "row"
+
+
+def checked_rows(rows: list[Any], card: ModelCard) -> tuple[np.ndarray, dict[int, str]]:
+    """The float32 matrix of the valid rows and, by position, why each other row is refused.
+
+    A chunk is checked whole first (one call, the fast path); only a chunk holding a bad row is
+    checked row by row, to name every bad row and keep the good ones.
+    """
+    try:
+        return to_matrix(rows, [ROW] * len(rows), card), {}
+    except RequestError:
+        pass
+    good: list[np.ndarray] = []
+    refused: dict[int, str] = {}
+    for position, row in enumerate(rows):
+        try:
+            good.append(to_matrix([row], [ROW], card)[0])
+        except RequestError as exc:
+            refused[position] = exc.message
+    matrix = np.asarray(good, dtype=np.float32).reshape(len(good), card.n_features)
+    return matrix, refused
+
+
+def predictions(model: Model, matrix: np.ndarray) -> tuple[list[str], list[list[float]]]:
+    """Labels and probabilities rounded as the online answers round them (plain floats)."""
+    if not len(matrix):
+        return [], []
+    labels, probabilities = model.predict(matrix)
+    check_output(labels, probabilities, model.card)
+    return labels, np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()

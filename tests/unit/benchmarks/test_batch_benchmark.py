@@ -1,0 +1,78 @@
+"""The batch benchmark's pieces: its table, CPU-time reading and the one-CPU quota."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from benchmarks import cpu_quota
+from benchmarks.batch import cpu_seconds, table
+
+
+def sample(rows_per_second: float, rss: float) -> dict:
+    return {
+        "seconds": 1.0,
+        "rows_per_second": rows_per_second,
+        "megabytes_per_second": rows_per_second / 1e5,
+        "rows_per_cpu_second": rows_per_second * 1.5,
+        "peak_rss_mb": rss,
+        "init_ms": 100.0,
+    }
+
+
+def test_the_table_shows_medians_ranges_and_onnx_over_pickle():
+    results = {
+        "file": {"rows": 1000, "bytes": 31_400, "format": "csv", "model": "m"},
+        "rounds": 3,
+        "machine": {"description": "a CPU", "load_average_at_start": [1.0, 1.0, 1.0]},
+        "samples": {
+            "one-cpu": {
+                "onnx": [sample(40_000, 110), sample(50_000, 112), sample(45_000, 111)],
+                "pickle": [sample(30_000, 170), sample(36_000, 171), sample(33_000, 172)],
+            }
+        },
+    }
+    assert table(results).splitlines() == [
+        "Batch scoring, 1,000 CSV rows (0.0 MB), 3 cold runs each, through the runtime client "
+        "from a local S3 server",
+        "",
+        "| CPU | measure | ONNX | pickle | ONNX / pickle |",
+        "|---|---|---|---|---|",
+        "| one-cpu | rows/s | 45000 [40000–50000] | 33000 [30000–36000] | 1.36 |",
+        "| one-cpu | MB/s of input | 0.45 [0.40–0.50] | 0.33 [0.30–0.36] | 1.36 |",
+        "| one-cpu | rows per CPU-second | 67500 [60000–75000] | 49500 [45000–54000] | 1.36 |",
+        "| one-cpu | peak RSS (MB) | 111 [110–112] | 171 [170–172] | 0.65 |",
+        "",
+        "Machine: a CPU; load average at start [1.0, 1.0, 1.0].",
+    ]
+
+
+def test_cpu_seconds_count_this_process_work_not_its_sleep():
+    before = cpu_seconds(os.getpid())
+    time.sleep(0.2)
+    slept = cpu_seconds(os.getpid()) - before
+    end = time.process_time() + 0.3
+    while time.process_time() < end:
+        pass
+    worked = cpu_seconds(os.getpid()) - before - slept
+    assert slept < 0.1
+    assert worked >= 0.2
+
+
+@pytest.mark.skipif(not cpu_quota.available(), reason="needs a writable cgroup v1 cpu controller")
+def test_one_cpu_quota_holds_a_process_and_is_removed_after():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        with cpu_quota.OneCpu("onnx-lambda-test") as quota:
+            quota.add(child.pid)
+            assert (quota.path / "cpu.cfs_quota_us").read_text().strip() == "100000"
+            assert (quota.path / "cpu.cfs_period_us").read_text().strip() == "100000"
+            assert (quota.path / "cgroup.procs").read_text().split() == [str(child.pid)]
+        assert not quota.path.exists()
+    finally:
+        child.kill()
+        child.wait()
