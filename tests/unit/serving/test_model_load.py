@@ -198,7 +198,19 @@ def test_init_error_reaches_lambda_from_app_import(model_dir):
         text=True,
     )
     assert run.returncode == 1
-    assert f"model.ModelLoadError: {model_dir / 'model.onnx'}: SHA-256" in run.stderr
+    # The runtime client reports an ImportError without stack frames, so the message names the
+    # model's file by name only; the log line keeps the whole story.
+    assert "init_failure.InitFailure: ModelLoadError: model.onnx: SHA-256 " in run.stderr
+    assert str(model_dir) not in run.stderr.splitlines()[-1]
+    record = json.loads(run.stdout)
+    assert set(record) == {"level", "event", "error_type", "message", "traceback"}
+    assert (record["level"], record["event"], record["error_type"]) == (
+        "ERROR",
+        "init",
+        "ModelLoadError",
+    )
+    assert record["message"].startswith("ModelLoadError: model.onnx: SHA-256 ")
+    assert f"{model_dir / 'model.onnx'}: SHA-256" in record["traceback"]
 
 
 @pytest.mark.parametrize(
@@ -219,7 +231,7 @@ def test_settings_from_env(env, expected):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 100000, got '0'"),
+        ({"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 67647, got '0'"),
         ({"MAX_BATCH_ROWS": "lots"}, "MAX_BATCH_ROWS must be an integer"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
     ],
