@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean
+.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean serve benchmark-request-cost
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -48,7 +48,7 @@ DEPLOY_BASELINE ?= false
 SAM := $(VENV)/bin/sam
 SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE)
 build: $(MODEL) $(STAMP)
-	@$(PY) -m convert.describe function
+	@$(PY) -m convert.describe function --openapi build/openapi.json
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build \
 		$(if $(filter true,$(DEPLOY_BASELINE)),,InferenceFunction) \
 		--parameter-overrides $(SAM_PARAMETERS)
@@ -57,6 +57,12 @@ build: $(MODEL) $(STAMP)
 EVENT ?= events/direct-single.json
 invoke: build
 	$(PY) -m local_lambda invoke $(EVENT) --runtime $(RUNTIME)
+
+# The stack's HTTP API on http://127.0.0.1:$(PORT) (POST /predict, GET /model, GET /openapi.json),
+# each request through the real runtime client on the sam build output; Ctrl-C stops it.
+PORT ?= 3000
+serve: build
+	$(PY) -m local_lambda serve --runtime $(RUNTIME) --port $(PORT)
 
 # First deploy asks its questions and saves them to samconfig.toml; later ones reuse it.
 deploy: build
@@ -96,6 +102,11 @@ benchmark-aws: $(STAMP)
 	$(PY) -m benchmarks aws --onnx-function $(ONNX_FUNCTION) \
 		$(if $(PICKLE_FUNCTION),--pickle-function $(PICKLE_FUNCTION)) $(BENCHMARK_ARGS)
 
+# What the worst rejected request costs against the largest legal one, through the runtime
+# client in fresh processes, under a one-CPU quota and free: build/request-cost/.
+benchmark-request-cost: build
+	$(PY) -m benchmarks.request_cost --rounds $(or $(ROUNDS),5)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -110,4 +121,4 @@ test-fast: $(STAMP) $(MODEL) lint
 	$(PY) -m pytest tests/unit -q
 
 clean:
-	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage
+	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage .schemathesis

@@ -120,6 +120,11 @@ class LocalLambda:
         return [str(self.interpreter.path), "-S", "-m", "awslambdaric", self.config.handler]
 
     @property
+    def running(self) -> bool:
+        """Whether the runtime process is alive (a timeout or a crash ends it)."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
     def pid(self) -> int | None:
         """The runtime process id while it runs."""
         return self._process.pid if self._process else None
