@@ -13,7 +13,7 @@ import base64
 import copy
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,41 @@ def stored_specs() -> list[dict[str, Any]]:
     """The hand-written cases, in file order."""
     lines = CASES_FILE.read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
+
+
+def invoke_payload(entry: str, body: str, encoded: bool = False) -> bytes:
+    """The invoke payload: the body itself, or an HTTP API event around it (base64 or not).
+
+    A base64 body is ``body``'s bytes, surrogate escapes standing for raw non-UTF-8 bytes.
+    """
+    if entry == DIRECT:
+        return body.encode()
+    if encoded:
+        raw = base64.b64encode(body.encode("utf-8", "surrogateescape")).decode()
+        return json.dumps(http_event(entry, {"body_base64": raw})).encode()
+    return json.dumps(http_event(entry, {"body": body})).encode()
+
+
+def fitted_payload(entry: str, body: Callable[[int], str], encoded: bool = False) -> bytes:
+    """The payload of ``body(n)`` for the largest ``n`` whose payload fits the invoke limit.
+
+    Payload size grows linearly in ``n`` (or not at all: then ``n`` does not matter); two probes
+    give the slope, then ``n`` steps down until the payload fits (JSON escaping can make the last
+    unit a few bytes larger than the slope).
+    """
+    probe = 100_000
+
+    def size(n: int) -> int:
+        return len(invoke_payload(entry, body(n), encoded))
+
+    small, large = size(probe), size(2 * probe)
+    if large == small:
+        return invoke_payload(entry, body(probe), encoded)
+    slope = (large - small) / probe
+    n = int((INVOKE_LIMIT_BYTES - (small - probe * slope)) / slope)
+    while len(payload := invoke_payload(entry, body(n), encoded)) > INVOKE_LIMIT_BYTES:
+        n -= max(1, n // 10_000)
+    return payload
 
 
 def _deep(levels: int) -> str:

@@ -25,15 +25,17 @@ from .model_card import ModelCard
 
 @dataclass(frozen=True)
 class BodyBounds:
-    """The most arrays/objects and commas a legal body of at most ``rows`` rows holds."""
+    """The most arrays/objects and commas a legal body of at most ``rows`` rows holds, and why
+    ``rows`` is the limit when it is not MAX_BATCH_ROWS."""
 
     rows: int
     n_features: int
     containers: int
     commas: int
+    reason: str = ""
 
     @classmethod
-    def for_rows(cls, card: ModelCard, rows: int) -> BodyBounds:
+    def for_rows(cls, card: ModelCard, rows: int, reason: str = "") -> BodyBounds:
         """Bounds for ``rows`` rows of ``card``'s features, named rows included.
 
         Per row: one array or object, plus the brackets inside the feature names when the row
@@ -48,6 +50,7 @@ class BodyBounds:
             n_features=len(names),
             containers=2 + rows * (1 + name_brackets),
             commas=rows * (len(names) + name_commas),
+            reason=reason,
         )
 
     def check(self, text: str) -> None:
@@ -69,7 +72,8 @@ class BodyBounds:
             413,
             "PayloadTooLarge",
             f"the body holds {found} {what}; a request of at most {self.rows} rows of "
-            f"{self.n_features} features holds at most {limit}: send at most {self.rows} rows",
+            f"{self.n_features} features holds at most {limit}: send at most {self.rows} rows"
+            + (f" ({self.reason})" if self.reason else ""),
         )
 
 

@@ -43,7 +43,8 @@ def request_rows(
         raise RequestError(
             413,
             "PayloadTooLarge",
-            f"{len(rows)} rows is more than the limit of {max_rows}{limit_reason}",
+            f"{len(rows)} rows is more than the limit of {max_rows}"
+            + (f"; {limit_reason}" if limit_reason else ""),
         )
     return rows, [f"instances[{i}]" for i in range(len(rows))]
 

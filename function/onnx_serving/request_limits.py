@@ -37,7 +37,10 @@ class RequestLimits:
         row_limits = {kind: _row_limit(card, kind, max_batch_rows) for kind in KINDS}
         return cls(
             row_limits=row_limits,
-            body_bounds={k: BodyBounds.for_rows(card, r.rows) for k, r in row_limits.items()},
+            body_bounds={
+                kind: BodyBounds.for_rows(card, limit.rows, limit.reason)
+                for kind, limit in row_limits.items()
+            },
         )
 
 
@@ -49,5 +52,5 @@ def _row_limit(card: ModelCard, kind: str, max_batch_rows: int) -> RowLimit:
         return RowLimit(max_batch_rows)
     return RowLimit(
         fits,
-        f"; more rows of this model could answer more than the {limit} bytes a response may have",
+        f"more rows of this model could answer more than the {limit} bytes a response may have",
     )
