@@ -14,9 +14,6 @@ import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-
-from local_lambda import LocalLambda
 
 CGROUP_V1_CPU = Path("/sys/fs/cgroup/cpu")
 CGROUP_V2 = Path("/sys/fs/cgroup")
@@ -54,20 +51,7 @@ def one_cpu_cgroup(label: str) -> Iterator[Path | None]:
                 group.rmdir()
 
 
-def joined(group: Path, command: list[str]) -> list[str]:
-    """``command``, started by a shell that first moves itself into ``group``, then execs."""
-    script = 'echo $$ > "$0" && exec "$@"'
-    return ["/bin/sh", "-c", script, str(group / "cgroup.procs"), *command]
-
-
-class QuotaLambda(LocalLambda):
-    """A LocalLambda whose runtime process runs inside a one-CPU cgroup."""
-
-    def __init__(self, group: Path, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.group = group
-
-    @property
-    def command(self) -> list[str]:
-        """Lambda's command, joined to the cgroup before it execs."""
-        return joined(self.group, super().command)
+def joined(group: Path) -> list[str]:
+    """A launcher (``LocalLambda(launcher=...)``): a shell that moves itself into ``group``, then
+    execs the command after it, so the runtime's first instruction runs under the quota."""
+    return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "cgroup.procs")]

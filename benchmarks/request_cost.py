@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from benchmarks.cold_start import alternating
-from benchmarks.cpu_quota import QuotaLambda, one_cpu_cgroup
+from benchmarks.cpu_quota import joined, one_cpu_cgroup
 from benchmarks.environment import machine, now_utc
 from benchmarks.stats import median
 from local_lambda import FunctionConfig, LocalLambda
@@ -177,7 +177,8 @@ def _handler_latency(log: str, request_id: str) -> float | None:
 def _starter(
     build_dir: Path, config: FunctionConfig, group: Path | None
 ) -> Callable[[IO[bytes]], LocalLambda]:
-    runner = functools.partial(QuotaLambda, group) if group is not None else LocalLambda
+    launcher = joined(group) if group is not None else []
+    runner = functools.partial(LocalLambda, launcher=launcher)
     return lambda logs: built_lambda(build_dir, logs, config, runner=runner)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .answer_size import model_reference
 from .feature_rows import FLOAT32_MAX
 from .model_card import ModelCard
 from .responses import ALLOWED_METHODS, HEADERS
@@ -208,12 +209,8 @@ def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
         "Prediction": _prediction_schema(card),
         "ModelReference": {
             "type": "object",
-            "properties": {
-                "name": {"const": card.name},
-                "version": {"const": card.version},
-                "sha256": {"const": card.sha256},
-            },
-            "required": ["name", "version", "sha256"],
+            "properties": _constants(model_reference(card)),
+            "required": list(model_reference(card)),
             "additionalProperties": False,
         },
         "Predictions": {
@@ -265,6 +262,10 @@ def _prediction_schema(card: ModelCard) -> dict[str, Any]:
     }
 
 
+def _constants(values: dict[str, str]) -> dict[str, Any]:
+    return {name: {"const": value} for name, value in values.items()}
+
+
 def _card_schema(card: ModelCard) -> dict[str, Any]:
     return {
         "type": "object",
@@ -272,9 +273,7 @@ def _card_schema(card: ModelCard) -> dict[str, Any]:
             "model": {
                 "type": "object",
                 "properties": {
-                    "name": {"const": card.name},
-                    "version": {"const": card.version},
-                    "sha256": {"const": card.sha256},
+                    **_constants(model_reference(card)),
                     "features": {"const": list(card.feature_names)},
                     "classes": {"const": list(card.classes)},
                     "feature_ranges": {"type": ["object", "null"]},

@@ -31,7 +31,7 @@ from local_lambda import FunctionConfig, LocalLambda
 from local_lambda.runner import strict_json
 from reliability.corpus import load_cases
 from reliability.sam_build_output import FUNCTION, built_config, built_lambda
-from reliability.tracing import TracedLambda, file_writes, strace_works
+from reliability.tracing import file_writes, strace_launcher, strace_works
 from reliability.verdict import judge
 
 CLASSES = ["setosa", "versicolor", "virginica"]
@@ -237,7 +237,7 @@ def test_the_function_writes_no_file_anywhere(tmp_path):
         pytest.skip("strace is missing or may not trace here")
     trace = tmp_path / "syscalls.txt"
     config = config_with(env={"TMPDIR": str(tmp_path / "no-such-dir")})
-    traced = functools.partial(TracedLambda, trace)
+    traced = functools.partial(LocalLambda, launcher=strace_launcher(trace))
     with (
         (tmp_path / "traced.log").open("wb") as sink,
         built_lambda(sam_support.sam_build_dir(), sink, config, runner=traced) as function,

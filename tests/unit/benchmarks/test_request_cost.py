@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.cpu_quota import QuotaLambda, joined
+from benchmarks.cpu_quota import joined
 from benchmarks.request_cost import DIRECT, HTTP, ratios
-from local_lambda import FunctionConfig
+from local_lambda import FunctionConfig, LocalLambda
 from reliability.corpus import INVOKE_LIMIT_BYTES, fitted_payload
 
 
@@ -49,22 +49,15 @@ def test_ratios_take_the_worst_rejected_over_the_largest_legal():
     }
 
 
-def test_the_quota_wraps_lambdas_command_and_joins_before_exec(tmp_path):
+def test_the_quota_joins_before_lambdas_command_execs(tmp_path):
     group = Path("/sys/fs/cgroup/cpu/onnx-lambda-x")
-    assert joined(group, ["python3", "-m", "awslambdaric", "app.handler"]) == [
+    function = LocalLambda(tmp_path, config=FunctionConfig(), launcher=joined(group))
+    assert function.command == [
         "/bin/sh",
         "-c",
         'echo $$ > "$0" && exec "$@"',
         "/sys/fs/cgroup/cpu/onnx-lambda-x/cgroup.procs",
-        "python3",
-        "-m",
-        "awslambdaric",
-        "app.handler",
-    ]
-    quota = QuotaLambda(group, tmp_path, config=FunctionConfig())
-    assert quota.command[:4] == joined(group, [])[:4]
-    assert quota.command[4:] == [
-        str(quota.interpreter.path),
+        str(function.interpreter.path),
         "-S",
         "-m",
         "awslambdaric",

@@ -18,6 +18,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
+from onnx_serving.init_failure import init_failure
 from onnx_serving.model import (
     PROBE_ROWS,
     ModelLoadError,
@@ -263,3 +264,16 @@ def test_self_test_midpoint_is_answered_as_scikit_learn_does(model_dir):
     labels, probabilities = model.predict(np.array([card_midpoint(model.card)], dtype=np.float32))
     assert labels == ["versicolor"]
     assert probabilities.dtype == np.float32
+
+
+def test_init_failures_name_files_without_their_folder_and_log_the_traceback(tmp_path, capsys):
+    try:
+        raise ModelLoadError(f"{tmp_path / 'model.json'}: model card not found")
+    except ModelLoadError as exc:
+        failure = init_failure(exc, tmp_path)
+    assert isinstance(failure, ImportError)
+    assert str(failure) == "ModelLoadError: model.json: model card not found"
+    record = json.loads(capsys.readouterr().out)
+    assert record["message"] == str(failure)
+    assert record["traceback"].startswith("Traceback (most recent call last):")
+    assert f"ModelLoadError: {tmp_path / 'model.json'}: model card not found" in record["traceback"]
