@@ -119,6 +119,8 @@ def cases(card: ModelCard, max_rows: int) -> list[CostCase]:
         "6 MB integer": (False, lambda n: '{"features": [' + "9" * n + ", 1, 2, 3]}"),
         "6 MB field name": (False, lambda n: '{"' + "k" * n + '": 1}'),
         "deep nesting": (False, lambda n: '{"features": ' + "[" * n + "]" * n + "}"),
+        # The densest JSON there is: the most lists per byte (reliability.memory_bound).
+        "densest JSON": (False, lambda n: "[" + ",".join(["[" * 100 + "]" * 100] * n) + "]"),
     }
     direct = {
         "legal: max rows",
@@ -128,6 +130,7 @@ def cases(card: ModelCard, max_rows: int) -> list[CostCase]:
         "tiny objects",
         "many feature keys",
         "many request fields",
+        "densest JSON",
     }
     found = [
         CostCase(name, entry, legal, fitted_payload(entry, body))

@@ -1,13 +1,21 @@
-"""The largest legal requests and the peak memory they take, through the real runtime client.
+"""The heaviest requests and the peak memory they take, through the real runtime client.
 
-The function's memory floor (template.yaml's ``MemorySize`` MinValue) is what its heaviest legal
-request needs plus a margin, so it is measured, not guessed: every request the function accepts
-fits Lambda's 6 MB invoke limit, so the heaviest are the ones that fill it. Two models bound the
-field: the most compact card there can be (two one-letter classes, one one-letter feature), whose
-answers hold the most rows (``MAX_BATCH_ROWS_LIMIT``), and the served model at the most rows its
-answer fits. The bodies are indented JSON, the costliest to receive (every newline is an escape
-the runtime client unescapes in the event), and each request is sent several times to one warm
-process, so the peak includes what CPython keeps between requests.
+The function's memory floor (template.yaml's ``MemorySize`` MinValue) is what its heaviest
+request needs plus a margin, so it is measured, not guessed. Every request fits Lambda's 6 MB
+invoke limit, so the heaviest are the ones that fill it:
+
+- legal ones, on two models that bound the field: the most compact card there can be (two
+  one-letter classes, one one-letter feature), whose answers hold the most rows
+  (``MAX_BATCH_ROWS_LIMIT``), and the served model at the most rows its answer fits. The bodies
+  are indented JSON, the costliest to receive (every newline is an escape the runtime client
+  unescapes in the event);
+- the densest JSON a direct invoker can send: 6 MB of nested empty arrays, which the runtime
+  client turns into ~3 million lists before the handler sees them (the handler bounds HTTP
+  bodies before parsing; a direct payload it cannot). No request peaks higher, so a function
+  sized for it cannot be killed for memory by any request.
+
+Each request is sent several times to one warm process, so the peak includes what CPython keeps
+between requests.
 """
 
 from __future__ import annotations
@@ -25,13 +33,14 @@ from sklearn.ensemble import RandomForestClassifier
 from convert.export import ModelInfo, export_onnx, verify_and_write
 from local_lambda import FunctionConfig
 from onnx_serving.model_card import ModelCard
-from reliability.corpus import fitted_payload
+from reliability.corpus import DIRECT, fitted_payload
 from reliability.sam_build_output import FUNCTION, built_lambda
 
 # Lambda's Max Memory Used is the execution environment's, which this local process stands for;
-# the margin covers what differs there (the managed runtime's own allocations, a different
-# allocator state after many requests) and rounds up to Lambda's usual 64 MB steps.
-MEMORY_MARGIN = 1.25
+# the margin covers what differs there (the managed runtime's own allocations, another CPython
+# patch release, a different allocator state after many requests), then the figure is rounded
+# up to a 64 MB step.
+MEMORY_MARGIN = 1.3
 MEMORY_STEP_MB = 64
 REPEATS = 2
 
@@ -55,9 +64,20 @@ def indented_batch(card: ModelCard, rows: int, entry: str) -> bytes:
     return fitted_payload(entry, lambda n: text[:-1] + "\n  " * (n // 3) + "}")
 
 
+# Nesting past a few levels adds lists per byte: 100 levels is within 2% of the most there is.
+DENSEST_DEPTH = 100
+
+
+def densest_payload() -> bytes:
+    """A direct invoke payload of nested empty arrays, filling the invoke limit."""
+    unit = "[" * DENSEST_DEPTH + "]" * DENSEST_DEPTH
+    return fitted_payload(DIRECT, lambda n: "[" + ",".join([unit] * n) + "]")
+
+
 @dataclass(frozen=True)
 class Measured:
-    """Peak RSS of a warm process over every request, and each answer's status and size."""
+    """Peak RSS of a warm process over every request, and each answer's status (a direct
+    answer's too; None for a function error) and size."""
 
     peak_rss_mb: float
     answers: list[tuple[int | None, int]]
@@ -74,7 +94,12 @@ def measure(
         for raw in requests * REPEATS:
             result = function.invoke(raw)
             document = json.loads(result.payload)
-            status = document.get("statusCode") if result.function_error is None else None
+            if result.function_error is not None:
+                status = None
+            elif "statusCode" in document:
+                status = document["statusCode"]
+            else:
+                status = document["error"]["status"] if "error" in document else 200
             answers.append((status, len(result.payload)))
         return Measured(function.peak_rss_kb / 1024, answers)
 

@@ -5,8 +5,9 @@
   413 before any prediction.
 - The served model's own answer-size limit: its largest legal batch is answered within 6 MB, one
   more row is a 413 naming the response limit, before the work (the log line counts no rows).
-- ``MemorySize`` MinValue: the peak RSS of the heaviest legal requests (``memory_bound``), with
-  the margin, rounded up to 64 MB. A real measurement, never a timing.
+- ``MemorySize`` MinValue: the peak RSS of the heaviest requests (``memory_bound``: the largest
+  legal ones, and the densest direct payload, which peaks highest), with the margin, rounded up
+  to 64 MB. A real measurement, never a timing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from onnx_serving.request_path import MAX_BATCH_ROWS_LIMIT
 from reliability.corpus import http_event
 from reliability.memory_bound import (
     compact_model,
+    densest_payload,
     indented_batch,
     measure,
     memory_floor_mb,
@@ -73,25 +75,31 @@ def test_max_batch_rows_is_the_template_limit():
 
 @pytest.fixture(scope="module")
 def peaks(build_dir, config, compact, served):
-    """Peak RSS of the heaviest legal requests: both models, HTTP and direct, fresh processes."""
+    """Peak RSS of the heaviest legal requests (both models, HTTP and direct) and of the
+    densest direct payload, each in a fresh process."""
     found = {}
     for name, (root, card) in {"compact": compact, "served": served}.items():
         limits = RequestLimits.of(card, MAX_BATCH_ROWS_LIMIT)
         for entry in (HTTP_API, DIRECT):
             rows = limits.row_limits[entry].rows
-            found[name, entry] = (
-                rows,
-                measure(build_dir, root, config, [indented_batch(card, rows, entry)]),
-            )
+            requests = [indented_batch(card, rows, entry)]
+            found[name, entry] = rows, measure(build_dir, root, config, requests)
+    found["densest", DIRECT] = 0, measure(build_dir, served[0], config, [densest_payload()])
     return found
 
 
 def test_the_largest_legal_answers_fit_lambdas_response_limit(peaks):
     assert peaks["compact", HTTP_API][0] == MAX_BATCH_ROWS_LIMIT
-    for (name, entry), (rows, measured) in peaks.items():
-        expected_status = 200 if entry == HTTP_API else None
-        assert {status for status, _ in measured.answers} == {expected_status}, (name, entry)
+    legal = {key: value for key, value in peaks.items() if key[0] != "densest"}
+    for (name, entry), (rows, measured) in legal.items():
+        assert {status for status, _ in measured.answers} == {200}, (name, entry)
         assert max(size for _, size in measured.answers) <= LAMBDA_RESPONSE_BYTES, (name, rows)
+
+
+def test_the_densest_payload_is_refused_and_peaks_highest(peaks):
+    densest = peaks["densest", DIRECT][1]
+    assert {status for status, _ in densest.answers} == {400}
+    assert densest.peak_rss_mb == max(measured.peak_rss_mb for _, measured in peaks.values())
 
 
 def test_memory_size_min_value_is_the_measured_peak_with_its_margin(peaks):
