@@ -113,19 +113,21 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 def _serve(args: argparse.Namespace) -> int:
     _, start = _function(args)
     routes = http_api_routes(args.build_dir / "template.yaml")
-    server = LocalGateway((args.host, args.port), routes, start)
-    if server.function.init_error is not None:
-        print(f"INIT ERROR {server.function.init_error.error_type}", file=sys.stderr)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
-    print(f"Serving {args.function} at {server.url}", flush=True)
-    for route in routes:
-        method, _, path = route.key.partition(" ")
-        print(f"  {method:<5} {server.url}{path}", flush=True)
-    print("Ctrl-C to stop", flush=True)
+    server = LocalGateway((args.host, args.port), routes, start)
     try:
+        if server.function.init_error is not None:
+            print(f"INIT ERROR {server.function.init_error.error_type}", file=sys.stderr)
+        print(f"Serving {args.function} at {server.url}", flush=True)
+        for route in routes:
+            method, _, path = route.key.partition(" ")
+            print(f"  {method:<5} {server.url}{path}", flush=True)
+        print("Ctrl-C to stop", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
-        pass
+        # A second Ctrl-C while stopping must not cut the stop short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     finally:
         server.stop()
     print("Stopped", flush=True)
