@@ -194,3 +194,27 @@ def test_a_batch_whose_answer_would_pass_6_mb_is_a_413_before_any_prediction():
         f"could answer more than the {LAMBDA_RESPONSE_BYTES} bytes a response may have",
     }
     assert model.calls == 0
+
+
+@pytest.mark.parametrize("kind", [DIRECT, HTTP_API, ALB])
+def test_real_answers_never_pass_their_worst_case_size(app, kind):
+    """The size law holds for what the handler really answers, rows out of range included:
+    the refusal before the work can only be right if no real answer is larger than the law."""
+    card = app.MODEL.card
+    rows = [[7.9, 4.4, 6.9, 2.5], [0.0, 0.0, 0.0, 0.0], [5.8, 3.0, 4.35, 1.3], [99.0, -9, 1, 1]]
+    body = {"instances": rows * 25}
+    event = (
+        body
+        if kind == DIRECT
+        else {
+            "requestContext": {"http": {"method": "POST"}, "domainName": "x"},
+            "body": json.dumps(body),
+            "isBase64Encoded": False,
+        }
+    )
+    if kind == ALB:
+        event = {**event, "requestContext": {"elb": {}}, "httpMethod": "POST"}
+    response = app.handler(event, CONTEXT)
+    size = worst_answer_size(card, kind)
+    assert len(json.dumps(response).encode()) <= size.bytes_for(100)
+    assert len(json.dumps(response).encode()) > size.bytes_for(100) * 0.6
