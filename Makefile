@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean tools security layer-stack layer-stack-name deploy-layer
+.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean tools security layer-stack layer-stack-name deploy-layer serve benchmark-request-cost
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -75,13 +75,19 @@ SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLO
 SAM_EXCLUDE := $(if $(filter true,$(DEPLOY_BASELINE)),,-x PickleBaselineFunction -x SklearnLayer) \
 	$(if $(LAYER_ARN),-x OnnxRuntimeLayer) $(if $(filter true,$(DEPLOY_BATCH)),,-x BatchFunction)
 build: $(MODEL) $(STAMP)
-	@$(PY) -m convert.describe function
+	@$(PY) -m convert.describe function --openapi build/openapi.json
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build $(SAM_EXCLUDE) --parameter-overrides $(SAM_PARAMETERS)
 
 # One event through the real runtime client on the sam build output: make invoke EVENT=...
 EVENT ?= events/direct-single.json
 invoke: build
 	$(PY) -m local_lambda invoke $(EVENT) --runtime $(RUNTIME)
+
+# The stack's HTTP API on http://127.0.0.1:$(PORT) (POST /predict, GET /model, GET /openapi.json),
+# each request through the real runtime client on the sam build output; Ctrl-C stops it.
+PORT ?= 3000
+serve: build
+	$(PY) -m local_lambda serve --runtime $(RUNTIME) --port $(PORT)
 
 # sam deploy with the committed samconfig.toml: stack onnx-lambda, SAM's managed upload bucket,
 # no questions. The region is your AWS configuration's, or AWS_REGION. The release workflow adds
@@ -148,6 +154,11 @@ benchmark-aws: $(STAMP)
 	$(PY) -m benchmarks aws --onnx-function $(ONNX_FUNCTION) \
 		$(if $(PICKLE_FUNCTION),--pickle-function $(PICKLE_FUNCTION)) $(BENCHMARK_ARGS)
 
+# What the worst rejected request costs against the largest legal one, through the runtime
+# client in fresh processes, under a one-CPU quota and free: build/request-cost/.
+benchmark-request-cost: build
+	$(PY) -m benchmarks.request_cost --rounds $(or $(ROUNDS),5)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -167,7 +178,7 @@ test-fast: $(STAMP) $(MODEL) lint
 	$(PY) -m pytest tests/unit -q
 
 clean:
-	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage
+	rm -rf build .aws-sam .pytest_cache .ruff_cache .hypothesis .coverage .schemathesis
 
 # ---- Batch scoring ----
 .PHONY: batch-build batch-demo test-batch-scale benchmark-batch lock-runtime-sdk

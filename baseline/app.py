@@ -12,6 +12,7 @@ import joblib
 import numpy as np
 
 from onnx_serving.model_card import ModelCard
+from onnx_serving.request_limits import RequestLimits
 from onnx_serving.request_path import ServingSettings, handle
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
@@ -33,8 +34,9 @@ class PickledModel:
 
 SETTINGS = ServingSettings.from_env(os.environ)
 MODEL = PickledModel(MODEL_DIR)
+LIMITS = RequestLimits.of(MODEL.card, SETTINGS.max_batch_rows)
 
 
 def handler(event: object, context: object) -> dict:
     """The same contract as ``function/app.py``."""
-    return handle(event, context, MODEL, SETTINGS)
+    return handle(event, context, MODEL, SETTINGS, LIMITS)

@@ -1,20 +1,28 @@
 """Lambda entry point: the model is loaded and checked once, at init, then serves every event.
 
-A model that is missing, corrupted or not the one its card describes raises here, so Lambda
-reports an init error instead of a function that answers 500 forever. Everything else lives in
-the ``onnx_serving`` package beside this file (``/var/task/onnx_serving`` on Lambda).
+A model that is missing, corrupted or not the one its card describes, or a bad setting, fails
+init: Lambda reports an init error instead of a function that answers 500 forever. The error
+invokers see names the problem and the model's files, without stack frames (``init_failure``).
+Everything else lives in the ``onnx_serving`` package beside this file (``/var/task``).
 """
 
 import os
 from pathlib import Path
 
+from onnx_serving.init_failure import init_failure
 from onnx_serving.model import load_model
+from onnx_serving.request_limits import RequestLimits
 from onnx_serving.request_path import ServingSettings, handle
 
-SETTINGS = ServingSettings.from_env(os.environ)
-MODEL = load_model(Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent))
+MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
+try:
+    SETTINGS = ServingSettings.from_env(os.environ)
+    MODEL = load_model(MODEL_DIR)
+    LIMITS = RequestLimits.of(MODEL.card, SETTINGS.max_batch_rows)
+except Exception as exc:
+    raise init_failure(exc, MODEL_DIR) from None
 
 
 def handler(event: object, context: object) -> dict:
-    """Answer a direct invoke, API Gateway (REST or HTTP API) or Function URL event."""
-    return handle(event, context, MODEL, SETTINGS)
+    """Answer a direct invoke, API Gateway (REST or HTTP API), Function URL or ALB event."""
+    return handle(event, context, MODEL, SETTINGS, LIMITS)

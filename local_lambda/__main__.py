@@ -1,18 +1,27 @@
-"""`python -m local_lambda invoke EVENT.json ...`: run events through the sam build output.
+"""`python -m local_lambda invoke EVENT.json ...` or `python -m local_lambda serve`.
 
-Each answer goes to stdout as the raw payload (what `aws lambda invoke` writes to its outfile);
-a REPORT line like Lambda's goes to stderr. All events share one warm process, so the first
-REPORT carries the Init Duration. The exit status is 1 if init or any invoke failed.
+``invoke`` runs events through the sam build output: each answer goes to stdout as the raw
+payload (what `aws lambda invoke` writes to its outfile), a REPORT line like Lambda's to stderr.
+All events share one warm process, so the first REPORT carries the Init Duration. The exit
+status is 1 if init or any invoke failed.
+
+``serve`` puts the stack's HTTP API in front of the same runtime on 127.0.0.1 (``gateway``): it
+prints the URL, logs the function's lines to stderr and stops on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 
-from local_lambda.interpreter import find_interpreter
+from local_lambda.function import FunctionConfig
+from local_lambda.gateway import LocalGateway, http_api_routes
+from local_lambda.interpreter import Interpreter, find_interpreter
 from local_lambda.runner import InvokeResult, LocalLambda
 from local_lambda.template import function_config
 
@@ -22,15 +31,24 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     invoke = commands.add_parser("invoke", help="run events through the local runtime")
     invoke.add_argument("events", nargs="+", type=Path, help="event JSON files")
-    invoke.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
-    invoke.add_argument("--function", default="InferenceFunction", help="SAM logical id")
-    invoke.add_argument(
-        "--layer", action="append", help="SAM logical id of a layer (default OnnxRuntimeLayer)"
-    )
-    invoke.add_argument(
-        "--layer-dir", action="append", type=Path, help="a built layer folder, instead of --layer"
-    )
-    invoke.add_argument("--runtime", help="Lambda runtime, e.g. python3.13 (default: template's)")
+    serve = commands.add_parser("serve", help="the HTTP API on 127.0.0.1, like sam local start-api")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=3000, help="0 picks a free port")
+    for command in (invoke, serve):
+        command.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
+        command.add_argument("--function", default="InferenceFunction", help="SAM logical id")
+        command.add_argument(
+            "--layer", action="append", help="SAM logical id of a layer (default OnnxRuntimeLayer)"
+        )
+        command.add_argument(
+            "--layer-dir",
+            action="append",
+            type=Path,
+            help="a built layer folder, instead of --layer",
+        )
+        command.add_argument(
+            "--runtime", help="Lambda runtime, e.g. python3.13 (default: template's)"
+        )
     return parser.parse_args(argv)
 
 
@@ -44,13 +62,21 @@ def report_line(result: InvokeResult, memory_mb: int, init_ms: float | None) -> 
     return line + (f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else "")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the `invoke` command; returns the process exit status."""
-    args = _arguments(argv)
+def _function(args: argparse.Namespace) -> tuple[FunctionConfig, Callable[[], LocalLambda]]:
+    """The function's config and a factory for fresh execution environments of it."""
     template = args.build_dir / "template.yaml"
     overrides = {"Runtime": args.runtime} if args.runtime else {}
     config = function_config(template, args.function, overrides)
     interpreter = find_interpreter(config.runtime)
+    _say_which_python(config, interpreter)
+    layers = args.layer_dir or [
+        args.build_dir / name for name in args.layer or ["OnnxRuntimeLayer"]
+    ]
+    task_root = args.build_dir / args.function
+    return config, lambda: LocalLambda(task_root, layers, config, interpreter, logs=sys.stderr)
+
+
+def _say_which_python(config: FunctionConfig, interpreter: Interpreter) -> None:
     if interpreter.matches_runtime:
         print(f"local_lambda: {config.runtime} -> {interpreter.path}", file=sys.stderr)
     else:
@@ -60,13 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{interpreter.version} (--layer-dir)",
             file=sys.stderr,
         )
-    layers = args.layer_dir or [
-        args.build_dir / name for name in args.layer or ["OnnxRuntimeLayer"]
-    ]
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    config, start = _function(args)
     failed = False
-    with LocalLambda(
-        args.build_dir / args.function, layers, config, interpreter, logs=sys.stderr
-    ) as function:
+    with start() as function:
         if function.init_error is not None:
             print(f"INIT ERROR {function.init_error.error_type}", file=sys.stderr)
         init_ms = function.init_duration_ms
@@ -78,6 +103,41 @@ def main(argv: list[str] | None = None) -> int:
             init_ms = None
             failed = failed or result.function_error is not None
     return 1 if failed else 0
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM ends ``serve`` the way Ctrl-C does."""
+    raise KeyboardInterrupt
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _, start = _function(args)
+    routes = http_api_routes(args.build_dir / "template.yaml")
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    server = LocalGateway((args.host, args.port), routes, start)
+    try:
+        if server.function.init_error is not None:
+            print(f"INIT ERROR {server.function.init_error.error_type}", file=sys.stderr)
+        print(f"Serving {args.function} at {server.url}", flush=True)
+        for route in routes:
+            method, _, path = route.key.partition(" ")
+            print(f"  {method:<5} {server.url}{path}", flush=True)
+        print("Ctrl-C to stop", flush=True)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        # A second Ctrl-C while stopping must not cut the stop short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    finally:
+        server.stop()
+    print("Stopped", flush=True)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `invoke` or `serve` command; returns the process exit status."""
+    args = _arguments(argv)
+    return _serve(args) if args.command == "serve" else _invoke(args)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,8 @@ class LocalLambda:
 
     `task_root` is the built function (`/var/task`), `layers` the built layers (each holding a
     `python/` folder, like `/opt`). Use as a context manager: entering starts the process and
-    waits for init to end; leaving stops it.
+    waits for init to end; leaving stops it. ``launcher`` is a command prefix that runs the
+    runtime (under strace, inside a cgroup) and execs it, so the pid stays the runtime's.
     """
 
     def __init__(
@@ -89,6 +90,7 @@ class LocalLambda:
         interpreter: Interpreter | None = None,
         logs: IO[Any] | int | None = None,
         init_timeout_s: float = INIT_TIMEOUT_S,
+        launcher: Sequence[str] = (),
     ) -> None:
         self.task_root = Path(task_root).resolve()
         self.layers = [Path(layer).resolve() for layer in layers]
@@ -96,6 +98,7 @@ class LocalLambda:
         self.interpreter = interpreter or find_interpreter(self.config.runtime)
         self.logs = logs
         self.init_timeout_s = init_timeout_s
+        self.launcher = list(launcher)
         self.init_duration_ms: float | None = None
         self.init_error: InitError | None = None
         self._state = RuntimeState()
@@ -117,8 +120,17 @@ class LocalLambda:
 
     @property
     def command(self) -> list[str]:
-        """How the runtime starts: `-S` keeps the interpreter's own site-packages off sys.path."""
-        return [str(self.interpreter.path), "-S", "-m", "awslambdaric", self.config.handler]
+        """How the runtime starts: `-S` keeps the interpreter's own site-packages off sys.path.
+
+        A ``launcher`` (strace, a cgroup join) goes first and must exec the rest.
+        """
+        python = [str(self.interpreter.path), "-S", "-m", "awslambdaric", self.config.handler]
+        return [*self.launcher, *python]
+
+    @property
+    def running(self) -> bool:
+        """Whether the runtime process is alive (a timeout or a crash ends it)."""
+        return self._process is not None and self._process.poll() is None
 
     @property
     def pid(self) -> int | None:

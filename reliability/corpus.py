@@ -2,9 +2,9 @@
 
 Stored cases live in ``reliability/hostile_cases.jsonl`` (one readable JSON object per line);
 cases too big or too regular to store (6 MB bodies, thousands of nesting levels, 5,000-digit
-numbers) are generated here. An ``"entry": "http"`` case stands for three requests: the same
-HTTP request through an API Gateway REST API (payload 1.0), an HTTP API (2.0) and a Function
-URL, each built on the sample event of that entry point under ``events/``.
+numbers) are generated here. An ``"entry": "http"`` case stands for four requests: the same
+HTTP request through an API Gateway REST API (payload 1.0), an HTTP API (2.0), a Function URL
+and an ALB, each built on the sample event of that entry point under ``events/``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import base64
 import copy
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ HTTP_SAMPLES = {
     "rest-api": "apigw-rest-v1",
     "http-api": "apigw-http-v2",
     "function-url": "function-url",
+    "alb": "alb",
 }
 # Lambda's synchronous invoke limit; generated bodies stay just under it with room for the event.
 INVOKE_LIMIT_BYTES = 6 * 1024 * 1024
@@ -60,39 +61,56 @@ class HostileCase:
 
 
 @functools.cache
-def _sample(entry: str) -> dict[str, Any]:
-    return json.loads((ROOT / "events" / f"{HTTP_SAMPLES[entry]}.json").read_text())
+def _sample(name: str) -> dict[str, Any]:
+    return json.loads((ROOT / "events" / f"{name}.json").read_text())
 
 
 def http_event(entry: str, spec: dict[str, Any]) -> dict[str, Any]:
-    """The sample event of ``entry`` with the method, headers and body ``spec`` gives.
+    """The sample event of ``entry`` (or ``spec["sample"]``) with the method, headers and body
+    ``spec`` gives.
 
-    A key absent from ``spec`` keeps the sample's value; ``"content_type": null`` removes the
-    header; ``body_base64`` is sent as is with ``isBase64Encoded: true``.
+    A key absent from ``spec`` keeps the sample's value; ``headers`` and ``multi_value_headers``
+    replace the sample's header maps as given; ``"content_type": null`` removes the header;
+    ``body_base64`` is sent as is with ``isBase64Encoded: true``; ``event_fields`` are set last,
+    as given (to send a malformed field).
     """
-    event = copy.deepcopy(_sample(entry))
+    event = copy.deepcopy(_sample(spec.get("sample", HTTP_SAMPLES[entry])))
     method = spec.get("method", "POST")
-    if entry == "rest-api":
+    if entry in ("rest-api", "alb"):
         event["httpMethod"] = method
-        event["requestContext"]["httpMethod"] = method
+        if entry == "rest-api":
+            event["requestContext"]["httpMethod"] = method
     else:
         event["requestContext"]["http"]["method"] = method
-    if "headers" in spec:
-        event["headers"] = spec["headers"]
+    if "headers" in spec or "multi_value_headers" in spec:
+        event.pop("headers", None)
         event.pop("multiValueHeaders", None)
+        if "headers" in spec:
+            event["headers"] = spec["headers"]
+        if "multi_value_headers" in spec:
+            event["multiValueHeaders"] = spec["multi_value_headers"]
     if "content_type" in spec:
-        event.pop("multiValueHeaders", None)
-        headers = {k: v for k, v in event["headers"].items() if k.lower() != "content-type"}
-        if spec["content_type"] is not None:
-            headers["Content-Type" if entry == "rest-api" else "content-type"] = spec[
-                "content_type"
-            ]
-        event["headers"] = headers
+        _set_content_type(event, entry, spec["content_type"])
     if "body_base64" in spec:
         event.update(body=spec["body_base64"], isBase64Encoded=True)
     else:
         event.update(body=spec.get("body"), isBase64Encoded=False)
+    event.update(spec.get("event_fields", {}))
     return event
+
+
+def _set_content_type(event: dict[str, Any], entry: str, value: str | None) -> None:
+    """Replace every Content-Type of the event (either header map) with ``value``, or none."""
+    multi_only = "headers" not in event and isinstance(event.get("multiValueHeaders"), dict)
+    if not multi_only:
+        event.pop("multiValueHeaders", None)
+    field = "multiValueHeaders" if multi_only else "headers"
+    headers = {k: v for k, v in event[field].items() if k.lower() != "content-type"}
+    if value is not None:
+        headers["Content-Type" if entry == "rest-api" else "content-type"] = (
+            [value] if multi_only else value
+        )
+    event[field] = headers
 
 
 def _encode(event: Any) -> bytes:
@@ -122,6 +140,41 @@ def stored_specs() -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+def invoke_payload(entry: str, body: str, encoded: bool = False) -> bytes:
+    """The invoke payload: the body itself, or an HTTP API event around it (base64 or not).
+
+    A base64 body is ``body``'s bytes, surrogate escapes standing for raw non-UTF-8 bytes.
+    """
+    if entry == DIRECT:
+        return body.encode()
+    if encoded:
+        raw = base64.b64encode(body.encode("utf-8", "surrogateescape")).decode()
+        return json.dumps(http_event(entry, {"body_base64": raw})).encode()
+    return json.dumps(http_event(entry, {"body": body})).encode()
+
+
+def fitted_payload(entry: str, body: Callable[[int], str], encoded: bool = False) -> bytes:
+    """The payload of ``body(n)`` for the largest ``n`` whose payload fits the invoke limit.
+
+    Payload size grows linearly in ``n`` (or not at all: then ``n`` does not matter); two probes
+    give the slope, then ``n`` steps down until the payload fits (JSON escaping can make the last
+    unit a few bytes larger than the slope).
+    """
+    probe = 100_000
+
+    def size(n: int) -> int:
+        return len(invoke_payload(entry, body(n), encoded))
+
+    small, large = size(probe), size(2 * probe)
+    if large == small:
+        return invoke_payload(entry, body(probe), encoded)
+    slope = (large - small) / probe
+    n = int((INVOKE_LIMIT_BYTES - (small - probe * slope)) / slope)
+    while len(payload := invoke_payload(entry, body(n), encoded)) > INVOKE_LIMIT_BYTES:
+        n -= max(1, n // 10_000)
+    return payload
+
+
 def _deep(levels: int) -> str:
     return "[" * levels + "]" * levels
 
@@ -147,6 +200,11 @@ def generated_specs() -> list[dict[str, Any]]:
     many_keys = ", ".join(f'"f{i}": 0' for i in range(100_000))
     valid_big = _padded('{"features": [5.1, 3.5, 1.4, 0.2]}', BIG_BODY_BYTES)
     garbage = base64.b64encode(b"\xff" * (BIG_BODY_BYTES * 3 // 4)).decode()
+    # The body bounds of MAX_BATCH_ROWS rows of the four Iris features (bounded_json): one
+    # array per row plus two, four commas per row.
+    commas = MAX_BATCH_ROWS * len(SETOSA)
+    rows = [json.dumps(SETOSA)] * (MAX_BATCH_ROWS - 1)
+    one_array_over = '{"instances": [' + ", ".join([*rows, "[[5.1], 3.5, 1.4, 0.2]"]) + "]}"
     both = [
         ("deep-array-nesting", '{"features": ' + _deep(DEEP_LEVELS) + "}"),
         ("deep-object-nesting", '{"a": ' * DEEP_LEVELS + "1" + "}" * DEEP_LEVELS),
@@ -159,17 +217,37 @@ def generated_specs() -> list[dict[str, Any]]:
         ("value-string-6mb", _first_value('"' + big_key + '"')),
         ("field-name-6mb", '{"' + big_key + '": 1}'),
         ("100k-unknown-feature-names", '{"features": {' + many_keys + "}}"),
+        ("100k-request-fields", "{" + many_keys + "}"),
         ("batch-at-limit", _rows_body(MAX_BATCH_ROWS)),
+        ("integer-4301-digits", _first_value("9" * 4301)),
+        ("one-array-over-the-bound", one_array_over),
+        ("one-comma-over-the-bound", '{"features": [' + ", ".join(["0.5"] * (commas + 2)) + "]}"),
+        ("commas-at-the-bound", '{"features": [' + ", ".join(["0.5"] * (commas + 1)) + "]}"),
+        ("tiny-objects-6mb", '{"instances": [' + ", ".join(["{}"] * (BIG_BODY_BYTES // 4)) + "]}"),
     ]
     direct_expected = {
         "deep-array-nesting": (None, "Runtime.UnmarshalError"),
         "deep-object-nesting": (None, "Runtime.UnmarshalError"),
         "integer-5000-digits": (None, "Runtime.UnmarshalError"),
+        "integer-4301-digits": (None, "Runtime.UnmarshalError"),
+        "100k-unknown-feature-names": (400, "InvalidFeatures"),
+        "100k-request-fields": (400, "InvalidRequest"),
+        "one-array-over-the-bound": (400, "InvalidFeatures"),
+        "one-comma-over-the-bound": (400, "InvalidFeatures"),
+        "tiny-objects-6mb": (413, "PayloadTooLarge"),
     }
+    # HTTP bodies are bounded before they are parsed (bounded_json): more arrays, objects or
+    # commas than MAX_BATCH_ROWS rows can hold is a 413 without a parse.
     http_expected = {
-        "deep-array-nesting": (400, "InvalidJSON"),
-        "deep-object-nesting": (400, "InvalidJSON"),
+        "deep-array-nesting": (413, "PayloadTooLarge"),
+        "deep-object-nesting": (413, "PayloadTooLarge"),
         "integer-5000-digits": (400, "InvalidJSON"),
+        "integer-4301-digits": (400, "InvalidJSON"),
+        "100k-unknown-feature-names": (413, "PayloadTooLarge"),
+        "100k-request-fields": (413, "PayloadTooLarge"),
+        "one-array-over-the-bound": (413, "PayloadTooLarge"),
+        "one-comma-over-the-bound": (413, "PayloadTooLarge"),
+        "tiny-objects-6mb": (413, "PayloadTooLarge"),
     }
     common = {
         "integer-10-pow-400": (400, "InvalidFeatures"),
@@ -179,8 +257,8 @@ def generated_specs() -> list[dict[str, Any]]:
         "feature-name-6mb": (400, "InvalidFeatures"),
         "value-string-6mb": (400, "InvalidFeatures"),
         "field-name-6mb": (400, "InvalidRequest"),
-        "100k-unknown-feature-names": (400, "InvalidFeatures"),
         "batch-at-limit": (200, None),
+        "commas-at-the-bound": (400, "InvalidFeatures"),
     }
     labels = {
         "valid-row-padded-to-6mb": ["setosa"],

@@ -65,12 +65,13 @@ def invocation(data: bytes) -> bytes:
 
 
 def seeds(case: HostileCase) -> list[bytes]:
-    """Inputs that decode to ``case``: as is for a direct invoke, its body for HTTP."""
+    """Inputs that decode to ``case``: as is for a direct invoke, its body for HTTP (none for an
+    event the fuzzer's inputs cannot express, such as a non-boolean ``isBase64Encoded``)."""
     if case.entry == DIRECT:
         return [b"\x00" + case.raw]
     event = json.loads(case.raw)
     body = event.get("body")
-    if not isinstance(body, str):
+    if not isinstance(body, str) or type(event.get("isBase64Encoded")) is not bool:
         return []
     entry = bytes([ENTRIES.index(case.entry)])
     if event.get("isBase64Encoded"):

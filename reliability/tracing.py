@@ -11,9 +11,6 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
-
-from local_lambda import LocalLambda
 
 # System calls that change the file system; openat/open only when asked to write or create.
 SYSCALLS = "open,openat,creat,mkdir,mkdirat,rename,renameat,renameat2,unlink,unlinkat,truncate"
@@ -24,18 +21,10 @@ PATH = re.compile(r'"([^"]*)"')
 HARMLESS_PREFIXES = ("/dev/", "/proc/self/")
 
 
-class TracedLambda(LocalLambda):
-    """A LocalLambda whose runtime process (and its children) runs under strace."""
-
-    def __init__(self, trace_file: Path, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.trace_file = trace_file
-
-    @property
-    def command(self) -> list[str]:
-        """strace, following forks, recording only file-system calls, then Lambda's command."""
-        strace = ["strace", "-f", "-qq", "-e", f"trace={SYSCALLS}", "-o", str(self.trace_file)]
-        return [*strace, *super().command]
+def strace_launcher(trace_file: Path) -> list[str]:
+    """strace, following forks, recording only file-system calls into ``trace_file``: put before
+    Lambda's command (``LocalLambda(launcher=...)``)."""
+    return ["strace", "-f", "-qq", "-e", f"trace={SYSCALLS}", "-o", str(trace_file)]
 
 
 def strace_works() -> bool:

@@ -17,7 +17,15 @@ from local_lambda.runner import strict_json
 ROOT = Path(__file__).resolve().parent.parent
 # Text that would betray the function's insides: Lambda's paths, Python tracebacks, this checkout.
 FORBIDDEN = ("/var/task", "/var/runtime", "/opt/", "Traceback", '.py"', str(ROOT))
+# Advice about the server's interpreter, meaningless to a caller: never in the function's own
+# answers (the runtime client's refusal of a direct payload quotes Python's message as it is).
+INTERPRETER_HINTS = ("set_int_max_str_digits",)
 STATUSES = frozenset({200, 400, 405, 413, 415, 500})
+HTTP_HEADERS = {
+    "Content-Type": "application/json",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
 # Error bodies quote at most a few short names; anything longer echoes the caller's payload.
 MAX_ERROR_BYTES = 2048
 ERROR_FIELDS = {"error", "request_id"}
@@ -52,6 +60,18 @@ def _error_problems(body: dict[str, Any], status: int, request_id: str, size: in
     return problems
 
 
+def _header_problems(response: dict[str, Any]) -> list[str]:
+    """An HTTP answer's headers, single- or multi-value, must be exactly the ones it promises."""
+    if "multiValueHeaders" in response:
+        headers = {name: values[0] for name, values in response["multiValueHeaders"].items()}
+        if any(len(values) != 1 for values in response["multiValueHeaders"].values()):
+            return ["multi-value answer with a header given more than once"]
+    else:
+        headers = response.get("headers", {})
+    missing = {k: v for k, v in HTTP_HEADERS.items() if headers.get(k) != v}
+    return [f"HTTP answer without {name}: {value}" for name, value in missing.items()]
+
+
 def judge(payload: bytes, function_error: str | None, request_id: str) -> Verdict:
     """What ``payload`` answers and everything wrong with it."""
     try:
@@ -64,10 +84,10 @@ def judge(payload: bytes, function_error: str | None, request_id: str) -> Verdic
         if document.get("stackTrace"):
             problems.append("function error carries a stack trace")
         return Verdict(None, document.get("errorType"), None, tuple(problems))
+    problems += [f"answer contains {s!r}" for s in INTERPRETER_HINTS if s in text]
     if "statusCode" in document:
         status = document["statusCode"]
-        if document.get("headers", {}).get("Content-Type") != "application/json":
-            problems.append("HTTP answer without Content-Type: application/json")
+        problems += _header_problems(document)
         try:
             body = strict_json(document["body"])
         except (TypeError, ValueError) as exc:
@@ -95,9 +115,10 @@ ERROR_TYPES = frozenset(
         "MethodNotAllowed",
         "PayloadTooLarge",
         "UnsupportedMediaType",
+        "InvalidHeaders",
     }
 )
-ENTRY_KINDS = frozenset({"direct", "rest-api", "http-api", "function-url"})
+ENTRY_KINDS = frozenset({"direct", "rest-api", "http-api", "function-url", "alb"})
 
 
 def log_problems(line: str, request_ids: set[str]) -> list[str]:

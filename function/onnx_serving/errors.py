@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable
 from typing import Any
 
 # Caller text quoted back in a message is cut to this many characters, and lists of names to this
@@ -42,16 +43,22 @@ def bad_request(error_type: str, message: str) -> RequestError:
 def quoted(text: str) -> str:
     """``repr`` of caller text (lone surrogates and controls escaped), cut to ``ECHO_CHARS``.
 
-    The cut applies to the ``repr``, not the text: escapes make a character up to 10 long.
+    The cut applies to the ``repr``, not the text: escapes make a character up to 10 long. Only
+    the part that can be shown is ``repr``-ed: a 6 MB key costs no more to quote than a short one.
     """
-    shown = repr(text)
-    if len(shown) <= ECHO_CHARS:
+    shown = repr(text[:ECHO_CHARS])
+    if len(text) <= ECHO_CHARS and len(shown) <= ECHO_CHARS:
         return shown
     return f"{shown[:ECHO_CHARS]}... ({len(text)} characters)"
 
 
-def quoted_list(names: Sequence[str]) -> str:
-    """``[...]`` of the first few caller-supplied names, each cut short, saying how many remain."""
-    shown = ", ".join(quoted(name) for name in names[:ECHO_ITEMS])
-    rest = len(names) - ECHO_ITEMS
+def quoted_list(names: Iterable[str], total: int | None = None) -> str:
+    """``[...]`` of the first few caller-supplied names, each cut short, saying how many remain.
+
+    Only the first ``ECHO_ITEMS`` names are taken from ``names``, which may be a generator over
+    a huge request; ``total`` says how many there are in all (default: ``len(names)``).
+    """
+    first = list(itertools.islice(names, ECHO_ITEMS))
+    rest = (len(names) if total is None else total) - len(first)
+    shown = ", ".join(quoted(name) for name in first)
     return f"[{shown}]" + (f" and {rest} more" if rest > 0 else "")

@@ -17,18 +17,22 @@ from .model_card import ModelCard
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
-def request_rows(payload: object, card: ModelCard, max_rows: int) -> tuple[list[Any], list[str]]:
-    """The raw rows of a request and where each came from, for error messages."""
+def request_rows(
+    payload: object, card: ModelCard, max_rows: int, limit_reason: str = ""
+) -> tuple[list[Any], list[str]]:
+    """The raw rows of a request and where each came from, for error messages.
+
+    ``limit_reason`` says why ``max_rows`` is the limit when it is not MAX_BATCH_ROWS.
+    """
     if not isinstance(payload, dict):
         raise bad_request("InvalidRequest", "the request must be a JSON object")
-    fields = set(payload)
-    if fields == {"features"}:
+    if len(payload) == 1 and "features" in payload:
         return [payload["features"]], ["features"]
-    if fields != {"instances"}:
+    if len(payload) != 1 or "instances" not in payload:
         raise bad_request(
             "InvalidRequest",
             'send {"features": row} for one row or {"instances": [row, ...]} for a batch, '
-            f"got fields {quoted_list(sorted(fields))}",
+            f"got fields {quoted_list(payload)}",
         )
     rows = payload["instances"]
     if not isinstance(rows, list):
@@ -37,7 +41,10 @@ def request_rows(payload: object, card: ModelCard, max_rows: int) -> tuple[list[
         raise bad_request("InvalidRequest", "instances is empty; send at least one row")
     if len(rows) > max_rows:
         raise RequestError(
-            413, "PayloadTooLarge", f"{len(rows)} rows is more than the limit of {max_rows}"
+            413,
+            "PayloadTooLarge",
+            f"{len(rows)} rows is more than the limit of {max_rows}"
+            + (f"; {limit_reason}" if limit_reason else ""),
         )
     return rows, [f"instances[{i}]" for i in range(len(rows))]
 
@@ -80,11 +87,13 @@ def _row_values(row: object, where: str, card: ModelCard) -> list[float]:
 
 def _named_row(row: dict[str, Any], where: str, card: ModelCard) -> list[float]:
     missing = [n for n in card.feature_names if n not in row]
-    unknown = sorted(set(row) - set(card.feature_names))
-    if missing or unknown:
+    unknown_count = len(row) - (card.n_features - len(missing))
+    if missing or unknown_count:
+        known = set(card.feature_names)
+        unknown = (name for name in row if name not in known)
         parts = [
             f"missing {missing}" if missing else "",
-            f"unknown {quoted_list(unknown)}" if unknown else "",
+            f"unknown {quoted_list(unknown, unknown_count)}" if unknown_count else "",
         ]
         raise bad_request(
             "InvalidFeatures",

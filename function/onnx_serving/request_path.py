@@ -16,12 +16,22 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from .answer_size import model_reference
 from .errors import RequestError, error_body
-from .event_parsing import DESCRIBE_ACTION, DIRECT, Request, event_kind, read_request
+from .event_kinds import ALB, event_kind
+from .event_parsing import DESCRIBE_ACTION, OPENAPI_ACTION, Request, read_request
 from .feature_rows import out_of_range, request_rows, to_matrix
+from .http_headers import is_multi_value
 from .model_card import ModelCard
+from .openapi import openapi_document
+from .request_limits import RequestLimits, RowLimit
+from .responses import render
 
 DEFAULT_MAX_BATCH_ROWS = 1000
+# The largest MAX_BATCH_ROWS any model can honour through API Gateway or a Function URL: the most
+# rows whose answer fits in 6 MB for the most compact card there can be (two one-letter classes,
+# one one-letter feature; answer_size). The template's MaxBatchRows stops there too.
+MAX_BATCH_ROWS_LIMIT = 67_647
 # float32 carries about 7 significant digits; more would print summation noise as if it meant
 # something (a certain class comes out as 0.99999934).
 PROBABILITY_DECIMALS = 6
@@ -47,9 +57,10 @@ class ServingSettings:
     def from_env(cls, env: Mapping[str, str]) -> ServingSettings:
         """A bad setting is a deployment mistake: fail init with a message, not each request."""
         raw_rows = env.get("MAX_BATCH_ROWS", str(DEFAULT_MAX_BATCH_ROWS))
-        if not raw_rows.isdigit() or not 1 <= int(raw_rows) <= 100_000:
+        if not raw_rows.isdigit() or not 1 <= int(raw_rows) <= MAX_BATCH_ROWS_LIMIT:
             raise ValueError(
-                f"MAX_BATCH_ROWS must be an integer from 1 to 100000, got {raw_rows!r}"
+                f"MAX_BATCH_ROWS must be an integer from 1 to {MAX_BATCH_ROWS_LIMIT}, "
+                f"got {raw_rows!r}"
             )
         level = env.get("LOG_LEVEL", "INFO").upper()
         if level not in LOG_LEVELS:
@@ -58,17 +69,26 @@ class ServingSettings:
 
 
 def handle(
-    event: object, context: object, model: Model, settings: ServingSettings
+    event: object,
+    context: object,
+    model: Model,
+    settings: ServingSettings,
+    limits: RequestLimits | None = None,
 ) -> dict[str, Any]:
-    """The whole request path; never raises, whatever ``event`` is."""
+    """The whole request path; never raises, whatever ``event`` is.
+
+    ``limits`` are computed at init by the entry point; without them they are computed here.
+    """
     started = time.perf_counter()
     request_id = str(getattr(context, "aws_request_id", "local"))
     kind = event_kind(event)
+    multi_value = kind == ALB and is_multi_value(event)
+    limits = limits or RequestLimits.of(model.card, settings.max_batch_rows)
     rows = 0
     detail = None
     try:
-        request = read_request(event, kind)
-        status, body, rows = 200, *_answer(request, model, settings)
+        request = read_request(event, kind, limits.body_bounds[kind])
+        status, body, rows = 200, *_answer(request, model, limits.row_limits[kind])
     except RequestError as exc:
         status, body = exc.status, exc.body(request_id)
     except Exception:
@@ -77,16 +97,16 @@ def handle(
         detail = traceback.format_exc()
     if detail or status != 200 or settings.log_requests:
         _log(request_id, kind, status, rows, started, body, detail)
-    return _render(kind, status, body)
+    return render(kind, status, body, multi_value)
 
 
-def _answer(
-    request: Request, model: Model, settings: ServingSettings
-) -> tuple[dict[str, Any], int]:
+def _answer(request: Request, model: Model, row_limit: RowLimit) -> tuple[dict[str, Any], int]:
     card = model.card
     if request.action == DESCRIBE_ACTION:
         return {"model": card.public()}, 0
-    rows, where = request_rows(request.payload, card, settings.max_batch_rows)
+    if request.action == OPENAPI_ACTION:
+        return openapi_document(card, row_limit.rows), 0
+    rows, where = request_rows(request.payload, card, row_limit.rows, row_limit.reason)
     matrix = to_matrix(rows, where, card)
     labels, probabilities = model.predict(matrix)
     check_output(labels, probabilities, card)
@@ -99,8 +119,7 @@ def _answer(
         }
         for label, p, outside in zip(labels, rounded, out_of_range(matrix, card), strict=True)
     ]
-    model_ref = {"name": card.name, "version": card.version, "sha256": card.sha256}
-    return {"predictions": predictions, "model": model_ref}, len(predictions)
+    return {"predictions": predictions, "model": model_reference(card)}, len(predictions)
 
 
 def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
@@ -112,21 +131,6 @@ def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) 
     unknown = set(labels) - set(card.classes)
     if unknown or not np.isfinite(probabilities).all():
         raise ValueError(f"the model answered outside its card (labels {sorted(unknown)})")
-
-
-def _render(kind: str, status: int, body: dict[str, Any]) -> dict[str, Any]:
-    """Direct invokes get the body itself; API Gateway and Function URLs get an HTTP response."""
-    if kind == DIRECT:
-        return body
-    headers = {"Content-Type": "application/json"}
-    if status == 405:
-        headers["Allow"] = "GET, POST"
-    return {
-        "statusCode": status,
-        "headers": headers,
-        "body": json.dumps(body, allow_nan=False, separators=(",", ":")),
-        "isBase64Encoded": False,
-    }
 
 
 def _log(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 import json
 import shutil
 import subprocess
@@ -69,7 +70,10 @@ def warm(build_dir, config, tmp_path_factory):
 def http_answer(payload: dict) -> tuple[int | None, dict]:
     """(HTTP status, body) of an HTTP-style answer; (None, payload) for a direct invoke."""
     if "statusCode" in payload:
-        assert payload["headers"]["Content-Type"] == "application/json"
+        headers = payload.get("headers") or {
+            name: values[0] for name, values in payload["multiValueHeaders"].items()
+        }
+        assert headers["Content-Type"] == "application/json"
         return payload["statusCode"], strict_json(payload["body"])
     return None, payload
 
@@ -203,7 +207,19 @@ def test_broken_model_fails_init_and_every_invoke_reports_it(build_dir, config, 
     assert function.init_error is not None
     error = strict_json(function.init_error.payload)
     assert error["errorType"] == function.init_error.error_type
-    assert error["errorType"] == "ModelLoadError"
+    # An ImportError, so the runtime client sends it without stack frames; the message names
+    # the file by name, not by its path under /var/task.
+    digest = hashlib.sha256((task_root / "model.onnx").read_bytes()).hexdigest()
+    card_digest = json.loads((task_root / "model.json").read_text())["sha256"]
+    assert error == {
+        "errorMessage": f"Unable to import module 'app': ModelLoadError: model.onnx: SHA-256 "
+        f"{digest} does not match the model card ({card_digest}); the file is corrupted or the "
+        "card belongs to another model",
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": "",
+        "stackTrace": [],
+    }
+    assert str(task_root) not in error["errorMessage"]
     assert result.function_error == "Unhandled"
     assert result.json() == error
 

@@ -31,7 +31,7 @@ from local_lambda import FunctionConfig, LocalLambda
 from local_lambda.runner import strict_json
 from reliability.corpus import load_cases
 from reliability.sam_build_output import FUNCTION, built_config, built_lambda
-from reliability.tracing import TracedLambda, file_writes, strace_works
+from reliability.tracing import file_writes, strace_launcher, strace_works
 from reliability.verdict import judge
 
 CLASSES = ["setosa", "versicolor", "virginica"]
@@ -188,7 +188,7 @@ def model_from_another_schema(task_root: Path) -> None:
         (card_reordered, {}, "the card lists the classes in another order than the model"),
         (card_removed, {}, "model.json: model card not found"),
         (model_from_another_schema, {}, "input is tensor(float) [None, 3]"),
-        (None, {"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 100000"),
+        (None, {"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 67647"),
         (None, {"LOG_LEVEL": "CHATTY"}, "LOG_LEVEL must be one of"),
     ],
     ids=["classes-reordered", "card-missing", "other-schema", "zero-batch-cap", "bad-log-level"],
@@ -201,9 +201,10 @@ def test_init_failure_is_reported_and_nothing_is_served(tmp_path, break_it, env,
     function, results = run(task_root, config_with(env=env), tmp_path / "init.log", events)
     assert function.init_duration_ms is None
     error = strict_json(function.init_error.payload)
-    assert error["errorType"] == function.init_error.error_type
-    assert error["errorType"] in {"Runtime.ImportModuleError", "ModelLoadError", "ValueError"}
+    assert error["errorType"] == function.init_error.error_type == "Runtime.ImportModuleError"
+    assert error["stackTrace"] == []
     assert message in error["errorMessage"]
+    assert judge(function.init_error.payload, "Unhandled", "").problems == ()
     assert [r.function_error for r in results] == ["Unhandled", "Unhandled"]
     assert [r.json() for r in results] == [error, error]
 
@@ -236,7 +237,7 @@ def test_the_function_writes_no_file_anywhere(tmp_path):
         pytest.skip("strace is missing or may not trace here")
     trace = tmp_path / "syscalls.txt"
     config = config_with(env={"TMPDIR": str(tmp_path / "no-such-dir")})
-    traced = functools.partial(TracedLambda, trace)
+    traced = functools.partial(LocalLambda, launcher=strace_launcher(trace))
     with (
         (tmp_path / "traced.log").open("wb") as sink,
         built_lambda(sam_support.sam_build_dir(), sink, config, runner=traced) as function,

@@ -230,6 +230,7 @@ def canary_requests() -> list[bytes]:
             (f'{{"{CANARY}": 1, "{CANARY}": 2}}', base["headers"], "POST"),
         ]:
             event = {**base, "body": body, "headers": headers, "isBase64Encoded": False}
+            event.pop("multiValueHeaders", None)
             if "httpMethod" in event:
                 event["httpMethod"] = method
             else:

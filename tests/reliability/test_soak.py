@@ -28,6 +28,7 @@ def test_palette_mixes_valid_and_hostile_requests_on_every_entry_point():
         "rest-api",
         "http-api",
         "function-url",
+        "alb",
     }
     assert all(len(r.raw) <= 64 * 1024 for r in requests)
     assert [r.raw for r in palette()] == [r.raw for r in requests]

@@ -55,6 +55,8 @@ def test_probes_cover_every_entry_point_with_exact_expectations(probes, card):
         ("direct describe", DESCRIBE, False, [], 200, ""),
         ("direct, one value too many", ERROR, False, [], 400, "InvalidFeatures"),
         ("direct, empty batch", ERROR, False, [], 400, "InvalidRequest"),
+        ("alb (golden rows)", GOLDEN, True, rows, 200, ""),
+        ("alb-multi-value (golden rows)", GOLDEN, True, rows, 200, ""),
         ("apigw-http-v2 (golden rows)", GOLDEN, True, rows, 200, ""),
         ("apigw-http-v2-get-model (GET)", DESCRIBE, True, [], 200, ""),
         ("apigw-rest-v1 (golden rows)", GOLDEN, True, rows, 200, ""),
@@ -99,7 +101,7 @@ def test_a_card_whose_golden_label_differs_fails_every_probe_holding_that_row(
     ]
     holding_row_0 = [p.name for p in probes if 0 in p.rows]
     assert found == [f"{name}: {expected}" for name in holding_row_0]
-    assert len(found) == 7
+    assert len(found) == 9
 
 
 def test_probabilities_may_differ_by_the_tolerance_plus_the_answers_rounding(card):

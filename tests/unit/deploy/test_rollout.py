@@ -183,7 +183,7 @@ def test_cors_is_off_by_default_and_answers_preflight_on_both_endpoints_when_on(
         for r in RESOURCES.values()
         if r["Type"] == "AWS::ApiGatewayV2::Route"
     ]
-    assert sorted(routes) == ["GET /model", "POST /predict"]
+    assert sorted(routes) == ["GET /model", "GET /openapi.json", "POST /predict"]
     url = RESOURCES["InferenceFunctionUrl"]["Properties"]["Cors"]
     assert url["AllowOrigins"] == {
         "Fn::If": ["WithCors", {"Ref": "CorsAllowedOrigins"}, {"Ref": "AWS::NoValue"}]

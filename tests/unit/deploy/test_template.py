@@ -36,6 +36,7 @@ def test_resources_are_exactly_these():
         "InferenceHttpApiIntegration": "AWS::ApiGatewayV2::Integration",
         "InferenceHttpApiPredictRoute": "AWS::ApiGatewayV2::Route",
         "InferenceHttpApiModelRoute": "AWS::ApiGatewayV2::Route",
+        "InferenceHttpApiOpenApiRoute": "AWS::ApiGatewayV2::Route",
         "InferenceHttpApiStage": "AWS::ApiGatewayV2::Stage",
         "InferenceHttpApiAccessLogGroup": "AWS::Logs::LogGroup",
         "InferenceHttpApiInvokePermission": "AWS::Lambda::Permission",
@@ -119,6 +120,7 @@ def test_every_endpoint_follows_the_auth_parameter():
     assert routes == {
         "POST /predict": {"Ref": "EndpointAuth"},
         "GET /model": {"Ref": "EndpointAuth"},
+        "GET /openapi.json": {"Ref": "EndpointAuth"},
     }
     public = [name for name, r in RESOURCES.items() if r["Properties"].get("Principal") == "*"]
     assert sorted(public) == [

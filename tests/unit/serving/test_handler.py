@@ -29,11 +29,21 @@ def http_event(body, *, method="POST", b64=False, headers=None, version="2.0"):
     }
 
 
+HTTP_HEADERS = {
+    "Content-Type": "application/json",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
 def answer(app, event, context):
     """(status, body) whatever the entry point: direct invokes have no status."""
     response = app.handler(event, context)
     if "statusCode" in response:
-        assert response["headers"]["Content-Type"] == "application/json"
+        headers = response.get("headers") or {
+            name: values[0] for name, values in response["multiValueHeaders"].items()
+        }
+        assert {k: v for k, v in headers.items() if k != "Allow"} == HTTP_HEADERS
         return response["statusCode"], json.loads(response["body"])
     return None, response
 
@@ -185,7 +195,8 @@ BAD_HTTP = [
         400,
         "InvalidJSON",
     ),
-    ("deep-nesting", http_event("[" * 100_000 + "]" * 100_000), 400, "InvalidJSON"),
+    ("deep-nesting", http_event("[" * 100_000 + "]" * 100_000), 413, "PayloadTooLarge"),
+    ("deep-within-the-bounds", http_event("[" * 500 + "]" * 500), 400, "InvalidRequest"),
     ("huge-number-literal", http_event('{"features": [1e400, 1, 2, 3]}'), 400, "InvalidFeatures"),
     (
         "bad-base64",
@@ -329,3 +340,183 @@ def test_answers_equal_scikit_learn(app, context):
     assert [p["label"] for p in body["predictions"]] == estimator.predict(rows).tolist()
     got = np.array([list(p["probabilities"].values()) for p in body["predictions"]])
     np.testing.assert_allclose(got, estimator.predict_proba(rows), atol=1e-5)
+
+
+# --- strictness where an event could be read two ways ------------------------------------------
+
+
+def alb_event(body, *, multi_value=False, headers=None):
+    """An ALB event; in multi-value mode the headers come as lists, and nothing else."""
+    headers = {"content-type": "application/json"} if headers is None else headers
+    event = {
+        "requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:x"}},
+        "httpMethod": "POST",
+        "path": "/predict",
+        "body": json.dumps(body),
+        "isBase64Encoded": False,
+    }
+    if multi_value:
+        event["multiValueHeaders"] = {
+            k: v if isinstance(v, list) else [v] for k, v in headers.items()
+        }
+    else:
+        event["headers"] = headers
+    return event
+
+
+def test_http_answers_carry_nosniff_and_no_store(app, context):
+    for name in ["apigw-rest-v1", "apigw-http-v2", "function-url", "alb", "bad-request"]:
+        response = app.handler(load_event(name), context)
+        assert response["headers"] == HTTP_HEADERS, name
+
+
+def test_alb_is_its_own_entry_point_with_a_status_description(app, context, capsys):
+    response = app.handler(alb_event({"features": SETOSA}), context)
+    assert (response["statusCode"], response["statusDescription"]) == (200, "200 OK")
+    assert json.loads(response["body"])["predictions"][0]["label"] == "setosa"
+    assert json.loads(capsys.readouterr().out)["event"] == "alb"
+    refused = app.handler(alb_event({"features": [1]}), context)
+    assert (refused["statusCode"], refused["statusDescription"]) == (400, "400 Bad Request")
+
+
+def test_alb_in_multi_value_mode_is_answered_in_multi_value_mode(app, context):
+    for body, status in [({"features": SETOSA}, 200), ({"features": "x"}, 400)]:
+        response = app.handler(alb_event(body, multi_value=True), context)
+        assert response["statusCode"] == status
+        assert "headers" not in response
+        assert response["multiValueHeaders"] == {k: [v] for k, v in HTTP_HEADERS.items()}
+    wrong_method = {**alb_event({}, multi_value=True), "httpMethod": "PUT"}
+    assert app.handler(wrong_method, context)["multiValueHeaders"]["Allow"] == ["GET, POST"]
+
+
+@pytest.mark.parametrize("flag", ["false", "true", 1, 0, None, [], {}])
+def test_is_base64_encoded_must_be_a_boolean(app, context, flag):
+    event = {**http_event({"features": SETOSA}), "isBase64Encoded": flag}
+    status, body = answer(app, event, context)
+    assert (status, body["error"]["type"], body["error"]["message"]) == (
+        400,
+        "InvalidEvent",
+        "the event's isBase64Encoded must be true or false",
+    )
+
+
+REPEATED = "Content-Type is sent 2 times; send it once"
+HEADER_CASES = [
+    (
+        "names-differing-in-case",
+        http_event(
+            {"features": SETOSA},
+            version="1.0",
+            headers={"Content-Type": "application/json", "content-type": "text/plain"},
+        ),
+        (400, "InvalidHeaders", REPEATED),
+    ),
+    (
+        "same-value-twice-in-case-variants",
+        http_event(
+            {"features": SETOSA},
+            headers={"CONTENT-TYPE": "application/json", "content-type": "application/json"},
+        ),
+        (400, "InvalidHeaders", REPEATED),
+    ),
+    (
+        "http-api-joins-repeats-with-commas",
+        http_event({"features": SETOSA}, headers={"content-type": "application/json,text/plain"}),
+        (400, "InvalidHeaders", REPEATED),
+    ),
+    (
+        "rest-multi-value-holds-both",
+        {
+            **http_event({"features": SETOSA}, version="1.0"),
+            "headers": {"Content-Type": "text/plain"},
+            "multiValueHeaders": {"Content-Type": ["application/json", "text/plain"]},
+        },
+        (400, "InvalidHeaders", REPEATED),
+    ),
+    (
+        "rest-maps-disagree",
+        {
+            **http_event({"features": SETOSA}, version="1.0"),
+            "headers": {"Content-Type": "application/json"},
+            "multiValueHeaders": {"content-type": ["text/plain"]},
+        },
+        (400, "InvalidHeaders", "Content-Type differs between headers and multiValueHeaders"),
+    ),
+    (
+        "rest-content-type-only-in-multi-value-headers",
+        {
+            **http_event({"features": SETOSA}, version="1.0"),
+            "multiValueHeaders": {"Content-Type": ["text/plain"]},
+        },
+        (415, "UnsupportedMediaType", "Content-Type 'text/plain' is not application/json"),
+    ),
+    (
+        "alb-multi-value-repeats",
+        alb_event(
+            {"features": SETOSA},
+            multi_value=True,
+            headers={"content-type": ["application/json", "application/json"]},
+        ),
+        (400, "InvalidHeaders", REPEATED),
+    ),
+    (
+        "header-value-is-a-list",
+        http_event({"features": SETOSA}, headers={"content-type": ["application/json"]}),
+        (400, "InvalidEvent", "every value of the event's headers must be a string"),
+    ),
+    (
+        "header-value-is-null",
+        http_event({"features": SETOSA}, headers={"content-type": None}),
+        (400, "InvalidEvent", "every value of the event's headers must be a string"),
+    ),
+    (
+        "multi-value-header-is-a-string",
+        {
+            **http_event({"features": SETOSA}, version="1.0"),
+            "multiValueHeaders": {"Content-Type": "application/json"},
+        },
+        (
+            400,
+            "InvalidEvent",
+            "every value of the event's multiValueHeaders must be a list of strings",
+        ),
+    ),
+    (
+        "headers-is-a-list",
+        {**http_event({"features": SETOSA}), "headers": ["content-type"]},
+        (400, "InvalidEvent", "the event's headers must be an object"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [case[1:] for case in HEADER_CASES],
+    ids=[case[0] for case in HEADER_CASES],
+)
+def test_headers_are_read_one_strict_way(app, context, event, expected):
+    status, body = answer(app, event, context)
+    assert (status, body["error"]["type"], body["error"]["message"]) == expected
+
+
+def test_one_content_type_in_both_rest_header_maps_is_one_header(app, context):
+    event = {
+        **http_event({"features": SETOSA}, version="1.0"),
+        "headers": {"Content-Type": "application/json"},
+        "multiValueHeaders": {"Content-Type": ["application/json"]},
+    }
+    assert answer(app, event, context)[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/openapi.json", "/prod/openapi.json"])
+def test_get_openapi_json_returns_the_description(app, context, path):
+    event = http_event(None, method="GET")
+    event["rawPath"] = path
+    status, body = answer(app, event, context)
+    assert status == 200
+    assert body["openapi"] == "3.1.0"
+    assert body["components"]["schemas"]["NamedFeatures"]["required"] == (
+        app.MODEL.card.feature_names
+    )
+    rest = {**http_event(None, method="GET", version="1.0"), "path": path}
+    assert answer(app, rest, context) == (200, body)

@@ -18,6 +18,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
+from onnx_serving.init_failure import init_failure
 from onnx_serving.model import (
     PROBE_ROWS,
     ModelLoadError,
@@ -198,7 +199,19 @@ def test_init_error_reaches_lambda_from_app_import(model_dir):
         text=True,
     )
     assert run.returncode == 1
-    assert f"model.ModelLoadError: {model_dir / 'model.onnx'}: SHA-256" in run.stderr
+    # The runtime client reports an ImportError without stack frames, so the message names the
+    # model's file by name only; the log line keeps the whole story.
+    assert "init_failure.InitFailure: ModelLoadError: model.onnx: SHA-256 " in run.stderr
+    assert str(model_dir) not in run.stderr.splitlines()[-1]
+    record = json.loads(run.stdout)
+    assert set(record) == {"level", "event", "error_type", "message", "traceback"}
+    assert (record["level"], record["event"], record["error_type"]) == (
+        "ERROR",
+        "init",
+        "ModelLoadError",
+    )
+    assert record["message"].startswith("ModelLoadError: model.onnx: SHA-256 ")
+    assert f"{model_dir / 'model.onnx'}: SHA-256" in record["traceback"]
 
 
 @pytest.mark.parametrize(
@@ -219,7 +232,7 @@ def test_settings_from_env(env, expected):
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 100000, got '0'"),
+        ({"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 67647, got '0'"),
         ({"MAX_BATCH_ROWS": "lots"}, "MAX_BATCH_ROWS must be an integer"),
         ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL must be one of"),
     ],
@@ -251,3 +264,16 @@ def test_self_test_midpoint_is_answered_as_scikit_learn_does(model_dir):
     labels, probabilities = model.predict(np.array([card_midpoint(model.card)], dtype=np.float32))
     assert labels == ["versicolor"]
     assert probabilities.dtype == np.float32
+
+
+def test_init_failures_name_files_without_their_folder_and_log_the_traceback(tmp_path, capsys):
+    try:
+        raise ModelLoadError(f"{tmp_path / 'model.json'}: model card not found")
+    except ModelLoadError as exc:
+        failure = init_failure(exc, tmp_path)
+    assert isinstance(failure, ImportError)
+    assert str(failure) == "ModelLoadError: model.json: model card not found"
+    record = json.loads(capsys.readouterr().out)
+    assert record["message"] == str(failure)
+    assert record["traceback"].startswith("Traceback (most recent call last):")
+    assert f"ModelLoadError: {tmp_path / 'model.json'}: model card not found" in record["traceback"]

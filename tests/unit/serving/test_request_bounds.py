@@ -1,0 +1,220 @@
+"""Request costs bounded before the work: the body's structure before it is parsed, the rows of
+a batch before any value is converted, and the answer's size before any row is predicted.
+
+Each bound is pinned exactly: the largest legal request passes it, one more array, comma or row
+does not, and the numbers the bounds come from are recomputed here from their definitions.
+"""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from onnx_serving.answer_size import (
+    ALB_RESPONSE_BYTES,
+    LAMBDA_RESPONSE_BYTES,
+    response_limit,
+    worst_answer_size,
+)
+from onnx_serving.bounded_json import BodyBounds, parse_body
+from onnx_serving.errors import RequestError
+from onnx_serving.event_kinds import ALB, DIRECT, FUNCTION_URL, HTTP_API, REST_API
+from onnx_serving.model_card import ModelCard
+from onnx_serving.request_limits import RequestLimits
+from onnx_serving.request_path import MAX_BATCH_ROWS_LIMIT, ServingSettings, handle
+
+CONTEXT = SimpleNamespace(aws_request_id="req-bounds")
+
+
+def card_with(feature_names, classes, name="m", version="1") -> ModelCard:
+    n = len(feature_names)
+    return ModelCard(
+        name=name,
+        version=version,
+        sha256="0" * 64,
+        feature_names=list(feature_names),
+        classes=list(classes),
+        feature_min=[0.0] * n,
+        feature_max=[1.0] * n,
+    )
+
+
+# Names holding the characters the bounds count: a legal request naming them must still pass.
+AWKWARD = card_with(["a[0]", "b{x}", "c,d", "plain"], ["yes", "no"])
+
+
+def refusal(text: str, bounds: BodyBounds) -> tuple[int, str, str] | None:
+    try:
+        parse_body(text, bounds)
+    except RequestError as exc:
+        return exc.status, exc.error_type, exc.message
+    return None
+
+
+def largest_batch(card: ModelCard, rows: int, named: bool, indent: int | None) -> str:
+    row = dict.fromkeys(card.feature_names, 0.5) if named else [0.5] * card.n_features
+    return json.dumps({"instances": [row] * rows}, indent=indent)
+
+
+def test_bounds_follow_from_the_card_and_the_rows():
+    bounds = BodyBounds.for_rows(AWKWARD, 10)
+    # Per row: its own object plus the "[" of "a[0]" and the "{" of "b{x}"; two more overall.
+    assert (bounds.containers, bounds.commas) == (2 + 10 * 3, 10 * (4 + 1))
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "positional"])
+@pytest.mark.parametrize("indent", [None, 2], ids=["compact", "indented"])
+def test_the_largest_legal_body_passes(named, indent):
+    bounds = BodyBounds.for_rows(AWKWARD, 50)
+    body = largest_batch(AWKWARD, 50, named, indent)
+    assert refusal(body, bounds) is None
+    assert len(parse_body(body, bounds)["instances"]) == 50
+
+
+def test_one_more_array_than_a_legal_body_holds_is_a_413():
+    plain = card_with(["a", "b", "c", "d"], ["yes", "no"])
+    bounds = BodyBounds.for_rows(plain, 50)
+    rows = [[0.5] * 4] * 50
+    assert refusal(json.dumps({"instances": rows}), bounds) is None
+    body = json.dumps({"instances": [[[0.5], 0.5, 0.5, 0.5], *rows[1:]]})
+    assert refusal(body, bounds) == (
+        413,
+        "PayloadTooLarge",
+        "the body holds 53 arrays and objects; a request of at most 50 rows of 4 features holds "
+        "at most 52: send at most 50 rows",
+    )
+
+
+def test_one_more_comma_than_a_legal_body_holds_is_a_413():
+    bounds = BodyBounds.for_rows(AWKWARD, 1)
+    assert bounds.commas == 5
+    body = '{"features": [' + ", ".join(["0.5"] * 7) + "]}"
+    assert refusal(body, bounds) == (
+        413,
+        "PayloadTooLarge",
+        "the body holds 6 commas; a request of at most 1 rows of 4 features holds at most 5: "
+        "send at most 1 rows",
+    )
+
+
+def test_short_bodies_are_not_counted_and_deep_ones_stop_at_the_container_bound():
+    bounds = BodyBounds.for_rows(AWKWARD, 1000)
+    assert refusal("[" * 400 + "]" * 400, bounds) is None
+    assert refusal("[" * 100_000 + "]" * 100_000, bounds)[:2] == (413, "PayloadTooLarge")
+
+
+def test_an_over_long_integer_is_refused_without_interpreter_advice():
+    bounds = BodyBounds.for_rows(AWKWARD, 1)
+    status, error_type, message = refusal('{"features": [' + "9" * 5000 + "]}", bounds)
+    assert (status, error_type, message) == (
+        400,
+        "InvalidJSON",
+        "the body holds an integer of more than 4300 digits",
+    )
+
+
+# --- the answer's size --------------------------------------------------------------------------
+
+COMPACT = card_with(["x"], ["a", "b"])
+
+
+def test_worst_answer_sizes_are_exact_for_a_known_card():
+    """Hand-counted: the direct answer is the runtime client's JSON (', ' and ': ')."""
+    row = '{"label": "a", "probabilities": {"a": 0.123456, "b": 0.123456}, "out_of_range": ["x"]}'
+    model = '"model": {"name": "m", "version": "1", "sha256": "' + "0" * 64 + '"}'
+    one = '{"predictions": [' + row + "], " + model + "}"
+    size = worst_answer_size(COMPACT, DIRECT)
+    assert (size.fixed + size.per_row, size.per_row) == (len(one), len(row) + 2)
+    assert size.bytes_for(3) == len(
+        '{"predictions": [' + ", ".join([row] * 3) + "], " + model + "}"
+    )
+
+
+def test_http_answers_count_the_escaping_of_the_body_string():
+    """A row in an HTTP body is compact JSON inside a JSON string: each of its 14 quotes is
+    escaped once more, and a comma joins it to the next row."""
+    row = '{"label":"a","probabilities":{"a":0.123456,"b":0.123456},"out_of_range":["x"]}'
+    assert worst_answer_size(COMPACT, HTTP_API).per_row == len(row) + 14 + 1
+
+
+def test_the_template_row_limit_is_what_the_most_compact_card_can_answer():
+    """MAX_BATCH_ROWS_LIMIT (and the template's MaxValue) is the most rows the smallest possible
+    answer rows fit in 6 MB through API Gateway and Function URLs: any higher value could never
+    be honoured, whatever the model."""
+    fits = {
+        kind: worst_answer_size(COMPACT, kind).rows_within(LAMBDA_RESPONSE_BYTES)
+        for kind in (REST_API, HTTP_API, FUNCTION_URL)
+    }
+    assert set(fits.values()) == {MAX_BATCH_ROWS_LIMIT}
+    assert worst_answer_size(COMPACT, HTTP_API).bytes_for(MAX_BATCH_ROWS_LIMIT) <= (
+        LAMBDA_RESPONSE_BYTES
+    )
+    assert worst_answer_size(COMPACT, HTTP_API).bytes_for(MAX_BATCH_ROWS_LIMIT + 1) > (
+        LAMBDA_RESPONSE_BYTES
+    )
+
+
+def test_alb_answers_are_held_to_one_megabyte():
+    assert (response_limit(ALB), response_limit(HTTP_API)) == (ALB_RESPONSE_BYTES, 6_291_556)
+    limits = RequestLimits.of(COMPACT, MAX_BATCH_ROWS_LIMIT)
+    alb = limits.row_limits[ALB]
+    multi = worst_answer_size(COMPACT, ALB, multi_value=True)
+    assert alb.rows == multi.rows_within(ALB_RESPONSE_BYTES)
+    assert "1000000 bytes" in alb.reason
+    assert limits.row_limits[HTTP_API].reason == ""
+
+
+class RecordingModel:
+    """A backend that must never be asked: the answer-size refusal comes before the work."""
+
+    def __init__(self, card: ModelCard) -> None:
+        self.card = card
+        self.calls = 0
+
+    def predict(self, rows):
+        self.calls += 1
+        raise AssertionError("predict was called")
+
+
+def test_a_batch_whose_answer_would_pass_6_mb_is_a_413_before_any_prediction():
+    long_names = card_with(["x"], ["c" * 2000, "d" * 2000])
+    model = RecordingModel(long_names)
+    settings = ServingSettings(max_batch_rows=5000)
+    limits = RequestLimits.of(long_names, settings.max_batch_rows)
+    fits = limits.row_limits[DIRECT].rows
+    assert worst_answer_size(long_names, DIRECT).bytes_for(fits) <= LAMBDA_RESPONSE_BYTES
+    assert worst_answer_size(long_names, DIRECT).bytes_for(fits + 1) > LAMBDA_RESPONSE_BYTES
+    body = handle({"instances": [[0.5]] * (fits + 1)}, CONTEXT, model, settings, limits)
+    assert body["error"] == {
+        "status": 413,
+        "type": "PayloadTooLarge",
+        "message": f"{fits + 1} rows is more than the limit of {fits}; more rows of this model "
+        f"could answer more than the {LAMBDA_RESPONSE_BYTES} bytes a response may have",
+    }
+    assert model.calls == 0
+
+
+@pytest.mark.parametrize("kind", [DIRECT, HTTP_API, ALB])
+def test_real_answers_never_pass_their_worst_case_size(app, kind):
+    """The size law holds for what the handler really answers, rows out of range included:
+    the refusal before the work can only be right if no real answer is larger than the law."""
+    card = app.MODEL.card
+    rows = [[7.9, 4.4, 6.9, 2.5], [0.0, 0.0, 0.0, 0.0], [5.8, 3.0, 4.35, 1.3], [99.0, -9, 1, 1]]
+    body = {"instances": rows * 25}
+    event = (
+        body
+        if kind == DIRECT
+        else {
+            "requestContext": {"http": {"method": "POST"}, "domainName": "x"},
+            "body": json.dumps(body),
+            "isBase64Encoded": False,
+        }
+    )
+    if kind == ALB:
+        event = {**event, "requestContext": {"elb": {}}, "httpMethod": "POST"}
+    response = app.handler(event, CONTEXT)
+    size = worst_answer_size(card, kind)
+    assert len(json.dumps(response).encode()) <= size.bytes_for(100)
+    assert len(json.dumps(response).encode()) > size.bytes_for(100) * 0.6
