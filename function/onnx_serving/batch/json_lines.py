@@ -11,8 +11,8 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+from ..bounded_json import parse_json
 from ..errors import RequestError, quoted_list
-from ..event_parsing import parse_json
 from ..model_card import ModelCard
 from .failures import BadFile
 from .records import LABEL, PROBABILITIES, Record
