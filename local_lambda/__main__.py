@@ -12,16 +12,24 @@ import math
 import sys
 from pathlib import Path
 
-from local_lambda.interpreter import find_interpreter
+from local_lambda import host_layer
+from local_lambda.golden import golden_event, golden_mismatches
+from local_lambda.interpreter import Interpreter, find_interpreter
 from local_lambda.runner import InvokeResult, LocalLambda
 from local_lambda.template import function_config
+from onnx_serving.model_card import ModelCard
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local_lambda", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     invoke = commands.add_parser("invoke", help="run events through the local runtime")
-    invoke.add_argument("events", nargs="+", type=Path, help="event JSON files")
+    invoke.add_argument("events", nargs="*", type=Path, help="event JSON files")
+    invoke.add_argument(
+        "--golden",
+        action="store_true",
+        help="also send the golden rows of the built model's card, and check the answers",
+    )
     invoke.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
     invoke.add_argument("--function", default="InferenceFunction", help="SAM logical id")
     invoke.add_argument(
@@ -47,22 +55,23 @@ def report_line(result: InvokeResult, memory_mb: int, init_ms: float | None) -> 
 def main(argv: list[str] | None = None) -> int:
     """Run the `invoke` command; returns the process exit status."""
     args = _arguments(argv)
-    template = args.build_dir / "template.yaml"
+    if not args.events and not args.golden:
+        print("local_lambda: give event files, --golden, or both", file=sys.stderr)
+        return 2
     overrides = {"Runtime": args.runtime} if args.runtime else {}
-    config = function_config(template, args.function, overrides)
+    config = function_config(args.build_dir / "template.yaml", args.function, overrides)
     interpreter = find_interpreter(config.runtime)
-    if interpreter.matches_runtime:
-        print(f"local_lambda: {config.runtime} -> {interpreter.path}", file=sys.stderr)
-    else:
-        print(
-            f"local_lambda: {config.runtime} not found here; running host Python "
-            f"{interpreter.version} ({interpreter.path}); its layer must be built for "
-            f"{interpreter.version} (--layer-dir)",
-            file=sys.stderr,
+    try:
+        layers = _layers(args, config.runtime, interpreter)
+    except ValueError as exc:
+        print(f"local_lambda: {exc}", file=sys.stderr)
+        return 2
+    card = ModelCard.load(args.build_dir / args.function / "model.json") if args.golden else None
+    invocations = [(str(path), path.read_bytes()) for path in args.events]
+    if card is not None:
+        invocations.append(
+            (f"the {len(card.golden_rows)} golden rows of model.json", golden_event(card))
         )
-    layers = args.layer_dir or [
-        args.build_dir / name for name in args.layer or ["OnnxRuntimeLayer"]
-    ]
     failed = False
     with LocalLambda(
         args.build_dir / args.function, layers, config, interpreter, logs=sys.stderr
@@ -70,14 +79,39 @@ def main(argv: list[str] | None = None) -> int:
         if function.init_error is not None:
             print(f"INIT ERROR {function.init_error.error_type}", file=sys.stderr)
         init_ms = function.init_duration_ms
-        for path in args.events:
-            print(f"# {path}", file=sys.stderr, flush=True)
-            result = function.invoke(path.read_bytes())
+        for name, payload in invocations:
+            print(f"# {name}", file=sys.stderr, flush=True)
+            result = function.invoke(payload)
             print(result.payload.decode(), flush=True)
             print(report_line(result, config.memory_mb, init_ms), file=sys.stderr)
             init_ms = None
             failed = failed or result.function_error is not None
+    if card is not None and result.function_error is None:
+        problems = golden_mismatches(card, result.json())
+        done = f"golden rows: all {len(card.golden_rows)} answered as the reference model did"
+        print("\n".join(problems) or done, file=sys.stderr)
+        failed = failed or bool(problems)
     return 1 if failed else 0
+
+
+def _layers(args: argparse.Namespace, runtime: str, interpreter: Interpreter) -> list[Path]:
+    """The layers to load, saying once on stderr which Python runs them."""
+    layers = args.layer_dir or [
+        args.build_dir / name for name in args.layer or [host_layer.ONNX_LAYER]
+    ]
+    if interpreter.matches_runtime:
+        print(f"local_lambda: {runtime} -> {interpreter.path}", file=sys.stderr)
+        return layers
+    if args.layer_dir:
+        print(
+            f"local_lambda: {runtime} not found here; running host Python "
+            f"{interpreter.version} ({interpreter.path}) with the layers given (--layer-dir)",
+            file=sys.stderr,
+        )
+        return layers
+    layers = host_layer.runnable_layers(layers, interpreter)
+    print(host_layer.fallback_note(runtime, interpreter, layers), file=sys.stderr)
+    return layers
 
 
 if __name__ == "__main__":

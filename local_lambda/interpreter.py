@@ -1,8 +1,9 @@
 """Which Python runs the function locally, and the runtime client installed for it.
 
 Lambda runs the template's Python version; locally that version is used when it is installed
-(pyenv or PATH), else the host's Python, which then needs a layer built for it. A pyenv shim on
-PATH may refuse to run without a selected version, so every candidate is tried, not just found.
+(pyenv or PATH), else the host's Python, with a layer built for it (``local_lambda.host_layer``).
+A pyenv shim on PATH may refuse to run without a selected version, so every candidate is tried,
+not just found.
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def release_key(install_dir: Path) -> tuple[int, ...]:
 
 
 def _pyenv_roots() -> list[Path]:
-    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    """pyenv's root as pyenv itself decides it: ``$PYENV_ROOT`` if set, else ``~/.pyenv``
+    (and whatever ``pyenv root`` says, for an install elsewhere)."""
+    if os.environ.get("PYENV_ROOT"):
+        return [Path(os.environ["PYENV_ROOT"])]
+    roots = []
     pyenv = shutil.which("pyenv")
     if pyenv:
         done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
