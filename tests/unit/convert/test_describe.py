@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import FUNCTION_DIR
-
 from convert import describe
 
 
-def test_names_the_model_its_version_and_digest(tmp_path, served_model, capsys):
-    shutil.copyfile(FUNCTION_DIR / "model.json", tmp_path / "model.json")
+def test_names_the_model_its_version_and_digest(tmp_path, model_dir, capsys):
+    shutil.copyfile(model_dir / "model.json", tmp_path / "model.json")
     card = json.loads((tmp_path / "model.json").read_text())
     card.update(name="wine-pipeline", version="7", sha256="ab" * 32)
     (tmp_path / "model.json").write_text(json.dumps(card))
