@@ -65,7 +65,9 @@ def convert_demo(
     )
     check_rows = np.vstack([trained.x_test, random_rows(low, high, RANDOM_ROWS)])
     model_bytes = _export(trained.estimator, len(info.feature_names))
-    card = verify_and_write(trained.estimator, model_bytes, info, check_rows, out_dir)
+    card = verify_and_write(
+        trained.estimator, model_bytes, info, check_rows, out_dir, len(trained.x_test)
+    )
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
         joblib.dump(trained.estimator, baseline_dir / "model.pkl")
@@ -117,7 +119,9 @@ def convert_pickle(
     )
     real_rows = [] if sample is None else [sample]
     check_rows = np.vstack([*real_rows, random_rows(low, high, RANDOM_ROWS)])
-    card = verify_and_write(estimator, model_bytes, info, check_rows, out_dir)
+    card = verify_and_write(
+        estimator, model_bytes, info, check_rows, out_dir, 0 if sample is None else len(sample)
+    )
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, baseline_dir / "model.pkl")

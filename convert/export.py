@@ -114,7 +114,11 @@ def model_opsets(model_bytes: bytes) -> dict[str, int]:
 
 
 def build_card(
-    estimator: object, model_bytes: bytes, info: ModelInfo, parity: ParityReport
+    estimator: object,
+    model_bytes: bytes,
+    info: ModelInfo,
+    parity: ParityReport,
+    real_rows: int = 0,
 ) -> ModelCard:
     """The card the handler reads: names, classes, ranges, golden rows, provenance, SHA-256."""
     classes = [str(c) for c in final_estimator(estimator).classes_]
@@ -133,20 +137,26 @@ def build_card(
         metrics=dict(info.metrics),
         parity=parity.as_dict(),
         library_versions=library_versions(),
-        golden_rows=golden_rows(estimator, parity.reference, usable, classes),
+        golden_rows=golden_rows(estimator, parity.reference, usable, classes, real_rows),
     )
 
 
 def verify_and_write(
-    estimator: object, model_bytes: bytes, info: ModelInfo, check_rows: np.ndarray, out_dir: Path
+    estimator: object,
+    model_bytes: bytes,
+    info: ModelInfo,
+    check_rows: np.ndarray,
+    out_dir: Path,
+    real_rows: int = 0,
 ) -> ModelCard:
-    """Verify parity on ``check_rows``, then write ``model.onnx`` and ``model.json``.
+    """Verify parity on ``check_rows`` (the first ``real_rows`` of them real data), then write
+    ``model.onnx`` and ``model.json``.
 
     Nothing is written unless parity holds, and both files are replaced atomically, so a failed
     conversion never leaves a model beside a card that does not describe it.
     """
     parity = check_parity(estimator, model_bytes, check_rows)
-    card = build_card(estimator, model_bytes, info, parity)
+    card = build_card(estimator, model_bytes, info, parity, real_rows)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(out_dir / "model.onnx", model_bytes)
     _write_atomic(out_dir / "model.json", card.to_json().encode())
