@@ -95,13 +95,12 @@ def convert_pickle(
     check_servable(estimator)
     names = feature_names_for(estimator, feature_names)
     model_bytes = _export(estimator, len(names))
-    sample = read_sample_csv(sample_csv, names) if sample_csv else None
-    if sample is not None:
-        ranges = sample.min(axis=0), sample.max(axis=0)
-        region = ranges
+    if sample_csv:
+        sample = read_sample_csv(sample_csv, names)
+        ranges = region = (sample.min(axis=0), sample.max(axis=0))
     else:
-        ranges = remembered_range(estimator)
-        region = check_region(estimator)
+        sample = np.empty((0, len(names)), dtype=np.float32)
+        ranges, region = remembered_range(estimator), check_region(estimator)
     if region is None:
         raise InputError(
             f"{describe_estimator(estimator)} does not remember the range of its inputs, so "
@@ -117,11 +116,8 @@ def convert_pickle(
         feature_max=None if ranges is None else ranges[1],
         metrics={},
     )
-    real_rows = [] if sample is None else [sample]
-    check_rows = np.vstack([*real_rows, random_rows(low, high, RANDOM_ROWS)])
-    card = verify_and_write(
-        estimator, model_bytes, info, check_rows, out_dir, 0 if sample is None else len(sample)
-    )
+    check_rows = np.vstack([sample, random_rows(low, high, RANDOM_ROWS)])
+    card = verify_and_write(estimator, model_bytes, info, check_rows, out_dir, len(sample))
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, baseline_dir / "model.pkl")
