@@ -80,19 +80,19 @@ def python313() -> Path:
 
 
 @pytest.fixture(scope="session")
-def x86_layer(tmp_path_factory, python313):
+def x86_layer(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "layer-python3.13-x86_64"
     return _build(out, ROOT / "layer/requirements-x86_64.txt", ONNXRUNTIME, "python3.13", "x86_64")
 
 
 @pytest.fixture(scope="session")
-def arm_layer(tmp_path_factory, python313):
+def arm_layer(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "layer-python3.13-arm64"
     return _build(out, ROOT / "layer/requirements-arm64.txt", ONNXRUNTIME, "python3.13", "arm64")
 
 
 @pytest.fixture(scope="session")
-def pickle_stack(tmp_path_factory, python313):
+def pickle_stack(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "sklearn-layer-python3.13-x86_64"
     requirements = ROOT / "baseline/layer/requirements-x86_64.txt"
     return _build(out, requirements, GENERIC, "python3.13", "x86_64")
