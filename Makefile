@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean
+.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean tools security layer-stack layer-stack-name deploy-layer
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -13,17 +13,35 @@ export SAM_CLI_TELEMETRY := 0
 
 all: events
 
-# The dev virtualenv: offline tooling only (training, conversion, tests, SAM CLI).
+# The dev virtualenv: offline tooling only (training, conversion, tests, SAM CLI). uv itself is
+# installed by pip from a hash-locked file, like everything after it.
 venv: $(STAMP)
-$(STAMP): requirements/dev.txt pyproject.toml
+$(STAMP): requirements/bootstrap.txt requirements/dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements/bootstrap.txt
 	$(UV) pip install --quiet --python $(PY) --require-hashes -r requirements/dev.txt
 	$(UV) pip install --quiet --python $(PY) --no-deps --no-build-isolation --editable .
 	touch $@
 
+# The workflow and template linters (check-jsonschema, zizmor, checkov), in a virtualenv of their
+# own: their pins conflict with the SAM CLI's.
+TOOLS_VENV := .venv-tools
+TOOLS_STAMP := $(TOOLS_VENV)/.installed-tools
+tools: $(TOOLS_STAMP)
+$(TOOLS_STAMP): requirements/tools.txt | $(STAMP)
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(UV) pip install --quiet --python $(TOOLS_VENV)/bin/python --require-hashes -r requirements/tools.txt
+	touch $@
+
+# Every lock: uv (any platform), the dev and tools virtualenvs (host Python 3.11), and the local
+# runtime client for every Python it may run under (3.11 host fallback, 3.12, 3.13, 3.14).
 lock: $(STAMP)
+	$(UV) pip compile requirements/bootstrap.in --universal --generate-hashes --no-header -o requirements/bootstrap.txt
 	$(UV) pip compile requirements/dev.in --python-version 3.11 --generate-hashes --no-header -o requirements/dev.txt
+	$(UV) pip compile requirements/tools.in --python-version 3.11 --generate-hashes --no-header -o requirements/tools.txt
+	$(UV) pip compile requirements/runtime-client.in --universal --python-version 3.11 --only-binary :all: \
+		--generate-hashes --no-header -o requirements/runtime-client.txt
 
 # The model function/ serves: function/model.onnx and its card function/model.json. `make convert`
 # is the only thing that writes them:
@@ -72,17 +90,22 @@ compatibility: $(STAMP)
 layer: $(STAMP)
 	$(PY) -m layer.build --runtime $(RUNTIME) --arch $(ARCH)
 
-# sam build into .aws-sam/build: the layer and the function, each by its own Makefile (which
-# read RUNTIME and ARCH from the environment). The baseline (SklearnLayer,
-# PickleBaselineFunction) is built only with DEPLOY_BASELINE=true.
+# sam build into .aws-sam/build: the layer, the function and the pre-traffic hook, each by its own
+# Makefile (which read RUNTIME and ARCH from the environment). The baseline (SklearnLayer,
+# PickleBaselineFunction) is built only with DEPLOY_BASELINE=true; the layer is not built when
+# LAYER_ARN names one already published (make deploy-layer).
 DEPLOY_BASELINE ?= false
+LAYER_ARN ?=
 SAM := $(VENV)/bin/sam
-SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE)
+# PARAMETERS adds any other template parameter, e.g. PARAMETERS="SnapStart=true ReservedConcurrency=50".
+PARAMETERS ?=
+SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE) \
+	$(if $(LAYER_ARN),LayerArn=$(LAYER_ARN)) $(PARAMETERS)
+SAM_EXCLUDE := $(if $(filter true,$(DEPLOY_BASELINE)),,-x PickleBaselineFunction -x SklearnLayer) \
+	$(if $(LAYER_ARN),-x OnnxRuntimeLayer)
 build: $(SERVED_MODEL) $(STAMP)
 	@$(PY) -m convert.describe function
-	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build \
-		$(if $(filter true,$(DEPLOY_BASELINE)),,InferenceFunction) \
-		--parameter-overrides $(SAM_PARAMETERS)
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build $(SAM_EXCLUDE) --parameter-overrides $(SAM_PARAMETERS)
 
 # Through the real runtime client on the sam build output: make invoke EVENT=events/... sends one
 # event; without EVENT, the model card's golden rows, checked against the reference answers.
@@ -90,9 +113,35 @@ EVENT ?=
 invoke: build
 	$(PY) -m local_lambda invoke $(or $(EVENT),--golden) --runtime $(RUNTIME)
 
-# First deploy asks its questions and saves them to samconfig.toml; later ones reuse it.
+# sam deploy with the committed samconfig.toml: stack onnx-lambda, SAM's managed upload bucket,
+# no questions. The region is your AWS configuration's, or AWS_REGION. The release workflow adds
+# SAM_DEPLOY_ARGS (--config-env ci, its bucket and CloudFormation role).
+# The config file is named in full: given a template elsewhere, sam looks for it beside that.
+SAM_DEPLOY_ARGS ?=
+SAM_DEPLOY := $(SAM) deploy --config-file $(CURDIR)/samconfig.toml \
+	$(if $(AWS_REGION),--region $(AWS_REGION))
 deploy: build
-	$(SAM) deploy $(if $(wildcard samconfig.toml),,--guided) --parameter-overrides $(SAM_PARAMETERS)
+	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --parameter-overrides $(SAM_PARAMETERS)
+
+# The layer as a stack of its own (layer/template.yaml), one per runtime and architecture, e.g.
+# onnx-lambda-layer-py313-x86-64; its LayerVersionArn output is what LAYER_ARN takes.
+# LAYER_SHARE_ACCOUNTS=111122223333,... and LAYER_SHARE_ORGANIZATION=o-... share it.
+LAYER_STACK ?= onnx-lambda-layer-$(subst .,,$(subst python,py,$(RUNTIME)))-$(subst _,-,$(ARCH))
+LAYER_SHARE_ACCOUNTS ?=
+LAYER_SHARE_ORGANIZATION ?=
+LAYER_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) \
+	$(if $(LAYER_SHARE_ACCOUNTS),ShareWithAccounts=$(LAYER_SHARE_ACCOUNTS)) \
+	$(if $(LAYER_SHARE_ORGANIZATION),ShareWithOrganization=$(LAYER_SHARE_ORGANIZATION))
+layer-stack-name:
+	@echo $(LAYER_STACK)
+
+layer-stack: $(STAMP)
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build --template layer/template.yaml \
+		--build-dir .aws-sam/$(LAYER_STACK) --parameter-overrides $(LAYER_PARAMETERS)
+
+deploy-layer: layer-stack
+	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --stack-name $(LAYER_STACK) \
+		--template-file .aws-sam/$(LAYER_STACK)/template.yaml --parameter-overrides $(LAYER_PARAMETERS)
 
 # Answer every sample event under events/ (Iris rows: another model answers their predictions
 # with a 400) and the model's golden rows (checked) through the runtime client.
@@ -123,7 +172,8 @@ benchmark-pyc: layer
 		--python-version $(patsubst python%,%,$(RUNTIME))
 
 # The same against deployed stacks (needs AWS credentials; the baseline needs DEPLOY_BASELINE=true
-# at deploy): make benchmark-aws ONNX_FUNCTION=<name> [PICKLE_FUNCTION=<name>]
+# at deploy): make benchmark-aws ONNX_FUNCTION=<name> [PICKLE_FUNCTION=<name>]. For a stack
+# deployed with SnapStart=true, BENCHMARK_ARGS=--snapstart reads Restore Duration instead.
 benchmark-aws: $(STAMP)
 	$(if $(ONNX_FUNCTION),,$(error set ONNX_FUNCTION to the deployed InferenceFunction's name))
 	$(PY) -m benchmarks aws --onnx-function $(ONNX_FUNCTION) \
@@ -133,10 +183,15 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# checkov on every template (offline), skipping only what deploy/checkov-skips.yaml lists, each
+# with its reason; the test tier runs the same scan.
+security: $(STAMP) $(TOOLS_STAMP)
+	$(PY) -m deploy.security
+
 # The whole gate, as CI runs it: lint, then every tier (unit, integration: layer, SAM and the
 # real runtime client; reliability: hostile corpus, faults, properties, soak smoke). The tests
 # build their own models in temporary folders: they never read or write function/model.*.
-test: $(STAMP) lint
+test: $(STAMP) $(TOOLS_STAMP) lint
 	$(PY) -m pytest --cov --cov-report=term
 
 # While developing: the unit tier only (no layer build, no sam build, no runtime client), ~30 s.

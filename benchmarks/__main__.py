@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     aws.add_argument("--cold-starts", type=int, default=10)
     aws.add_argument("--warm-invokes", type=int, default=50)
     aws.add_argument("--region")
+    aws.add_argument(
+        "--snapstart",
+        action="store_true",
+        help="functions deployed with SnapStart=true: measure restores of published versions",
+    )
     return parser
 
 
@@ -112,7 +117,7 @@ def _aws(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     functions = {"onnx": args.onnx_function}
     if args.pickle_function:
         functions["pickle"] = args.pickle_function
-    settings = AwsSettings(functions, args.cold_starts, args.warm_invokes)
+    settings = AwsSettings(functions, args.cold_starts, args.warm_invokes, args.snapstart)
     return _with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
 
 

@@ -10,13 +10,11 @@ digest, so a re-lock builds it again). The deployable layer is never touched.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from layer.runtimes import host_arch
-from local_lambda.interpreter import BUILD_DIR, Interpreter
+from local_lambda.interpreter import BUILD_DIR, Interpreter, built_once
 
 ROOT = Path(__file__).resolve().parent.parent
 # The layer sam build builds for InferenceFunction (template.yaml).
@@ -32,16 +30,13 @@ def host_layer(interpreter: Interpreter, build_dir: Path = BUILD_DIR) -> Path:
     requirements = ROOT / "layer" / f"requirements-{host_arch()}.txt"
     digest = hashlib.sha256(requirements.read_bytes()).hexdigest()[:12]
     target = build_dir / f"host-layer-python{interpreter.version}-{host_arch()}-{digest}"
-    if (target / "python").is_dir():
-        return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=build_dir))
-    build(requirements, ONNXRUNTIME, local_target(interpreter.path), staging, None)
-    try:
-        staging.rename(target)
-    except OSError:
-        shutil.rmtree(staging)
-    return target
+    return built_once(
+        target,
+        "python",
+        lambda staging: build(
+            requirements, ONNXRUNTIME, local_target(interpreter.path), staging, None
+        ),
+    )
 
 
 def runnable_layers(built: Sequence[Path], interpreter: Interpreter) -> list[Path]:

@@ -8,17 +8,21 @@ not just found.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNTIME_CLIENT = "awslambdaric==4.2.2"
+ROOT = Path(__file__).resolve().parent.parent
+# awslambdaric and its dependencies, hash-locked for every Python the local runtime may run.
+RUNTIME_CLIENT_LOCK = ROOT / "requirements" / "runtime-client.txt"
 HOST_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
-BUILD_DIR = Path(__file__).resolve().parent.parent / "build"
+BUILD_DIR = ROOT / "build"
 
 
 @dataclass(frozen=True)
@@ -110,25 +114,42 @@ def find_interpreter(runtime: str) -> Interpreter:
     return Interpreter(host, HOST_VERSION, matches_runtime=False)
 
 
-def runtime_client_dir(interpreter: Interpreter, build_dir: Path = BUILD_DIR) -> Path:
+def runtime_client_dir(
+    interpreter: Interpreter, build_dir: Path = BUILD_DIR, lock: Path = RUNTIME_CLIENT_LOCK
+) -> Path:
     """awslambdaric installed for `interpreter` (the `/var/runtime` analogue), installed once.
 
     It goes to its own folder, never into a virtualenv, so it can be put on the runtime's
-    `sys.path` alone. The install lands in a temporary folder that is renamed into place, so two
-    test sessions never see half an install.
+    `sys.path` alone. The folder is named after the lock's digest, so editing the lock installs
+    afresh, and the install is hash-checked (``--require-hashes``, ``--no-deps``: the lock lists
+    every package). It lands in a temporary folder that is renamed into place, so two test
+    sessions never see half an install.
     """
-    target = build_dir / f"runtime-client-{interpreter.version}"
-    if (target / "awslambdaric").is_dir():
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
+    target = build_dir / f"runtime-client-{interpreter.version}-{digest}"
+
+    def install(staging: Path) -> None:
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "uv", "pip", "install", "--quiet"),
+                *("--target", str(staging), "--python", str(interpreter.path)),
+                *("--only-binary", ":all:", "--no-deps", "--require-hashes", "-r", str(lock)),
+            ],
+            check=True,
+        )
+
+    return built_once(target, "awslambdaric", install)
+
+
+def built_once(target: Path, marker: str, fill: Callable[[Path], None]) -> Path:
+    """``target``, filled by ``fill`` unless it already holds ``marker``: ``fill`` writes into a
+    temporary folder beside it that is renamed into place, so two test sessions building at once
+    never see half a folder (the loser's copy is dropped)."""
+    if (target / marker).exists():
         return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=build_dir))
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "uv", "pip", "install", "--quiet", "--target", str(staging)),
-            *("--python", str(interpreter.path), "--only-binary", ":all:", RUNTIME_CLIENT),
-        ],
-        check=True,
-    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    fill(staging)
     try:
         staging.rename(target)
     except OSError:

@@ -28,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILES = ("model.onnx", "model.json")
 # Never staged: the user's model, pickles, caches.
 NOT_STAGED = shutil.ignore_patterns(*MODEL_FILES, "*.pkl", "*.joblib", "__pycache__", "*.pyc")
+# Read by a package's Makefile besides its own folder: the pre-traffic hook ships the events.
+ALSO_STAGED = ("events",)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def staged_project() -> Path:
     pickle baseline in build/baseline/: a project ``sam build`` can build as it builds ours."""
     root = _scratch("staged-project-")
     shutil.copyfile(ROOT / "template.yaml", root / "template.yaml")
-    for folder in deployable_folders(ROOT / "template.yaml"):
+    for folder in [*deployable_folders(ROOT / "template.yaml"), *ALSO_STAGED]:
         shutil.copytree(ROOT / folder, root / folder, ignore=NOT_STAGED)
     model = demo_model()
     for name in MODEL_FILES:

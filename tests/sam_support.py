@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import io
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from botocore.response import StreamingBody
 from fixture_models import staged_project
 from samtranslator.yaml_helper import yaml_parse
 
@@ -55,3 +57,37 @@ def sam_build_dir() -> Path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return build_dir
+
+
+def iam_statements(template: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every IAM statement (trust, inline, managed and bucket policies) with its resource."""
+    found = []
+    for name, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        documents = [properties.get("AssumeRolePolicyDocument")]
+        documents += [p["PolicyDocument"] for p in properties.get("Policies", [])]
+        documents.append(properties.get("PolicyDocument"))
+        for document in filter(None, documents):
+            found += [(name, statement) for statement in document["Statement"]]
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    """A policy field that may be one value or a list of them, as a list."""
+    return value if isinstance(value, list) else [value]
+
+
+def invoke_response(
+    payload: bytes, function_error: str | None = None, log_result: str | None = None
+) -> dict[str, Any]:
+    """A Lambda ``Invoke`` response for botocore's Stubber: the payload as a stream, the error
+    flag and the base64 log tail only when there are some, as Lambda sends them."""
+    response: dict[str, Any] = {
+        "StatusCode": 200,
+        "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
+    }
+    if function_error:
+        response["FunctionError"] = function_error
+    if log_result:
+        response["LogResult"] = log_result
+    return response

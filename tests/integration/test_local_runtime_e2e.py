@@ -18,7 +18,13 @@ from sam_support import ROOT
 
 from local_lambda import LocalLambda
 from local_lambda.host_layer import fallback_note, host_layer, runnable_layers
-from local_lambda.interpreter import HOST_VERSION, Interpreter, find_interpreter, host_interpreter
+from local_lambda.interpreter import (
+    HOST_VERSION,
+    Interpreter,
+    find_interpreter,
+    host_interpreter,
+    runtime_client_dir,
+)
 from local_lambda.runner import strict_json
 from local_lambda.template import function_config
 
@@ -106,7 +112,7 @@ def test_sys_path_is_lambdas_and_nothing_from_the_dev_virtualenv(build_dir, conf
         function.stop()
     layer = function.layers[0] / "python"
     version = function.interpreter.version
-    runtime_client = ROOT / "build" / f"runtime-client-{version}"
+    runtime_client = runtime_client_dir(function.interpreter)
     assert answer["path"][:4] == [
         str(task_root.resolve()),
         str(layer / "lib" / f"python{version}" / "site-packages"),

@@ -20,8 +20,9 @@ from types import SimpleNamespace
 import pytest
 import sam_support
 from fixture_models import demo_model, staged_project
-from sam_support import ROOT, load_template
+from sam_support import ROOT, as_list, iam_statements, load_template
 
+from deploy.templates import TEMPLATES, translated
 from reliability.corpus import load_cases
 from reliability.inprocess import InProcessFunction
 
@@ -101,48 +102,69 @@ def test_built_model_is_the_one_the_card_vouches_for():
     ).read_bytes()
 
 
-def iam_statements(template: dict) -> list[tuple[str, dict]]:
-    """Every IAM statement of every role and policy, with the resource that holds it."""
-    found = []
-    for name, resource in template["Resources"].items():
-        properties = resource.get("Properties", {})
-        documents = [properties.get("AssumeRolePolicyDocument")]
-        documents += [p["PolicyDocument"] for p in properties.get("Policies", [])]
-        documents.append(properties.get("PolicyDocument"))
-        for document in filter(None, documents):
-            found += [(name, statement) for statement in document["Statement"]]
-    return found
+# Actions IAM cannot scope to a resource ARN, so that "Resource": "*" is their only form: the log
+# delivery and resource-policy calls API Gateway makes for access logs (CloudFormation's role in
+# the bootstrap stack needs them to create the HTTP API's stage).
+UNSCOPABLE_ACTIONS = {
+    "logs:CreateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:DescribeResourcePolicies",
+    "logs:GetLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:UpdateLogDelivery",
+}
 
 
-def as_list(value) -> list:
-    return value if isinstance(value, list) else [value]
+def every_template() -> list[tuple[str, dict]]:
+    """Each template as written and as SAM expands it (which adds the roles SAM generates)."""
+    return [
+        (f"{path.relative_to(ROOT)}{suffix}", document)
+        for path in TEMPLATES
+        for suffix, document in (("", load_template(path)), (" (translated)", translated(path)))
+    ]
 
 
-def test_no_iam_statement_grants_a_wildcard():
-    statements = iam_statements(load_template())
-    assert len(statements) >= 4
-    for name, statement in statements:
-        assert statement["Effect"] == "Allow", name
-        assert not any("*" in str(a) for a in as_list(statement["Action"])), name
-        assert "*" not in as_list(statement.get("Resource", [])), name
-        assert "NotAction" not in statement and "NotResource" not in statement, name
+def test_no_iam_statement_has_a_wildcard_action_or_a_wildcard_on_everything():
+    statements = [
+        (f"{name}: {holder}", statement)
+        for name, template in every_template()
+        for holder, statement in iam_statements(template)
+    ]
+    assert len(statements) >= 40
+    for holder, statement in statements:
+        actions = as_list(statement["Action"])
+        assert not any("*" in str(action) for action in actions), holder
+        assert "NotAction" not in statement and "NotResource" not in statement, holder
+        if statement["Effect"] == "Allow" and "*" in as_list(statement.get("Resource", [])):
+            assert set(actions) <= UNSCOPABLE_ACTIONS, holder
 
 
-def test_only_lambda_may_assume_the_roles():
-    roles = {
-        name: r["Properties"]["AssumeRolePolicyDocument"]["Statement"]
-        for name, r in load_template()["Resources"].items()
+def test_each_role_is_assumable_by_its_service_alone():
+    principals = {
+        name: [s["Principal"] for s in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]]
+        for _, template in every_template()
+        for name, r in template["Resources"].items()
         if r["Type"] == "AWS::IAM::Role"
     }
-    assert roles
-    for statements in roles.values():
-        assert statements == [
+    assert principals == {
+        "InferenceFunctionRole": [{"Service": "lambda.amazonaws.com"}],
+        "PreTrafficHookRole": [{"Service": "lambda.amazonaws.com"}],
+        "PickleBaselineRole": [{"Service": "lambda.amazonaws.com"}],
+        "RolloutRole": [{"Service": "codedeploy.amazonaws.com"}],
+        "CloudFormationExecutionRole": [{"Service": "cloudformation.amazonaws.com"}],
+        "DeployRole": [
             {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
+                "Federated": {
+                    "Fn::If": [
+                        "CreateOidcProvider",
+                        {"Ref": "GitHubOidcProvider"},
+                        {"Ref": "ExistingOidcProviderArn"},
+                    ]
+                }
             }
-        ]
+        ],
+    }
 
 
 def test_api_gateway_may_invoke_only_from_this_api():
@@ -161,7 +183,14 @@ def test_api_gateway_may_invoke_only_from_this_api():
 
 @pytest.mark.parametrize(
     "lock",
-    ["layer/requirements-x86_64.txt", "layer/requirements-arm64.txt", "requirements/dev.txt"],
+    [
+        "layer/requirements-x86_64.txt",
+        "layer/requirements-arm64.txt",
+        "requirements/dev.txt",
+        "requirements/bootstrap.txt",
+        "requirements/tools.txt",
+        "requirements/runtime-client.txt",
+    ],
 )
 def test_dependencies_are_pinned_with_hashes(lock):
     """Each requirement is ``name==version`` followed by its sha256 hashes (pip/uv

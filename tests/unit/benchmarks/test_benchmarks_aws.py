@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import base64
-import io
 
 import boto3
 import pytest
-from botocore.response import StreamingBody
 from botocore.stub import ANY, Stubber
+from sam_support import invoke_response
 
-from benchmarks.aws import MARKER, AwsBenchmarkError, AwsSettings, cold_invoke, run_aws
+from benchmarks.aws import (
+    MARKER,
+    AwsBenchmarkError,
+    AwsSettings,
+    cold_invoke,
+    restored_invoke,
+    run_aws,
+)
+from benchmarks.report_line import parse_report
 
 FUNCTION = "stack-inference"
 ENVIRONMENT = {"LOG_LEVEL": "INFO", "MAX_BATCH_ROWS": "1000"}
@@ -26,15 +33,7 @@ def _tail(duration: float, init: float | None) -> str:
 
 
 def _invoke_response(duration: float, init: float | None, error: str | None = None) -> dict:
-    payload = b'{"predictions": []}'
-    response = {
-        "StatusCode": 200,
-        "LogResult": _tail(duration, init),
-        "Payload": StreamingBody(io.BytesIO(payload), len(payload)),
-    }
-    if error:
-        response["FunctionError"] = error
-    return response
+    return invoke_response(b'{"predictions": []}', error, _tail(duration, init))
 
 
 def _expect_update(stubber: Stubber, variables: dict) -> None:
@@ -114,3 +113,100 @@ def test_full_run_records_samples_and_restores_the_environment(client):
     ]
     assert results["iris"]["warm_ms"]["onnx"] == {"1 row": [1.25], "1000 rows": [9.5]}
     assert len(ticks) == 3
+
+
+# REPORT lines in the formats Lambda writes them: a log tail's (tab-separated, as `sam logs`
+# prints it) and a console copy's (space-separated, X-Ray fields after), both of SnapStart
+# restores, and an on-demand cold start for contrast.
+RESTORE_TAB = (
+    "REPORT RequestId: b771fecc-1b53-4faf-922d-1d74357b1676\tDuration: 306.34 ms\t"
+    "Billed Duration: 610 ms\tMemory Size: 3009 MB\tMax Memory Used: 155 MB\t"
+    "Restore Duration: 511.25 ms\tBilled Restore Duration: 303 ms\t"
+)
+RESTORE_SPACES = (
+    "REPORT RequestId: 24addd09-6e64-49fb-b187-94ba9b60b59a Duration: 127.10 ms "
+    "Billed Duration: 154 ms Memory Size: 2048 MB Max Memory Used: 212 MB "
+    "Restore Duration: 325.93 ms Billed Restore Duration: 26 ms "
+    "XRAY TraceId: 1-66d978e5-56c7378e556e94b5461da07c SegmentId: 29c3839e6ecb5895 Sampled: true"
+)
+INIT_TAB = (
+    "REPORT RequestId: 3f5c0d1e-aaaa-bbbb-cccc-0123456789ab\tDuration: 2.34 ms\t"
+    "Billed Duration: 415 ms\tMemory Size: 512 MB\tMax Memory Used: 71 MB\tInit Duration: 412.07 ms"
+)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (RESTORE_TAB, (306.34, 610.0, 3009, 155, None, 511.25, 303.0, 511.25)),
+        (RESTORE_SPACES, (127.10, 154.0, 2048, 212, None, 325.93, 26.0, 325.93)),
+        (INIT_TAB, (2.34, 415.0, 512, 71, 412.07, None, None, 412.07)),
+    ],
+    ids=["restore-tabs", "restore-spaces", "init"],
+)
+def test_report_lines_give_init_or_restore_durations(line, expected):
+    report = parse_report(f"START RequestId: x Version: 7\n{line}\nEND RequestId: x\n")
+    assert (
+        report.duration_ms,
+        report.billed_duration_ms,
+        report.memory_size_mb,
+        report.max_memory_used_mb,
+        report.init_duration_ms,
+        report.restore_duration_ms,
+        report.billed_restore_duration_ms,
+        report.startup_ms,
+    ) == expected
+    assert report.cold
+
+
+def test_a_warm_report_line_is_neither_initialised_nor_restored():
+    report = parse_report(INIT_TAB.split("\tInit Duration")[0])
+    assert (report.cold, report.startup_ms, report.restore_duration_ms) == (False, 0.0, None)
+
+
+def _restore_tail(line: str) -> str:
+    return base64.b64encode(f"START RequestId: 1 Version: 12\n{line}\n".encode()).decode()
+
+
+def test_a_snapstart_cold_start_publishes_invokes_and_deletes_a_version(client):
+    payload = b'{"predictions": []}'
+    with Stubber(client) as stubber:
+        _expect_update(stubber, {**ENVIRONMENT, MARKER: "m1"})
+        stubber.add_response(
+            "publish_version",
+            {"FunctionName": FUNCTION, "Version": "12"},
+            {"FunctionName": FUNCTION, "Description": f"{MARKER} m1"},
+        )
+        stubber.add_response(
+            "get_function_configuration",
+            {"FunctionName": FUNCTION, "State": "Active"},
+            {"FunctionName": FUNCTION, "Qualifier": "12"},
+        )
+        stubber.add_response(
+            "invoke",
+            invoke_response(payload, log_result=_restore_tail(RESTORE_TAB)),
+            {
+                "FunctionName": FUNCTION,
+                "InvocationType": "RequestResponse",
+                "LogType": "Tail",
+                "Payload": ANY,
+                "Qualifier": "12",
+            },
+        )
+        stubber.add_response("delete_function", {}, {"FunctionName": FUNCTION, "Qualifier": "12"})
+        report = restored_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+        stubber.assert_no_pending_responses()
+    assert (report.restore_duration_ms, report.duration_ms) == (511.25, 306.34)
+
+
+def test_a_version_without_restore_duration_is_not_a_snapstart_measurement(client):
+    payload = b"{}"
+    with Stubber(client) as stubber:
+        _expect_update(stubber, {**ENVIRONMENT, MARKER: "m1"})
+        stubber.add_response("publish_version", {"Version": "13"})
+        stubber.add_response("get_function_configuration", {"State": "Active"})
+        stubber.add_response("invoke", invoke_response(payload, log_result=_restore_tail(INIT_TAB)))
+        stubber.add_response("delete_function", {}, {"FunctionName": FUNCTION, "Qualifier": "13"})
+        with pytest.raises(AwsBenchmarkError, match="no Restore Duration"):
+            restored_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+        stubber.assert_no_pending_responses()

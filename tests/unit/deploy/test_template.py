@@ -29,7 +29,15 @@ def test_resources_are_exactly_these():
         "InferenceHttpApiPredictRoute": "AWS::ApiGatewayV2::Route",
         "InferenceHttpApiModelRoute": "AWS::ApiGatewayV2::Route",
         "InferenceHttpApiStage": "AWS::ApiGatewayV2::Stage",
+        "InferenceHttpApiAccessLogGroup": "AWS::Logs::LogGroup",
         "InferenceHttpApiInvokePermission": "AWS::Lambda::Permission",
+        "InferenceAliasErrorsAlarm": "AWS::CloudWatch::Alarm",
+        "InferenceInternalErrorsMetricFilter": "AWS::Logs::MetricFilter",
+        "InferenceInternalErrorsAlarm": "AWS::CloudWatch::Alarm",
+        "RolloutRole": "AWS::IAM::Role",
+        "PreTrafficHookLogGroup": "AWS::Logs::LogGroup",
+        "PreTrafficHookRole": "AWS::IAM::Role",
+        "PreTrafficHookFunction": "AWS::Serverless::Function",
         "SklearnLayer": "AWS::Serverless::LayerVersion",
         "PickleBaselineLogGroup": "AWS::Logs::LogGroup",
         "PickleBaselineRole": "AWS::IAM::Role",
@@ -48,6 +56,15 @@ def test_parameters_default_to_the_documented_target():
         "LogLevel": "INFO",
         "EndpointAuth": "AWS_IAM",
         "LogRetentionDays": 14,
+        "LayerArn": "",
+        "DeploymentType": "Canary10Percent5Minutes",
+        "ReservedConcurrency": 20,
+        "HttpApiRateLimit": 50,
+        "HttpApiBurstLimit": 100,
+        "AccessLogRetentionDays": 14,
+        "AsyncRetryAttempts": 0,
+        "CorsAllowedOrigins": "",
+        "SnapStart": "false",
         "DeployBaseline": "false",
     }
     assert PARAMETERS["Runtime"]["AllowedValues"] == ["python3.12", "python3.13", "python3.14"]
@@ -58,6 +75,8 @@ def test_parameters_default_to_the_documented_target():
 def test_layer_is_a_makefile_build_for_the_chosen_runtime_and_architecture():
     layer = RESOURCES["OnnxRuntimeLayer"]
     assert layer["Properties"]["ContentUri"] == "layer/"
+    assert layer["Condition"] == "BuildOwnLayer"
+    assert TEMPLATE_DOC["Conditions"]["BuildOwnLayer"] == {"Fn::Equals": [{"Ref": "LayerArn"}, ""]}
     assert layer["Properties"]["CompatibleRuntimes"] == [{"Ref": "Runtime"}]
     assert layer["Properties"]["CompatibleArchitectures"] == [{"Ref": "Architecture"}]
     assert layer["Metadata"] == {
@@ -70,7 +89,9 @@ def test_function_runs_the_handler_with_the_layer_and_its_settings():
     function = RESOURCES["InferenceFunction"]["Properties"]
     assert function["CodeUri"] == "function/"
     assert function["Handler"] == "app.handler"
-    assert function["Layers"] == [{"Ref": "OnnxRuntimeLayer"}]
+    assert function["Layers"] == [
+        {"Fn::If": ["BuildOwnLayer", {"Ref": "OnnxRuntimeLayer"}, {"Ref": "LayerArn"}]}
+    ]
     assert function["Environment"]["Variables"] == {
         "MAX_BATCH_ROWS": {"Ref": "MaxBatchRows"},
         "LOG_LEVEL": {"Ref": "LogLevel"},
@@ -81,7 +102,7 @@ def test_function_runs_the_handler_with_the_layer_and_its_settings():
 
 def test_every_endpoint_follows_the_auth_parameter():
     url = RESOURCES["InferenceFunction"]["Properties"]["FunctionUrlConfig"]
-    assert url == {"AuthType": {"Ref": "EndpointAuth"}}
+    assert url["AuthType"] == {"Ref": "EndpointAuth"}
     routes = {
         r["Properties"]["RouteKey"]: r["Properties"]["AuthorizationType"]
         for r in RESOURCES.values()
@@ -148,5 +169,10 @@ def test_outputs_name_the_function_layer_and_endpoints():
         "OnnxRuntimeLayerArn",
         "HttpApiUrl",
         "FunctionUrl",
+        "InferenceAliasArn",
+        "PreTrafficHookFunctionName",
         "PickleBaselineFunctionName",
+    }
+    assert TEMPLATE_DOC["Outputs"]["InferenceAliasArn"]["Value"] == {
+        "Ref": "InferenceFunction.Alias"
     }

@@ -1,0 +1,1 @@
+"""Deployment tooling that never ships: the templates' list, SAM's offline translation, checkov."""

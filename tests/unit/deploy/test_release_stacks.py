@@ -1,0 +1,276 @@
+"""The layer stack, the release bootstrap and samconfig.toml: what each may do, pinned."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+from sam_support import ROOT, as_list
+
+from deploy.security import SkipFileError, load_skips
+from deploy.templates import BOOTSTRAP_STACK, FUNCTION_STACK, LAYER_STACK, load_template
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
+
+FUNCTION = load_template(FUNCTION_STACK)["Resources"]
+LAYER = load_template(LAYER_STACK)
+BOOTSTRAP = load_template(BOOTSTRAP_STACK)
+ARN = "arn:${AWS::Partition}"
+
+
+def statements(resources: dict, role: str) -> list[dict]:
+    return [
+        statement
+        for policy in resources[role]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def test_the_hook_may_invoke_only_the_functions_versions_and_report_only_its_own_group():
+    assert statements(FUNCTION, "PreTrafficHookRole") == [
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": {"Fn::GetAtt": ["PreTrafficHookLogGroup", "Arn"]},
+        },
+        {
+            "Effect": "Allow",
+            "Action": "lambda:InvokeFunction",
+            "Resource": {
+                "Fn::Sub": f"{ARN}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:"
+                "${InferenceFunction}:*"
+            },
+        },
+        {
+            "Effect": "Allow",
+            "Action": "codedeploy:PutLifecycleEventHookExecutionStatus",
+            "Resource": {
+                "Fn::Sub": f"{ARN}:codedeploy:${{AWS::Region}}:${{AWS::AccountId}}:deploymentgroup:"
+                "${ServerlessDeploymentApplication}/${InferenceFunctionDeploymentGroup}"
+            },
+        },
+    ]
+
+
+def test_codedeploy_may_move_only_this_alias_read_these_alarms_and_run_this_hook():
+    found = statements(FUNCTION, "RolloutRole")
+    assert [s["Action"] for s in found] == [
+        ["lambda:GetAlias", "lambda:UpdateAlias", "lambda:GetProvisionedConcurrencyConfig"],
+        "cloudwatch:DescribeAlarms",
+        "lambda:InvokeFunction",
+    ]
+    resources = [r["Fn::Sub"] for s in found for r in as_list(s["Resource"])]
+    prefix = f"{ARN}:${{AWS::Service}}:${{AWS::Region}}:${{AWS::AccountId}}"
+    assert [r.split("${AWS::AccountId}:", 1)[1] for r in resources] == [
+        "function:${AWS::StackName}-inference",
+        "function:${AWS::StackName}-inference:*",
+        "alarm:${AWS::StackName}-inference-live-errors",
+        "alarm:${AWS::StackName}-inference-internal-errors",
+        "function:${AWS::StackName}-pre-traffic",
+    ]
+    assert all(r.startswith(prefix.split("${AWS::Service}")[0]) for r in resources)
+    alarm_names = {
+        FUNCTION[name]["Properties"]["AlarmName"]["Fn::Sub"]
+        for name in ("InferenceAliasErrorsAlarm", "InferenceInternalErrorsAlarm")
+    }
+    assert alarm_names == {r.split(":alarm:")[1] for r in resources if ":alarm:" in r}
+    assert FUNCTION["PreTrafficHookFunction"]["Properties"]["FunctionName"] == {
+        "Fn::Sub": "${AWS::StackName}-pre-traffic"
+    }
+
+
+def test_the_deploy_role_trusts_only_this_repositorys_protected_environment():
+    trust = BOOTSTRAP["Resources"]["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
+    [statement] = trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": {
+                "Fn::Sub": "repo:${GitHubRepository}:environment:${DeployEnvironment}"
+            },
+        }
+    }
+    provider = BOOTSTRAP["Resources"]["GitHubOidcProvider"]["Properties"]
+    assert provider == {
+        "Url": "https://token.actions.githubusercontent.com",
+        "ClientIdList": ["sts.amazonaws.com"],
+    }
+
+
+# Statements whose resources cannot carry the stack's name, and why: IAM takes no resource for
+# the log-delivery calls of access logging; API Gateway gives HTTP APIs random ids; CodeDeploy's
+# traffic-shifting configurations are its own, named CodeDeployDefault.Lambda*.
+NOT_NAMED_AFTER_THE_STACK = ("AccessLogDelivery", "HttpApis", "RolloutConfigs")
+
+
+def scoped(resource: object) -> bool:
+    """Named after the stacks, the bootstrap's own resources, or the SAM transform."""
+    text = str(resource)
+    return any(
+        part in text
+        for part in (
+            "${StackName}",
+            "ArtifactsBucket",
+            "CloudFormationExecutionRole",
+            ":aws:transform/",
+        )
+    )
+
+
+@pytest.mark.parametrize("role", ["DeployRole", "CloudFormationExecutionRole"])
+def test_release_roles_touch_only_these_stacks_resources(role):
+    found = statements(BOOTSTRAP["Resources"], role)
+    assert found
+    for statement in found:
+        resources = as_list(statement["Resource"])
+        if statement["Sid"] in NOT_NAMED_AFTER_THE_STACK:
+            continue
+        assert all(scoped(r) for r in resources), statement["Sid"]
+    exceptions = {s["Sid"]: s["Resource"] for s in found if s["Sid"] in NOT_NAMED_AFTER_THE_STACK}
+    assert set(exceptions) <= set(NOT_NAMED_AFTER_THE_STACK)
+    if "AccessLogDelivery" in exceptions:
+        assert exceptions["AccessLogDelivery"] == "*"
+
+
+def test_the_deploy_role_runs_change_sets_but_creates_nothing_itself():
+    actions = {
+        a for s in statements(BOOTSTRAP["Resources"], "DeployRole") for a in as_list(s["Action"])
+    }
+    services = {action.split(":")[0] for action in actions}
+    assert services == {"cloudformation", "iam", "s3", "lambda"}
+    assert {a for a in actions if a.startswith(("iam:", "lambda:"))} == {
+        "iam:PassRole",
+        "lambda:InvokeFunction",
+    }
+    smoke = next(
+        s
+        for s in statements(BOOTSTRAP["Resources"], "DeployRole")
+        if s["Sid"] == "SmokeInvokeTheAlias"
+    )
+    assert smoke["Resource"]["Fn::Sub"].endswith(":function:${StackName}-inference:live")
+
+
+def test_every_name_the_roles_are_scoped_to_is_the_name_the_stacks_give():
+    """Functions, layers, log groups and alarms are named after the stack, so StackName-* holds."""
+    names = [
+        FUNCTION[r]["Properties"][key]["Fn::Sub"]
+        for r, key in [
+            ("InferenceFunction", "FunctionName"),
+            ("PreTrafficHookFunction", "FunctionName"),
+            ("PickleBaselineFunction", "FunctionName"),
+            ("OnnxRuntimeLayer", "LayerName"),
+            ("SklearnLayer", "LayerName"),
+            ("InferenceFunctionLogGroup", "LogGroupName"),
+            ("PreTrafficHookLogGroup", "LogGroupName"),
+            ("PickleBaselineLogGroup", "LogGroupName"),
+            ("InferenceHttpApiAccessLogGroup", "LogGroupName"),
+            ("InferenceAliasErrorsAlarm", "AlarmName"),
+            ("InferenceInternalErrorsAlarm", "AlarmName"),
+        ]
+    ]
+    assert all(
+        re.fullmatch(r"(/aws/(lambda|apigateway)/)?\$\{AWS::StackName\}-[a-z-]+", n) for n in names
+    )
+    assert LAYER["Resources"]["OnnxRuntimeLayer"]["Properties"]["LayerName"] == {
+        "Ref": "AWS::StackName"
+    }
+
+
+def test_the_layer_stack_builds_the_same_layer_and_exports_its_arn():
+    parameters = LAYER["Parameters"]
+    assert (parameters["Runtime"]["Default"], parameters["Architecture"]["Default"]) == (
+        DEFAULT_RUNTIME,
+        DEFAULT_ARCH,
+    )
+    assert tuple(parameters["Runtime"]["AllowedValues"]) == LAMBDA_RUNTIMES
+    assert tuple(parameters["Architecture"]["AllowedValues"]) == LAMBDA_ARCHES
+    layer = LAYER["Resources"]["OnnxRuntimeLayer"]
+    assert layer["Metadata"] == FUNCTION["OnnxRuntimeLayer"]["Metadata"]
+    assert layer["Properties"]["RetentionPolicy"] == "Retain"
+    assert LAYER["Outputs"]["LayerVersionArn"] == {
+        **LAYER["Outputs"]["LayerVersionArn"],
+        "Value": {"Ref": "OnnxRuntimeLayer"},
+        "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-LayerVersionArn"}},
+    }
+
+
+def test_the_layer_is_shared_only_with_the_accounts_or_organization_named():
+    permissions = {
+        name: r
+        for name, r in LAYER["Resources"].items()
+        if r["Type"] == "AWS::Lambda::LayerVersionPermission"
+    }
+    assert sorted(permissions) == [
+        "UseByAccount0",
+        "UseByAccount1",
+        "UseByAccount2",
+        "UseByOrganization",
+    ]
+    for name, permission in permissions.items():
+        properties = permission["Properties"]
+        assert properties["Action"] == "lambda:GetLayerVersion"
+        assert properties["LayerVersionArn"] == {"Ref": "OnnxRuntimeLayer"}
+        assert permission["Condition"] == name.replace("UseBy", "With")
+    organization = permissions["UseByOrganization"]["Properties"]
+    assert (organization["Principal"], organization["OrganizationId"]) == (
+        "*",
+        {"Ref": "ShareWithOrganization"},
+    )
+    assert LAYER["Parameters"]["ShareWithAccounts"]["Default"] == ""
+    assert LAYER["Parameters"]["ShareWithOrganization"]["Default"] == ""
+
+
+def test_samconfig_decides_the_stack_and_asks_nothing():
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    stacks = {
+        env: c["deploy"]["parameters"]["stack_name"]
+        for env, c in config.items()
+        if isinstance(c, dict) and "deploy" in c
+    }
+    assert stacks == {"default": "onnx-lambda", "ci": "onnx-lambda"}
+    for env in ("default", "ci"):
+        deploy = config[env]["deploy"]["parameters"]
+        assert deploy["confirm_changeset"] is False
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+    assert config["default"]["deploy"]["parameters"]["resolve_s3"] is True
+    assert "resolve_s3" not in config["ci"]["deploy"]["parameters"]
+    assert "--guided" not in (ROOT / "Makefile").read_text()
+
+
+def test_the_checkov_skip_file_lists_each_skip_with_its_reason():
+    skips = load_skips()
+    assert sorted(skips) == [
+        "CKV_AWS_116",
+        "CKV_AWS_117",
+        "CKV_AWS_158",
+        "CKV_AWS_173",
+        "CKV_AWS_18",
+    ]
+    assert all(len(reason.split()) >= 15 for reason in skips.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("CKV_AWS_117:\n", "CKV_AWS_117 has no reason"),
+        ("CKV_AWS_117: too short\n", "CKV_AWS_117 has no reason"),
+        (
+            "CKV_AWS_*: " + "a reason long enough to be one, in words " * 2 + "\n",
+            "is not a checkov",
+        ),
+        ("- CKV_AWS_117\n", "expected a mapping"),
+    ],
+)
+def test_a_skip_without_a_reason_is_refused(tmp_path, text, message):
+    path = tmp_path / "skips.yaml"
+    path.write_text(text)
+    with pytest.raises(SkipFileError, match=re.escape(message)):
+        load_skips(path)
+
+
+def test_the_makefile_excludes_only_resources_the_template_has():
+    makefile = (ROOT / "Makefile").read_text()
+    excluded = set(re.findall(r"-x (\w+)", makefile))
+    assert excluded == {"PickleBaselineFunction", "SklearnLayer", "OnnxRuntimeLayer"}
+    assert excluded <= set(FUNCTION)
