@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean tools security layer-stack layer-stack-name deploy-layer serve benchmark-request-cost
+.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean tools security layer-stack layer-stack-name deploy-layer serve benchmark-request-cost
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -43,16 +43,47 @@ lock: $(STAMP)
 	$(UV) pip compile requirements/runtime-client.in --universal --python-version 3.11 --only-binary :all: \
 		--generate-hashes --no-header -o requirements/runtime-client.txt
 
-# Train the Iris RandomForest, export function/model.onnx + model.json, verify parity. This and
-# `python -m convert --from-pickle ...` are the only things that write function/model.*.
-convert: $(STAMP)
-	$(PY) -m convert
+# The model function/ serves: function/model.onnx and its card function/model.json. `make convert`
+# is the only thing that writes them:
+#   make convert                                   the Iris demo
+#   make convert MODEL=my_model.pkl [FEATURES=a,b,c] [SAMPLE=rows.csv] [NAME=...] [VERSION=...]
+# (python -m convert --from-pickle ... underneath). Both also put the pickle the benchmarks compare
+# against in build/baseline/: the demo's forest, or your very pickle file.
+SERVED_MODEL := function/model.onnx
+BASELINE_PICKLE := build/baseline/model.pkl
+MODEL ?=
+FEATURES ?=
+SAMPLE ?=
+NAME ?=
+VERSION ?=
+CONVERT_ARGS := $(if $(MODEL),--from-pickle "$(MODEL)") \
+	$(if $(FEATURES),--feature-names "$(FEATURES)") $(if $(SAMPLE),--sample-csv "$(SAMPLE)") \
+	$(if $(NAME),--name "$(NAME)") $(if $(VERSION),--version "$(VERSION)")
+ifeq ($(origin MODEL),command line)
+ifeq ($(filter convert,$(MAKECMDGOALS)),)
+$(error MODEL= is read by `make convert` only, which writes function/model.onnx: run `make convert MODEL=$(MODEL)`, then `make`)
+endif
+endif
 
-# Every other target uses the model that is there; only when there is none is the demo converted.
-MODEL := function/model.onnx
-$(MODEL): | $(STAMP)
+convert: $(STAMP)
+	$(PY) -m convert $(strip $(CONVERT_ARGS))
+
+# Every other target uses the model that is there and never converts again; only when there is
+# none is the demo converted (and said so).
+$(SERVED_MODEL): | $(STAMP)
 	@echo "no model in function/: converting the Iris demo (make convert)"
 	$(PY) -m convert
+
+# The pickle baseline is a build output (make clean removes it) made only by make convert, which
+# would also rewrite function/model.*: say what to run rather than run it.
+$(BASELINE_PICKLE):
+	@echo "no pickle baseline in build/baseline/ (make clean removes it): run make convert, or" \
+		"make convert MODEL=<your pickle> for your model, then make benchmark again" >&2
+	@exit 1
+
+# The compatibility table in README.md: every estimator the converter tests, converted or refused.
+compatibility: $(STAMP)
+	$(PY) -m convert.compatibility --write README.md
 
 # The onnxruntime + numpy layer for RUNTIME/ARCH, without SAM: build/layer-$(RUNTIME)-$(ARCH)/python
 # and its reproducible zip; prints the SHA-256 and a size report.
@@ -74,14 +105,15 @@ SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLO
 	$(if $(LAYER_ARN),LayerArn=$(LAYER_ARN)) DeployBatch=$(DEPLOY_BATCH) $(PARAMETERS)
 SAM_EXCLUDE := $(if $(filter true,$(DEPLOY_BASELINE)),,-x PickleBaselineFunction -x SklearnLayer) \
 	$(if $(LAYER_ARN),-x OnnxRuntimeLayer) $(if $(filter true,$(DEPLOY_BATCH)),,-x BatchFunction)
-build: $(MODEL) $(STAMP)
+build: $(SERVED_MODEL) $(STAMP)
 	@$(PY) -m convert.describe function --openapi build/openapi.json
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build $(SAM_EXCLUDE) --parameter-overrides $(SAM_PARAMETERS)
 
-# One event through the real runtime client on the sam build output: make invoke EVENT=...
-EVENT ?= events/direct-single.json
+# Through the real runtime client on the sam build output: make invoke EVENT=events/... sends one
+# event; without EVENT, the model card's golden rows, checked against the reference answers.
+EVENT ?=
 invoke: build
-	$(PY) -m local_lambda invoke $(EVENT) --runtime $(RUNTIME)
+	$(PY) -m local_lambda invoke $(or $(EVENT),--golden) --runtime $(RUNTIME)
 
 # The stack's HTTP API on http://127.0.0.1:$(PORT) (POST /predict, GET /model, GET /openapi.json),
 # each request through the real runtime client on the sam build output; Ctrl-C stops it.
@@ -119,9 +151,10 @@ deploy-layer: layer-stack
 	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --stack-name $(LAYER_STACK) \
 		--template-file .aws-sam/$(LAYER_STACK)/template.yaml --parameter-overrides $(LAYER_PARAMETERS)
 
-# Answer every sample event under events/ through the runtime client, on the sam build output.
+# Answer every sample event under events/ (Iris rows: another model answers their predictions
+# with a 400) and the model's golden rows (checked) through the runtime client.
 events: build
-	$(PY) -m local_lambda invoke events/*.json --runtime $(RUNTIME)
+	$(PY) -m local_lambda invoke events/*.json --golden --runtime $(RUNTIME)
 
 # Soak: one warm local runtime, SOAK_COUNT mixed valid/hostile invokes; stops by itself.
 SOAK_COUNT ?= 50000
@@ -131,14 +164,14 @@ soak: build
 
 # Coverage-guided fuzzing of the handler for FUZZ_SECONDS; finds land in reliability/fuzz_regressions/.
 FUZZ_SECONDS ?= 60
-fuzz: $(STAMP) $(MODEL)
+fuzz: $(STAMP) $(SERVED_MODEL)
 	$(PY) -m reliability.fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		-artifact_prefix=reliability/fuzz_regressions/ build/fuzz-corpus
 
 # ONNX function vs the pickle baseline, locally: table, benchmarks/results/{local.json,summary.md,
 # chart.png}. BENCHMARK_ARGS=--quick for a smoke run; `.venv/bin/python -m benchmarks -h` for more.
 BENCHMARK_ARGS ?=
-benchmark: $(STAMP) $(MODEL)
+benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)
 	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # Whether shipping .pyc in the layer pays: fresh layer-only processes with and without them.
@@ -169,12 +202,13 @@ security: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m deploy.security
 
 # The whole gate, as CI runs it: lint, then every tier (unit, integration: layer, SAM and the
-# real runtime client; reliability: hostile corpus, faults, properties, soak smoke).
-test: $(STAMP) $(TOOLS_STAMP) $(MODEL) lint
+# real runtime client; reliability: hostile corpus, faults, properties, soak smoke). The tests
+# build their own models in temporary folders: they never read or write function/model.*.
+test: $(STAMP) $(TOOLS_STAMP) lint
 	$(PY) -m pytest --cov --cov-report=term
 
 # While developing: the unit tier only (no layer build, no sam build, no runtime client), ~30 s.
-test-fast: $(STAMP) $(MODEL) lint
+test-fast: $(STAMP) lint
 	$(PY) -m pytest tests/unit -q
 
 clean:
@@ -185,7 +219,7 @@ clean:
 
 # sam build BatchFunction (and its layer) into its own folder, beside the online build.
 BATCH_BUILD := .aws-sam/batch-build
-batch-build: $(MODEL) $(STAMP)
+batch-build: $(SERVED_MODEL) $(STAMP)
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build BatchFunction --build-dir $(BATCH_BUILD) \
 		--parameter-overrides $(SAM_PARAMETERS)
 
@@ -195,13 +229,13 @@ batch-demo: batch-build
 	$(PY) -m local_lambda.batch_demo --build-dir $(BATCH_BUILD) --runtime $(RUNTIME)
 
 # The memory bound at scale: 2,000,000-row CSV and JSON Lines files through the runtime client.
-test-batch-scale: $(STAMP) $(MODEL)
+test-batch-scale: $(STAMP)
 	BATCH_SCALE=1 $(PY) -m pytest tests/scale -q
 
 # Batch throughput and peak RSS, ONNX vs the pickle baseline, the same file through the runtime
 # client, with one CPU of time and free: build/benchmarks/batch/ (BATCH_BENCHMARK_ARGS=--rows N).
 BATCH_BENCHMARK_ARGS ?=
-benchmark-batch: $(STAMP) $(MODEL)
+benchmark-batch: $(STAMP) $(SERVED_MODEL)
 	$(PY) -m benchmarks.batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # The boto3 the local runtime puts where Lambda's python3.13 runtime has its own (see the .in).

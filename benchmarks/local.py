@@ -86,9 +86,11 @@ def _event(rows: np.ndarray) -> bytes:
 
 
 def _rows_in_range(card: ModelCard, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` rows drawn across the card's training range, rounded as a client would send them."""
+    """``n`` rows drawn across the card's row bounds (the training range when known), rounded as
+    a client would send them."""
     rng = np.random.default_rng(seed)
-    rows = rng.uniform(card.feature_min, card.feature_max, size=(n, card.n_features))
+    low, high = card.row_bounds()
+    rows = rng.uniform(low, high, size=(n, card.n_features))
     return np.round(rows, 3).astype(np.float32)
 
 

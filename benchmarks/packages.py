@@ -9,6 +9,7 @@ packages measured are the packages deployed.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from local_lambda.interpreter import find_interpreter
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "benchmarks"
 IMPORT_ONLY_HANDLER = Path(__file__).resolve().parent / "probes" / "import_only_handler.py"
+# What `make convert` writes: the served model, and the same model pickled for the baseline.
+SERVED_MODEL_DIR = ROOT / "function"
 BASELINE_MODEL_DIR = ROOT / "build" / "baseline"
 
 
@@ -99,9 +102,15 @@ def build_function(name: str, make_args: list[str]) -> Path:
 
 
 def build_packages(
-    runtime: str = DEFAULT_RUNTIME, arch: str = DEFAULT_ARCH, rebuild_layers: bool = False
+    runtime: str = DEFAULT_RUNTIME,
+    arch: str = DEFAULT_ARCH,
+    rebuild_layers: bool = False,
+    model_dir: Path = SERVED_MODEL_DIR,
+    baseline_dir: Path = BASELINE_MODEL_DIR,
 ) -> Packages:
-    """Build (or reuse) both layers and all three function packages."""
+    """Build (or reuse) both layers and all three function packages, serving the model in
+    ``model_dir`` (ONNX) and the same model pickled in ``baseline_dir``."""
+    check_same_model(model_dir, baseline_dir)
     onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild_layers)
     sklearn_layer = build_layer(
         "sklearn",
@@ -110,13 +119,17 @@ def build_packages(
         ["--requirements", f"baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
         rebuild_layers,
     )
-    onnx_fn = build_function("onnx", ["-C", "function", "build-InferenceFunction"])
-    pickle_fn = build_function(
-        "pickle", ["-f", "baseline/Makefile", "build-PickleBaselineFunction"]
+    onnx_fn = build_function(
+        "onnx",
+        ["-C", "function", "build-InferenceFunction", f"SERVED_MODEL_DIR={model_dir}"],
     )
-    if not (pickle_fn / "model.json").is_file():
-        # The baseline handler reads the card beside the pickle; its build target may not copy it.
-        shutil.copyfile(BASELINE_MODEL_DIR / "model.json", pickle_fn / "model.json")
+    pickle_fn = build_function(
+        "pickle",
+        [
+            *("-f", "baseline/Makefile", "build-PickleBaselineFunction"),
+            f"PICKLE_BASELINE_DIR={baseline_dir}",
+        ],
+    )
     onnx_pyc_fn = _with_pyc(onnx_fn, BUILD / "functions" / "onnx-pyc", runtime)
     floor_fn = BUILD / "functions" / "floor"
     shutil.rmtree(floor_fn, ignore_errors=True)
@@ -130,6 +143,22 @@ def build_packages(
         onnx_layer=onnx_layer,
         sklearn_layer=sklearn_layer,
     )
+
+
+def check_same_model(model_dir: Path, baseline_dir: Path) -> None:
+    """The two contenders must serve one model: a baseline left from an earlier conversion
+    would compare two different models."""
+    cards = {}
+    for folder in (model_dir, baseline_dir):
+        try:
+            cards[folder] = json.loads((folder / "model.json").read_text())["sha256"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise BuildError(f"{folder / 'model.json'}: no model card ({exc})") from None
+    if len(set(cards.values())) != 1:
+        raise BuildError(
+            f"the pickle baseline in {baseline_dir} is not the model in {model_dir}: run "
+            "make convert (or make convert MODEL=...) again to write both"
+        )
 
 
 def _with_pyc(source: Path, out: Path, runtime: str) -> Path:

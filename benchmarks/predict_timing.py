@@ -47,7 +47,9 @@ def predict_seconds(
     per_block = max(1, repeats // blocks)
     samples: dict[str, list[float]] = {name: [] for name in calls}
     with threadpool_limits(1):
-        estimator.set_params(n_jobs=1)
+        # One job wherever the model has the knob (a forest, a forest inside a Pipeline).
+        jobs = [name for name in estimator.get_params() if name.split("__")[-1] == "n_jobs"]
+        estimator.set_params(**dict.fromkeys(jobs, 1))
         for call in calls.values():
             call()
         for index in range(blocks):

@@ -6,4 +6,7 @@ parity with the handler's own session options, so both sides agree on one schema
 
 from pathlib import Path
 
-FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
+ROOT = Path(__file__).resolve().parent.parent
+FUNCTION_DIR = ROOT / "function"
+# Where the pickle baseline goes, for the benchmarks only: never inside the function package.
+DEFAULT_BASELINE_DIR = ROOT / "build" / "baseline"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +20,17 @@ from skl2onnx.common.data_types import FloatTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
+from convert.golden import golden_rows, shortest_float32
+from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
 from convert.parity import ParityReport, check_parity
+from convert.servable import (
+    UnsupportedModelError,
+    check_servable,
+    describe_estimator,
+    final_estimator,
+    first_line,
+    unconvertible_part,
+)
 from convert.tree_ensemble import to_tree_ensemble_v5
 from onnx_serving.model_card import ModelCard
 
@@ -35,10 +47,6 @@ LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
 
 
-class UnsupportedModelError(ValueError):
-    """The estimator cannot be served by this project; the message names it."""
-
-
 @dataclass(frozen=True)
 class ModelInfo:
     """What the card says about a model besides what the export itself tells."""
@@ -46,30 +54,42 @@ class ModelInfo:
     name: str
     version: str
     feature_names: list[str]
-    feature_min: np.ndarray
-    feature_max: np.ndarray
+    # The training range, or None when it is not known (then answers carry no out_of_range).
+    feature_min: np.ndarray | None
+    feature_max: np.ndarray | None
     metrics: dict[str, float]
 
 
 def export_onnx(estimator: object, n_features: int) -> bytes:
-    """ONNX bytes: a float32 ``[None, n_features]`` input, plain label and probability outputs."""
-    if not hasattr(estimator, "predict_proba") or not hasattr(estimator, "classes_"):
-        raise UnsupportedModelError(
-            f"{type(estimator).__name__} is not a fitted classifier with predict_proba; "
-            "only classifiers are served"
-        )
+    """ONNX bytes: a float32 ``[None, n_features]`` input, plain label and probability outputs.
+
+    A model the function cannot serve, or skl2onnx cannot convert, raises
+    ``UnsupportedModelError`` with one line naming it.
+    """
+    check_servable(estimator)
+    fix = (
+        hist_gradient_boosting_fixed()
+        if uses_hist_gradient_boosting(estimator)
+        else contextlib.nullcontext()
+    )
     try:
-        model = to_onnx(
-            estimator,
-            initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
-            options={id(estimator): {"zipmap": False}},
-            target_opset=TARGET_OPSET,
-        )
+        # skl2onnx reads attributes scikit-learn 1.9 deprecates (SVC's probA_, probB_): their
+        # FutureWarnings are about skl2onnx's code, nothing the user can act on.
+        with fix, warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            model = to_onnx(
+                estimator,
+                initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+                options={id(final_estimator(estimator)): {"zipmap": False}},
+                target_opset=TARGET_OPSET,
+            )
     except MissingShapeCalculator as exc:
         raise UnsupportedModelError(_unsupported_name(estimator, exc)) from None
-    except RuntimeError as exc:
+    except Exception as exc:
         raise UnsupportedModelError(
-            f"skl2onnx cannot convert {type(estimator).__name__}: {exc}"
+            f"skl2onnx cannot convert {describe_estimator(estimator)}: "
+            f"{type(exc).__name__}: {first_line(exc)}"
         ) from None
     return model.SerializeToString()
 
@@ -78,7 +98,7 @@ def serving_model(
     estimator: object, model_bytes: bytes, min_nodes: int = LARGE_FOREST_NODES
 ) -> bytes:
     """The bytes to serve: large random forests rewritten for fast session creation."""
-    final = estimator.steps[-1][1] if hasattr(estimator, "steps") else estimator
+    final = final_estimator(estimator)
     if not isinstance(final, RandomForestClassifier | ExtraTreesClassifier):
         return model_bytes
     nodes = sum(tree.tree_.node_count for tree in final.estimators_)
@@ -94,35 +114,49 @@ def model_opsets(model_bytes: bytes) -> dict[str, int]:
 
 
 def build_card(
-    estimator: object, model_bytes: bytes, info: ModelInfo, parity: ParityReport
+    estimator: object,
+    model_bytes: bytes,
+    info: ModelInfo,
+    parity: ParityReport,
+    real_rows: int = 0,
 ) -> ModelCard:
-    """The card the handler reads: names, classes, ranges, provenance and the model's SHA-256."""
+    """The card the handler reads: names, classes, ranges, golden rows, provenance, SHA-256."""
+    classes = [str(c) for c in final_estimator(estimator).classes_]
+    usable = ~parity.boundary
+    has_ranges = info.feature_min is not None
     return ModelCard(
         name=info.name,
         version=info.version,
         sha256=hashlib.sha256(model_bytes).hexdigest(),
         feature_names=list(info.feature_names),
-        classes=[str(c) for c in estimator.classes_],
-        feature_min=[_shortest(v) for v in info.feature_min],
-        feature_max=[_shortest(v) for v in info.feature_max],
+        classes=classes,
+        feature_min=[shortest_float32(v) for v in info.feature_min] if has_ranges else None,
+        feature_max=[shortest_float32(v) for v in info.feature_max] if has_ranges else None,
         input_name=INPUT_NAME,
         opset=model_opsets(model_bytes),
         metrics=dict(info.metrics),
         parity=parity.as_dict(),
         library_versions=library_versions(),
+        golden_rows=golden_rows(estimator, parity.reference, usable, classes, real_rows),
     )
 
 
 def verify_and_write(
-    estimator: object, model_bytes: bytes, info: ModelInfo, check_rows: np.ndarray, out_dir: Path
+    estimator: object,
+    model_bytes: bytes,
+    info: ModelInfo,
+    check_rows: np.ndarray,
+    out_dir: Path,
+    real_rows: int = 0,
 ) -> ModelCard:
-    """Verify parity on ``check_rows``, then write ``model.onnx`` and ``model.json``.
+    """Verify parity on ``check_rows`` (the first ``real_rows`` of them real data), then write
+    ``model.onnx`` and ``model.json``.
 
     Nothing is written unless parity holds, and both files are replaced atomically, so a failed
     conversion never leaves a model beside a card that does not describe it.
     """
     parity = check_parity(estimator, model_bytes, check_rows)
-    card = build_card(estimator, model_bytes, info, parity)
+    card = build_card(estimator, model_bytes, info, parity, real_rows)
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(out_dir / "model.onnx", model_bytes)
     _write_atomic(out_dir / "model.json", card.to_json().encode())
@@ -140,15 +174,11 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _shortest(value: float) -> float:
-    """The shortest decimal that is the same float32: the card shows 4.3, not 4.300000190734863."""
-    return float(np.format_float_positional(np.float32(value), unique=True, trim="0"))
-
-
 def _unsupported_name(estimator: object, exc: Exception) -> str:
+    part = unconvertible_part(estimator) or first_line(exc)
     return (
-        f"{type(estimator).__name__} cannot be converted: skl2onnx has no converter for a part "
-        f"of it ({str(exc).splitlines()[0]}). Supported: classifiers and pipelines skl2onnx knows."
+        f"{describe_estimator(estimator)} cannot be converted: skl2onnx has no converter for "
+        f"{part}, and only what skl2onnx converts can be served"
     )
 
 

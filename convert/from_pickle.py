@@ -7,26 +7,66 @@ file they trust; the point of the conversion is that nothing downstream ever unp
 from __future__ import annotations
 
 import csv
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
 import numpy as np
+import sklearn
+from sklearn.exceptions import InconsistentVersionWarning
 
-from convert.export import UnsupportedModelError
+from convert.servable import UnsupportedModelError, first_line
 
 
 class InputError(ValueError):
     """The command line or the sample file cannot be used; the message says how to fix it."""
 
 
-def load_estimator(path: Path) -> object:
-    """Load a pickle or joblib file (joblib reads both)."""
+@dataclass(frozen=True)
+class LoadedModel:
+    """An unpickled estimator, and the scikit-learn version it was saved with if not ours."""
+
+    estimator: object
+    saved_with: str | None = None
+
+    def version_note(self, path: Path) -> str | None:
+        """One line for a pickle from another scikit-learn: which versions, and what holds."""
+        if self.saved_with is None:
+            return None
+        return (
+            f"note: {path.name} was saved with scikit-learn {self.saved_with} and is loaded "
+            f"with {sklearn.__version__}; the parity check below holds ONNX to the model as "
+            f"{sklearn.__version__} reads it, which is what makes the conversion safe"
+        )
+
+
+def load_estimator(path: Path) -> LoadedModel:
+    """Load a pickle or joblib file (joblib reads both).
+
+    scikit-learn warns once per estimator class (``InconsistentVersionWarning``) when a pickle
+    comes from another version: a forest alone gives two. Those become one note; any other
+    warning is shown as usual.
+    """
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    try:
-        return joblib.load(path)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot be unpickled ({type(exc).__name__}: {exc})") from None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimator = joblib.load(path)
+        except Exception as exc:
+            raise InputError(
+                f"{path}: cannot be unpickled ({type(exc).__name__}: {first_line(exc)})"
+            ) from None
+    saved_with = None
+    for warning in caught:
+        if isinstance(warning.message, InconsistentVersionWarning):
+            saved_with = saved_with or warning.message.original_sklearn_version
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return LoadedModel(estimator, saved_with)
 
 
 def feature_names_for(estimator: object, given: list[str] | None) -> list[str]:
@@ -34,14 +74,18 @@ def feature_names_for(estimator: object, given: list[str] | None) -> list[str]:
     n = getattr(estimator, "n_features_in_", None)
     if n is None:
         raise UnsupportedModelError(f"{type(estimator).__name__} is not fitted (no n_features_in_)")
+    remembered = getattr(estimator, "feature_names_in_", None)
+    remembered = None if remembered is None else [str(v) for v in remembered]
     if given is not None:
         if len(given) != n:
             raise InputError(f"--feature-names lists {len(given)} names; the model takes {n}")
+        if remembered is not None and given != remembered:
+            raise InputError(
+                f"the model was trained with feature names {remembered}: --feature-names must "
+                "list them in that order, or be left out"
+            )
         return given
-    names = getattr(estimator, "feature_names_in_", None)
-    if names is not None:
-        return [str(v) for v in names]
-    return [f"f{i}" for i in range(n)]
+    return remembered or [f"f{i}" for i in range(n)]
 
 
 def read_sample_csv(path: Path, feature_names: list[str]) -> np.ndarray:
@@ -68,38 +112,6 @@ def read_sample_csv(path: Path, feature_names: list[str]) -> np.ndarray:
     if not np.isfinite(rows).all():
         raise InputError(f"{path}: contains NaN or infinite values")
     return rows.astype(np.float32)
-
-
-def training_range(estimator: object) -> tuple[np.ndarray, np.ndarray]:
-    """Guess the input range from what the fitted model remembers, when no sample rows are given.
-
-    A leading scaler knows its training mean and scale (±3σ) or min and max; a tree ensemble's
-    split thresholds span the region where its answers change.
-    """
-    first = estimator.steps[0][1] if hasattr(estimator, "steps") else estimator
-    if hasattr(first, "mean_") and hasattr(first, "scale_"):
-        return first.mean_ - 3 * first.scale_, first.mean_ + 3 * first.scale_
-    if hasattr(first, "data_min_") and hasattr(first, "data_max_"):
-        return first.data_min_, first.data_max_
-    if hasattr(first, "estimators_"):
-        return _threshold_range(first)
-    raise InputError(
-        f"cannot tell the input range of {type(first).__name__}; pass --sample-csv with real rows"
-    )
-
-
-def _threshold_range(ensemble: object) -> tuple[np.ndarray, np.ndarray]:
-    n = ensemble.n_features_in_
-    low, high = np.full(n, np.inf), np.full(n, -np.inf)
-    for tree in np.ravel(ensemble.estimators_):
-        splits = tree.tree_.feature >= 0
-        features, thresholds = tree.tree_.feature[splits], tree.tree_.threshold[splits]
-        np.minimum.at(low, features, thresholds)
-        np.maximum.at(high, features, thresholds)
-    unused = ~np.isfinite(low)
-    low[unused], high[unused] = 0.0, 1.0
-    margin = np.maximum((high - low) * 0.1, 1.0)
-    return low - margin, high + margin
 
 
 def _is_numeric(row: list[str]) -> bool:

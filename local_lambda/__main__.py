@@ -1,12 +1,16 @@
 """`python -m local_lambda invoke EVENT.json ...` or `python -m local_lambda serve`.
 
-``invoke`` runs events through the sam build output: each answer goes to stdout as the raw
+``invoke`` runs events (and, with ``--golden``, the model card's golden rows, checked against
+the reference answers) through the sam build output: each answer goes to stdout as the raw
 payload (what `aws lambda invoke` writes to its outfile), a REPORT line like Lambda's to stderr.
 All events share one warm process, so the first REPORT carries the Init Duration. The exit
-status is 1 if init or any invoke failed.
+status is 1 if init or any invoke failed, or a golden row was answered differently.
 
 ``serve`` puts the stack's HTTP API in front of the same runtime on 127.0.0.1 (``gateway``): it
 prints the URL, logs the function's lines to stderr and stops on Ctrl-C or SIGTERM.
+
+Where the template's Python is not installed, both run the host Python on a layer built for it
+(``host_layer``) and say so once on stderr.
 """
 
 from __future__ import annotations
@@ -19,18 +23,30 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+from local_lambda import host_layer
 from local_lambda.function import FunctionConfig
 from local_lambda.gateway import LocalGateway, http_api_routes
+from local_lambda.golden import golden_event, golden_mismatches
 from local_lambda.interpreter import Interpreter, find_interpreter
 from local_lambda.runner import InvokeResult, LocalLambda
 from local_lambda.template import function_config
+from onnx_serving.model_card import ModelCard
+
+
+class UsageError(ValueError):
+    """The command line cannot be run as given; the message says why."""
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m local_lambda", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     invoke = commands.add_parser("invoke", help="run events through the local runtime")
-    invoke.add_argument("events", nargs="+", type=Path, help="event JSON files")
+    invoke.add_argument("events", nargs="*", type=Path, help="event JSON files")
+    invoke.add_argument(
+        "--golden",
+        action="store_true",
+        help="also send the golden rows of the built model's card, and check the answers",
+    )
     serve = commands.add_parser("serve", help="the HTTP API on 127.0.0.1, like sam local start-api")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=3000, help="0 picks a free port")
@@ -64,44 +80,64 @@ def report_line(result: InvokeResult, memory_mb: int, init_ms: float | None) -> 
 
 def _function(args: argparse.Namespace) -> tuple[FunctionConfig, Callable[[], LocalLambda]]:
     """The function's config and a factory for fresh execution environments of it."""
-    template = args.build_dir / "template.yaml"
     overrides = {"Runtime": args.runtime} if args.runtime else {}
-    config = function_config(template, args.function, overrides)
+    config = function_config(args.build_dir / "template.yaml", args.function, overrides)
     interpreter = find_interpreter(config.runtime)
-    _say_which_python(config, interpreter)
-    layers = args.layer_dir or [
-        args.build_dir / name for name in args.layer or ["OnnxRuntimeLayer"]
-    ]
+    layers = _layers(args, config.runtime, interpreter)
     task_root = args.build_dir / args.function
     return config, lambda: LocalLambda(task_root, layers, config, interpreter, logs=sys.stderr)
 
 
-def _say_which_python(config: FunctionConfig, interpreter: Interpreter) -> None:
+def _layers(args: argparse.Namespace, runtime: str, interpreter: Interpreter) -> list[Path]:
+    """The layers to load, saying once on stderr which Python runs them."""
+    layers = args.layer_dir or [
+        args.build_dir / name for name in args.layer or [host_layer.ONNX_LAYER]
+    ]
     if interpreter.matches_runtime:
-        print(f"local_lambda: {config.runtime} -> {interpreter.path}", file=sys.stderr)
-    else:
+        print(f"local_lambda: {runtime} -> {interpreter.path}", file=sys.stderr)
+        return layers
+    if args.layer_dir:
         print(
-            f"local_lambda: {config.runtime} not found here; running host Python "
-            f"{interpreter.version} ({interpreter.path}); its layer must be built for "
-            f"{interpreter.version} (--layer-dir)",
+            f"local_lambda: {runtime} not found here; running host Python "
+            f"{interpreter.version} ({interpreter.path}) with the layers given (--layer-dir)",
             file=sys.stderr,
         )
+        return layers
+    try:
+        layers = host_layer.runnable_layers(layers, interpreter)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    print(host_layer.fallback_note(runtime, interpreter, layers), file=sys.stderr)
+    return layers
 
 
 def _invoke(args: argparse.Namespace) -> int:
+    if not args.events and not args.golden:
+        raise UsageError("give event files, --golden, or both")
     config, start = _function(args)
+    card = ModelCard.load(args.build_dir / args.function / "model.json") if args.golden else None
+    invocations = [(str(path), path.read_bytes()) for path in args.events]
+    if card is not None:
+        invocations.append(
+            (f"the {len(card.golden_rows)} golden rows of model.json", golden_event(card))
+        )
     failed = False
     with start() as function:
         if function.init_error is not None:
             print(f"INIT ERROR {function.init_error.error_type}", file=sys.stderr)
         init_ms = function.init_duration_ms
-        for path in args.events:
-            print(f"# {path}", file=sys.stderr, flush=True)
-            result = function.invoke(path.read_bytes())
+        for name, payload in invocations:
+            print(f"# {name}", file=sys.stderr, flush=True)
+            result = function.invoke(payload)
             print(result.payload.decode(), flush=True)
             print(report_line(result, config.memory_mb, init_ms), file=sys.stderr)
             init_ms = None
             failed = failed or result.function_error is not None
+    if card is not None and result.function_error is None:
+        problems = golden_mismatches(card, result.json())
+        done = f"golden rows: all {len(card.golden_rows)} answered as the reference model did"
+        print("\n".join(problems) or done, file=sys.stderr)
+        failed = failed or bool(problems)
     return 1 if failed else 0
 
 
@@ -137,7 +173,11 @@ def _serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the `invoke` or `serve` command; returns the process exit status."""
     args = _arguments(argv)
-    return _serve(args) if args.command == "serve" else _invoke(args)
+    try:
+        return _serve(args) if args.command == "serve" else _invoke(args)
+    except UsageError as exc:
+        print(f"local_lambda: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Which Python runs the function locally, and the runtime client installed for it.
 
 Lambda runs the template's Python version; locally that version is used when it is installed
-(pyenv or PATH), else the host's Python, which then needs a layer built for it. A pyenv shim on
-PATH may refuse to run without a selected version, so every candidate is tried, not just found.
+(pyenv or PATH), else the host's Python, with a layer built for it (``local_lambda.host_layer``).
+A pyenv shim on PATH may refuse to run without a selected version, so every candidate is tried,
+not just found.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +56,11 @@ def release_key(install_dir: Path) -> tuple[int, ...]:
 
 
 def _pyenv_roots() -> list[Path]:
-    roots = [Path(os.environ["PYENV_ROOT"])] if os.environ.get("PYENV_ROOT") else []
+    """pyenv's root as pyenv itself decides it: ``$PYENV_ROOT`` if set, else ``~/.pyenv``
+    (and whatever ``pyenv root`` says, for an install elsewhere)."""
+    if os.environ.get("PYENV_ROOT"):
+        return [Path(os.environ["PYENV_ROOT"])]
+    roots = []
     pyenv = shutil.which("pyenv")
     if pyenv:
         done = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False)
@@ -131,18 +137,29 @@ def locked_install(
     """
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
     target = build_dir / f"{name}-{interpreter.version}-{digest}"
-    if (target / marker).is_dir():
+
+    def install(staging: Path) -> None:
+        subprocess.run(
+            [
+                *(sys.executable, "-m", "uv", "pip", "install", "--quiet"),
+                *("--target", str(staging), "--python", str(interpreter.path)),
+                *("--only-binary", ":all:", "--no-deps", "--require-hashes", "-r", str(lock)),
+            ],
+            check=True,
+        )
+
+    return built_once(target, marker, install)
+
+
+def built_once(target: Path, marker: str, fill: Callable[[Path], None]) -> Path:
+    """``target``, filled by ``fill`` unless it already holds ``marker``: ``fill`` writes into a
+    temporary folder beside it that is renamed into place, so two test sessions building at once
+    never see half a folder (the loser's copy is dropped)."""
+    if (target / marker).exists():
         return target
-    build_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=build_dir))
-    subprocess.run(
-        [
-            *(sys.executable, "-m", "uv", "pip", "install", "--quiet", "--target", str(staging)),
-            *("--python", str(interpreter.path), "--only-binary", ":all:", "--no-deps"),
-            *("--require-hashes", "-r", str(lock)),
-        ],
-        check=True,
-    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    fill(staging)
     try:
         staging.rename(target)
     except OSError:

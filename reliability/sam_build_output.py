@@ -1,5 +1,8 @@
 """The function as ``sam build`` built it, under the local runtime: one place that knows the
 build folder's layout (the function and its layer by SAM logical id) and the template's config.
+
+Without the runtime's Python here, the host Python runs it with the onnxruntime layer built for
+that Python (``local_lambda.host_layer``), as ``make invoke`` does.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from local_lambda import FunctionConfig, LocalLambda
+from local_lambda.host_layer import runnable_layers
+from local_lambda.interpreter import find_interpreter
 from local_lambda.template import function_config
 
 FUNCTION = "InferenceFunction"
@@ -29,9 +34,12 @@ def built_lambda(
     runner: Callable[..., LocalLambda] = LocalLambda,
 ) -> LocalLambda:
     """A (not yet started) runtime on the built function, or on ``task_root``, with its layer."""
+    config = config or built_config(build_dir)
+    interpreter = find_interpreter(config.runtime)
     return runner(
         task_root or build_dir / FUNCTION,
-        [build_dir / LAYER],
-        config or built_config(build_dir),
+        runnable_layers([build_dir / LAYER], interpreter),
+        config,
+        interpreter,
         logs=logs,
     )

@@ -26,9 +26,10 @@ from pathlib import Path
 
 from local_lambda import InvokeResult, LocalLambda
 from local_lambda.runner import proc_status_kb
+from onnx_serving.model_card import ModelCard
 from reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases
 from reliability.rss_baseline import runtime_bytes_per_invoke
-from reliability.sam_build_output import built_config, built_lambda
+from reliability.sam_build_output import FUNCTION, built_config, built_lambda
 from reliability.verdict import Verdict, as_expected, judge
 
 # Cases bigger than this (the 6 MB bodies) would turn a soak into a parsing benchmark.
@@ -40,7 +41,6 @@ SHOWN_FAILURES = 10
 # The handler's own growth over a whole soak, after subtracting the runtime client's: a leak of
 # even 40 bytes per request would pass 2 MB over 50,000 invocations.
 RSS_EXCESS_LIMIT_KB = 2048
-MODEL_CARD = Path(__file__).resolve().parent.parent / "function" / "model.json"
 
 
 @dataclass(frozen=True)
@@ -122,10 +122,9 @@ def _baseline_lines(report: SoakReport) -> list[str]:
     ]
 
 
-def _valid_rows(count: int) -> list[list[float]]:
-    """In-range rows spread over the model card's training ranges, the same every run."""
-    card = json.loads(MODEL_CARD.read_text())
-    ranges = list(zip(card["feature_min"], card["feature_max"], strict=True))
+def _valid_rows(card: ModelCard, count: int) -> list[list[float]]:
+    """In-range rows spread over the card's row bounds, the same every run."""
+    ranges = list(zip(*card.row_bounds(), strict=True))
     # Fractional parts of multiples of irrational steps (square roots of non-squares): spread
     # out over every feature, and no randomness.
     roots = (math.sqrt(k) % 1.0 for k in itertools.count(2) if math.isqrt(k) ** 2 != k)
@@ -139,11 +138,12 @@ def _valid_rows(count: int) -> list[list[float]]:
     ]
 
 
-def palette() -> list[SoakRequest]:
-    """Valid rows on every entry point, interleaved with the small hostile cases."""
+def palette(card: ModelCard) -> list[SoakRequest]:
+    """Valid rows for the served model on every entry point, interleaved with the small hostile
+    cases."""
     valid = []
     entries = [DIRECT, *HTTP_SAMPLES]
-    for i, row in enumerate(_valid_rows(VALID_ROWS)):
+    for i, row in enumerate(_valid_rows(card, VALID_ROWS)):
         entry = entries[i % len(entries)]
         body = {"features": row}
         event = body if entry == DIRECT else http_event(entry, {"body": json.dumps(body)})
@@ -232,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the soak on the sam build output; 0 if it held."""
     args = _arguments(argv)
     args.log.parent.mkdir(parents=True, exist_ok=True)
-    requests = palette()
+    requests = palette(ModelCard.load(args.build_dir / FUNCTION / "model.json"))
     print(f"soak: {args.count} invocations over {len(requests)} distinct requests", flush=True)
     config = built_config(args.build_dir, args.runtime)
     with (

@@ -1,7 +1,9 @@
 """Shared by the SAM and local-runtime tests: one `sam build` per test session.
 
 `sam build InferenceFunction` builds the function and its layer (what `make build` builds by
-default) into a temporary folder, so tests never touch the developer's .aws-sam/.
+default) from a staged copy of the project holding the test's own model
+(``fixture_models.staged_project``) into a temporary folder, so tests never touch the
+developer's .aws-sam/ nor the model in function/.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from botocore.response import StreamingBody
+from fixture_models import staged_project
 from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,15 +40,17 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 @functools.cache
 def sam_build_dir(resource: str = "InferenceFunction") -> Path:
-    """`sam build <resource>` output (with its layer), built once and removed at session end."""
+    """`sam build <resource>` (with its layer) of the staged project, built once per session."""
+    project = staged_project()
     workdir = Path(tempfile.mkdtemp(prefix="sam-build-"))
     atexit.register(shutil.rmtree, workdir, True)
     build_dir = workdir / "build"
-    command = [str(SAM), "build", resource, "--template", str(TEMPLATE)]
+    command = [str(SAM), "build", resource, "--template", str(project / "template.yaml")]
     done = subprocess.run(
         [*command, "--build-dir", str(build_dir)],
-        cwd=ROOT,
-        env=sam_env(),
+        cwd=project,
+        # The layer's Makefile runs the layer builder with PY (default: the project's .venv).
+        env={**sam_env(), "PY": sys.executable},
         capture_output=True,
         text=True,
         check=False,

@@ -12,9 +12,7 @@ from typing import Any
 import numpy as np
 
 from .errors import RequestError, bad_request, quoted_list
-from .model_card import ModelCard
-
-FLOAT32_MAX = float(np.finfo(np.float32).max)
+from .model_card import FLOAT32_MAX, ModelCard
 
 
 def request_rows(
@@ -55,8 +53,13 @@ def to_matrix(rows: list[Any], where: list[str], card: ModelCard) -> np.ndarray:
     return np.asarray(values, dtype=np.float32)
 
 
-def out_of_range(matrix: np.ndarray, card: ModelCard) -> list[list[str]]:
-    """Per row, the features outside the training range: answers there are extrapolation."""
+def out_of_range(matrix: np.ndarray, card: ModelCard) -> list[list[str]] | None:
+    """Per row, the features outside the training range: answers there are extrapolation.
+
+    None when the card does not know the range: a guessed range would flag real data.
+    """
+    if not card.has_ranges:
+        return None
     low = np.asarray(card.feature_min, dtype=np.float32)
     high = np.asarray(card.feature_max, dtype=np.float32)
     outside = (matrix < low) | (matrix > high)

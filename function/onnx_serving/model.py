@@ -20,11 +20,6 @@ from .model_card import ModelCard, ModelCardError
 # count fixes the float32 summation order of tree outputs, so answers are reproducible.
 INTRA_OP_THREADS = 1
 INTER_OP_THREADS = 1
-# Probabilities of one row must sum to 1 within float32 rounding of a sum over trees.
-PROBABILITY_SUM_TOLERANCE = 1e-4
-# The init self-test runs the midpoint of the training range and this many fixed rows spread
-# across it, so that every class the model predicts there has its column order checked.
-PROBE_ROWS = 256
 
 
 class ModelLoadError(RuntimeError):
@@ -87,33 +82,43 @@ class OnnxModel:
             )
 
     def _self_test(self) -> None:
-        """Run probe rows at init: a model that cannot answer must not start serving.
+        """Reproduce the card's golden rows: a model that answers otherwise must not serve.
 
-        The label output names a class, the probabilities only index one: each row whose highest
-        probability is unique must name the card's class at that index, or the card lists the
-        classes in another order than the model and every answer would mislabel probabilities.
+        The golden rows hold the reference scikit-learn model's answers, recorded by ``convert``
+        on rows whose best class leads clearly. So a model that answers them within the parity
+        tolerance is the model that was converted, whatever its SHA-256 says; and since each
+        label must sit in the card's column of the highest probability, a card that lists the
+        classes in another order than the model fails here instead of mislabelling answers.
         """
-        classes = self.card.classes
-        rows = probe_rows(self.card)
+        card = self.card
+        classes = card.classes
+        rows = np.asarray([golden["features"] for golden in card.golden_rows], dtype=np.float32)
         try:
             labels, probabilities = self.predict(rows)
         except Exception as exc:
-            raise self._error(f"fails on a sample row ({exc})") from exc
+            raise self._error(f"fails on a golden row ({exc})") from exc
         unknown = [label for label in labels if label not in classes]
         if unknown:
             raise self._error(f"answered label {unknown[0]!r}, not one of {classes}")
         if probabilities.shape != (len(rows), len(classes)):
             raise self._error(f"answered probabilities of shape {probabilities.shape}")
-        worst_sum = float(np.abs(probabilities.sum(axis=1) - 1.0).max())
-        if worst_sum > PROBABILITY_SUM_TOLERANCE:
-            raise self._error(f"answered probabilities whose sum is off by {worst_sum}")
-        top = probabilities.max(axis=1, keepdims=True)
-        clear = (probabilities == top).sum(axis=1) == 1
-        for label, best, is_clear in zip(labels, probabilities.argmax(axis=1), clear, strict=True):
-            if is_clear and classes[best] != label:
+        for label, best in zip(labels, probabilities.argmax(axis=1), strict=True):
+            if classes[best] != label:
                 raise self._error(
                     f"answered {label!r} with its highest probability at {classes[best]!r}: "
                     "the card lists the classes in another order than the model"
+                )
+        expected = np.asarray(
+            [[golden["probabilities"][name] for name in classes] for golden in card.golden_rows]
+        )
+        gaps = np.abs(probabilities.astype(np.float64) - expected).max(axis=1)
+        tolerance = card.parity["tolerance"]
+        for i, (label, golden) in enumerate(zip(labels, card.golden_rows, strict=True)):
+            if label != golden["label"] or gaps[i] > tolerance:
+                raise self._error(
+                    f"answers golden row {i} with {label!r} (probabilities up to {gaps[i]:.3g} "
+                    f"from the reference, tolerance {tolerance:g}) where the converted model "
+                    f"answered {golden['label']!r}: this is not the model the card was written for"
                 )
 
     def _error(self, problem: str) -> ModelLoadError:
@@ -127,29 +132,6 @@ def session_options() -> ort.SessionOptions:
     options.inter_op_num_threads = INTER_OP_THREADS
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     return options
-
-
-def card_midpoint(card: ModelCard) -> list[float]:
-    """A row in the middle of the training range: valid input for any model the card describes."""
-    return [(lo + hi) / 2 for lo, hi in zip(card.feature_min, card.feature_max, strict=True)]
-
-
-def probe_rows(card: ModelCard) -> np.ndarray:
-    """The self-test's rows: the midpoint, then a fixed spread over the training range.
-
-    The spread is the additive quasi-random sequence R_d (fractional parts of multiples of powers
-    of the generalised golden ratio): even coverage in any dimension, the same rows every time,
-    and no ``numpy.random``, whose import would add ~20 ms to every cold start.
-    """
-    d = card.n_features
-    phi = 2.0
-    for _ in range(64):
-        phi = (1.0 + phi) ** (1.0 / (d + 1))
-    steps = phi ** -np.arange(1, d + 1, dtype=np.float64)
-    unit = np.modf(0.5 + np.arange(1, PROBE_ROWS + 1, dtype=np.float64)[:, None] * steps)[0]
-    low = np.asarray(card.feature_min, dtype=np.float64)
-    high = np.asarray(card.feature_max, dtype=np.float64)
-    return np.vstack([card_midpoint(card), low + unit * (high - low)]).astype(np.float32)
 
 
 def load_model(model_dir: Path) -> OnnxModel:

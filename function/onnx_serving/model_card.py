@@ -3,6 +3,15 @@
 One source of truth for the schema. ``convert`` writes it as ``model.json`` beside the model and
 the handler reads it at init. It lives in the function package (stdlib only) so that reading it
 never needs scikit-learn, onnx or protobuf, and ``convert`` imports this same module to write it.
+
+Two fields carry what the conversion knew, so that nothing has to be guessed later:
+
+- ``golden_rows``: input rows with the answers of the *reference* scikit-learn model
+  (``{"features": [...], "label": ..., "probabilities": {class: p}}``). Init reproduces them
+  within ``parity["tolerance"]`` or refuses to start, so a file that is not the model that was
+  converted (a same-schema model with a fixed-up SHA-256 included) never serves.
+- ``feature_min``/``feature_max``: the training range when it is known (sample rows, or a
+  leading MinMaxScaler), else both ``null``: an unknown range is said so, never invented.
 """
 
 from __future__ import annotations
@@ -13,7 +22,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-CARD_FORMAT = 1
+# 2: golden_rows, and feature ranges that may be null. A card of another format is refused with a
+# message saying to convert the model again.
+CARD_FORMAT = 2
+# The largest float32: a golden row is fed to the model as float32.
+FLOAT32_MAX = 3.4028234663852886e38
+GOLDEN_ROW_FIELDS = {"features", "label", "probabilities"}
 
 
 class ModelCardError(ValueError):
@@ -29,8 +43,8 @@ class ModelCard:
     sha256: str
     feature_names: list[str]
     classes: list[str]
-    feature_min: list[float]
-    feature_max: list[float]
+    feature_min: list[float] | None
+    feature_max: list[float] | None
     input_name: str = "input"
     label_output: str = "label"
     probabilities_output: str = "probabilities"
@@ -38,6 +52,7 @@ class ModelCard:
     metrics: dict[str, float] = field(default_factory=dict)
     parity: dict[str, float] = field(default_factory=dict)
     library_versions: dict[str, str] = field(default_factory=dict)
+    golden_rows: list[dict[str, Any]] = field(default_factory=list)
     format: int = CARD_FORMAT
 
     def __post_init__(self) -> None:
@@ -50,6 +65,19 @@ class ModelCard:
         """Number of input columns the model expects, in ``feature_names`` order."""
         return len(self.feature_names)
 
+    @property
+    def has_ranges(self) -> bool:
+        """Whether the training range is known, and so whether answers carry ``out_of_range``."""
+        return self.feature_min is not None
+
+    def row_bounds(self) -> tuple[list[float], list[float]]:
+        """Per-feature bounds to draw example rows from (soak, benchmarks): the training range
+        when known, else the span of the golden rows, which are real inputs of the model."""
+        if self.has_ranges:
+            return list(self.feature_min), list(self.feature_max)
+        columns = list(zip(*(row["features"] for row in self.golden_rows), strict=True))
+        return [min(c) for c in columns], [max(c) for c in columns]
+
     def public(self) -> dict[str, Any]:
         """What a caller may see (GET /model): no parity internals, nothing secret."""
         return {
@@ -58,12 +86,16 @@ class ModelCard:
             "sha256": self.sha256,
             "features": list(self.feature_names),
             "classes": list(self.classes),
-            "feature_ranges": {
-                n: [lo, hi]
-                for n, lo, hi in zip(
-                    self.feature_names, self.feature_min, self.feature_max, strict=True
-                )
-            },
+            "feature_ranges": (
+                {
+                    n: [lo, hi]
+                    for n, lo, hi in zip(
+                        self.feature_names, self.feature_min, self.feature_max, strict=True
+                    )
+                }
+                if self.has_ranges
+                else None
+            ),
             "metrics": dict(self.metrics),
         }
 
@@ -102,9 +134,12 @@ class ModelCard:
 
 def _problems(card: ModelCard) -> list[str]:
     """List every inconsistency, so a hand-edited card fails with one complete message."""
-    problems = []
     if card.format != CARD_FORMAT:
-        problems.append(f"format {card.format!r} is not {CARD_FORMAT}")
+        return [
+            f"format {card.format!r} is not {CARD_FORMAT}: convert the model again "
+            "(make convert, or make convert MODEL=...) to write a current card"
+        ]
+    problems = []
     for name in ("name", "version", "input_name", "label_output", "probabilities_output"):
         if not isinstance(getattr(card, name), str) or not getattr(card, name):
             problems.append(f"{name} must be a non-empty string")
@@ -120,17 +155,54 @@ def _problems(card: ModelCard) -> list[str]:
             problems.append(f"{name} must not repeat")
     if isinstance(card.classes, list) and len(card.classes) < 2:
         problems.append("classes must hold at least two classes")
-    n = len(card.feature_names) if isinstance(card.feature_names, list) else -1
+    if problems:
+        return problems
+    problems += _range_problems(card)
+    tolerance = card.parity.get("tolerance") if isinstance(card.parity, dict) else None
+    if not _is_finite_number(tolerance) or tolerance <= 0:
+        problems.append("parity must record a positive tolerance")
+    problems += _golden_problems(card)
+    return problems
+
+
+def _range_problems(card: ModelCard) -> list[str]:
+    if card.feature_min is None and card.feature_max is None:
+        return []
+    problems = []
     for name in ("feature_min", "feature_max"):
         values = getattr(card, name)
-        if not isinstance(values, list) or len(values) != n:
-            problems.append(f"{name} must hold one number per feature")
+        if not isinstance(values, list) or len(values) != card.n_features:
+            problems.append(f"{name} must hold one number per feature (or both be null)")
         elif not all(_is_finite_number(v) for v in values):
             problems.append(f"{name} must hold finite numbers")
     ranges = [] if problems else zip(card.feature_min, card.feature_max, strict=True)
     if any(lo > hi for lo, hi in ranges):
         problems.append("feature_min must not exceed feature_max")
     return problems
+
+
+def _golden_problems(card: ModelCard) -> list[str]:
+    """The first malformed golden row, named: one is enough to say the card was damaged."""
+    rows = card.golden_rows
+    if not isinstance(rows, list) or not rows:
+        return ["golden_rows must hold at least one row: convert the model again"]
+    classes = set(card.classes)
+    for i, row in enumerate(rows):
+        where = f"golden_rows[{i}]"
+        if not isinstance(row, dict) or set(row) != GOLDEN_ROW_FIELDS:
+            return [f"{where} must be an object with exactly {sorted(GOLDEN_ROW_FIELDS)}"]
+        features, label, probabilities = row["features"], row["label"], row["probabilities"]
+        if not isinstance(features, list) or len(features) != card.n_features:
+            return [f"{where}.features must hold {card.n_features} numbers"]
+        if not all(_is_finite_number(v) and abs(v) <= FLOAT32_MAX for v in features):
+            return [f"{where}.features must hold finite float32 numbers"]
+        if not isinstance(label, str) or label not in classes:
+            return [f"{where}.label {label!r} is not one of the classes"]
+        if not isinstance(probabilities, dict) or set(probabilities) != classes:
+            return [f"{where}.probabilities must give one probability per class"]
+        if not all(_is_finite_number(p) and 0 <= p <= 1 for p in probabilities.values()):
+            return [f"{where}.probabilities must be numbers from 0 to 1"]
+    return []
 
 
 def _is_finite_number(value: object) -> bool:

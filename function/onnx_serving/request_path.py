@@ -112,13 +112,13 @@ def _answer(request: Request, model: Model, row_limit: RowLimit) -> tuple[dict[s
     check_output(labels, probabilities, card)
     rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
     predictions = [
-        {
-            "label": label,
-            "probabilities": dict(zip(card.classes, p, strict=True)),
-            "out_of_range": outside,
-        }
-        for label, p, outside in zip(labels, rounded, out_of_range(matrix, card), strict=True)
+        {"label": label, "probabilities": dict(zip(card.classes, p, strict=True))}
+        for label, p in zip(labels, rounded, strict=True)
     ]
+    outside = out_of_range(matrix, card)
+    if outside is not None:
+        for prediction, names in zip(predictions, outside, strict=True):
+            prediction["out_of_range"] = names
     return {"predictions": predictions, "model": model_reference(card)}, len(predictions)
 
 

@@ -20,11 +20,11 @@ EVENT = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
 
 
 @pytest.mark.slow
-def test_one_cold_start_of_each_contender():
+def test_one_cold_start_of_each_contender(model_dir, baseline_dir):
     interpreter = find_interpreter("python3.13")
     if not interpreter.matches_runtime:
         pytest.skip("python3.13 is not installed here")
-    built = build_packages()
+    built = build_packages(model_dir=model_dir, baseline_dir=baseline_dir)
     base = function_config(ROOT / "template.yaml", "InferenceFunction")
     ticks: list[str] = []
     samples = cold_starts(

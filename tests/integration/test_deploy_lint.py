@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from fixture_models import staged_project
 from hook_support import golden_card
 from sam_support import ROOT, SAM, sam_env
 
@@ -93,11 +94,12 @@ def test_the_layer_stack_builds_with_sam(tmp_path):
 
 
 def test_the_hook_package_holds_its_modules_the_card_and_the_events_and_runs_alone(tmp_path, app):
+    project = staged_project()
     done = run(
         [
             "make",
             "-f",
-            str(ROOT / "pre_traffic" / "Makefile"),
+            str(project / "pre_traffic" / "Makefile"),
             "build-PreTrafficHookFunction",
             f"ARTIFACTS_DIR={tmp_path}",
         ],
@@ -109,7 +111,7 @@ def test_the_hook_package_holds_its_modules_the_card_and_the_events_and_runs_alo
     events = {f"pre_traffic/events/{p.name}" for p in (ROOT / "events").glob("*.json")}
     assert shipped == modules | events | {"pre_traffic/model.json"}
     assert (tmp_path / "pre_traffic" / "model.json").read_bytes() == (
-        ROOT / "function" / "model.json"
+        project / "function" / "model.json"
     ).read_bytes()
     # With a card that has golden rows, the package alone (stdlib only: boto3 is imported by
     # the handler, from the Lambda runtime) builds the probes the hook will send.

@@ -22,7 +22,6 @@ from local_lambda.interpreter import installed_interpreter
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-FUNCTION_DIR = ROOT / "function"
 MB = 10**6
 TOP_LEVEL = {
     "numpy",
@@ -81,19 +80,19 @@ def python313() -> Path:
 
 
 @pytest.fixture(scope="session")
-def x86_layer(tmp_path_factory, python313):
+def x86_layer(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "layer-python3.13-x86_64"
     return _build(out, ROOT / "layer/requirements-x86_64.txt", ONNXRUNTIME, "python3.13", "x86_64")
 
 
 @pytest.fixture(scope="session")
-def arm_layer(tmp_path_factory, python313):
+def arm_layer(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "layer-python3.13-arm64"
     return _build(out, ROOT / "layer/requirements-arm64.txt", ONNXRUNTIME, "python3.13", "arm64")
 
 
 @pytest.fixture(scope="session")
-def pickle_stack(tmp_path_factory, python313):
+def pickle_stack(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "sklearn-layer-python3.13-x86_64"
     requirements = ROOT / "baseline/layer/requirements-x86_64.txt"
     return _build(out, requirements, GENERIC, "python3.13", "x86_64")
@@ -104,13 +103,13 @@ def _serve(interpreter: Path, function_dir: Path, python_dir: Path) -> dict:
     return run_isolated(interpreter, [function_dir, python_dir], SERVE, function_dir)
 
 
-def _function_size() -> int:
+def _function_size(function_dir: Path) -> int:
     """What the function package ships (function/Makefile): the modules and the model files."""
     shipped = [
-        FUNCTION_DIR / "app.py",
-        *FUNCTION_DIR.glob("onnx_serving/*.py"),
-        FUNCTION_DIR / "model.onnx",
-        FUNCTION_DIR / "model.json",
+        function_dir / "app.py",
+        *function_dir.glob("onnx_serving/*.py"),
+        function_dir / "model.onnx",
+        function_dir / "model.json",
     ]
     return sum(path.stat().st_size for path in shipped)
 
@@ -151,8 +150,8 @@ def test_every_module_has_an_unchecked_hash_pyc_for_the_target_python(x86_layer,
         assert int.from_bytes(pyc.read_bytes()[4:8], "little") == 0b01, pyc
 
 
-def test_the_layer_alone_serves_the_model(x86_layer, python313):
-    answer = _serve(python313, FUNCTION_DIR, x86_layer.python_dir)
+def test_the_layer_alone_serves_the_model(x86_layer, python313, function_dir):
+    answer = _serve(python313, function_dir, x86_layer.python_dir)
     assert answer["label"] == "setosa"
     assert answer["files"] == {
         "numpy": str(x86_layer.python_dir / "numpy/__init__.py"),
@@ -188,31 +187,33 @@ def test_zip_is_byte_identical_across_builds(x86_layer, tmp_path, capsys):
     assert "room left under 250 MB" in printed
 
 
-def test_layer_and_function_beat_the_pickle_stack(x86_layer, pickle_stack):
-    onnx_total = x86_layer.report.unzipped + _function_size()
+def test_layer_and_function_beat_the_pickle_stack(x86_layer, pickle_stack, function_dir):
+    onnx_total = x86_layer.report.unzipped + _function_size(function_dir)
     assert onnx_total <= 90 * MB
     assert onnx_total <= 0.45 * pickle_stack.report.unzipped
 
 
-def test_generic_cleaning_keeps_what_the_pickle_baseline_needs(pickle_stack, python313, tmp_path):
-    function_dir = tmp_path / "baseline"
-    function_dir.mkdir()
-    shutil.copytree(FUNCTION_DIR / "onnx_serving", function_dir / "onnx_serving")
-    shutil.copy(ROOT / "baseline/app.py", function_dir / "app.py")
+def test_generic_cleaning_keeps_what_the_pickle_baseline_needs(
+    pickle_stack, python313, tmp_path, function_dir, baseline_dir
+):
+    pickle_dir = tmp_path / "baseline"
+    pickle_dir.mkdir()
+    shutil.copytree(function_dir / "onnx_serving", pickle_dir / "onnx_serving")
+    shutil.copy(ROOT / "baseline/app.py", pickle_dir / "app.py")
     for name in ("model.pkl", "model.json"):
-        shutil.copy(ROOT / "build/baseline" / name, function_dir)
-    answer = _serve(python313, function_dir, pickle_stack.python_dir)
+        shutil.copy(baseline_dir / name, pickle_dir)
+    answer = _serve(python313, pickle_dir, pickle_stack.python_dir)
     assert answer["label"] == "setosa"
     assert answer["versions"] == {"numpy": "2.4.6"}
     assert {"sklearn", "scipy", "joblib"} <= set(answer["modules"])
 
 
-def test_host_fallback_layer_serves_on_the_host_python(tmp_path, capsys):
+def test_host_fallback_layer_serves_on_the_host_python(tmp_path, capsys, function_dir):
     out = tmp_path / "local"
     status = layer_build.main(["--local-python", sys.executable, "--out", str(out), "--no-zip"])
     assert status == 0
     assert "HOST-ONLY layer" in capsys.readouterr().out
     cache_tag = sys.implementation.cache_tag
     assert (out / f"python/numpy/__pycache__/__init__.{cache_tag}.pyc").is_file()
-    answer = _serve(Path(sys.executable), FUNCTION_DIR, out / "python")
+    answer = _serve(Path(sys.executable), function_dir, out / "python")
     assert answer["label"] == "setosa"

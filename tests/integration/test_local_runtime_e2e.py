@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,14 @@ from conftest import event_expectations, event_names, load_event
 from sam_support import ROOT
 
 from local_lambda import LocalLambda
-from local_lambda.interpreter import HOST_VERSION, host_interpreter, runtime_client_dir
+from local_lambda.host_layer import fallback_note, host_layer, runnable_layers
+from local_lambda.interpreter import (
+    HOST_VERSION,
+    Interpreter,
+    find_interpreter,
+    host_interpreter,
+    runtime_client_dir,
+)
 from local_lambda.runner import strict_json
 from local_lambda.template import function_config
 
@@ -54,7 +62,9 @@ def config(build_dir):
 
 def start(task_root: Path, build_dir: Path, config, logs: Path) -> LocalLambda:
     """A LocalLambda on `task_root` with the built layer, its logs kept in `logs`."""
-    function = LocalLambda(task_root, [build_dir / LAYER], config, logs=logs.open("ab"))
+    interpreter = find_interpreter(config.runtime)
+    layers = runnable_layers([build_dir / LAYER], interpreter)
+    function = LocalLambda(task_root, layers, config, interpreter, logs=logs.open("ab"))
     function.start()
     return function
 
@@ -78,10 +88,17 @@ def http_answer(payload: dict) -> tuple[int | None, dict]:
     return None, payload
 
 
-def test_runs_under_the_template_python(warm, config):
+def test_runs_under_the_template_python_or_says_it_cannot(warm, config, build_dir):
+    """python3.13 when it is installed here; otherwise the host Python, with the onnxruntime
+    layer built for it in place of the one sam build made for python3.13."""
     assert config.runtime == "python3.13"
-    assert warm.interpreter.matches_runtime
-    assert warm.interpreter.version == "3.13"
+    expected = find_interpreter("python3.13")
+    assert warm.interpreter == expected
+    if expected.matches_runtime:
+        assert (warm.interpreter.version, warm.layers) == ("3.13", [(build_dir / LAYER).resolve()])
+    else:
+        assert warm.interpreter.version == HOST_VERSION
+        assert warm.layers == [host_layer(expected).resolve()]
     assert warm.init_error is None
     assert warm.init_duration_ms > 0
 
@@ -97,12 +114,13 @@ def test_sys_path_is_lambdas_and_nothing_from_the_dev_virtualenv(build_dir, conf
         answer = function.invoke({"modules": modules}).json()
     finally:
         function.stop()
-    layer = (build_dir / LAYER / "python").resolve()
+    layer = function.layers[0] / "python"
+    version = function.interpreter.version
     runtime_client = runtime_client_dir(function.interpreter)
     runtime_sdk = Path(answer["path"][3])
     assert answer["path"][:5] == [
         str(task_root.resolve()),
-        str(layer / "lib" / "python3.13" / "site-packages"),
+        str(layer / "lib" / f"python{version}" / "site-packages"),
         str(layer),
         str(runtime_sdk),
         str(runtime_client),
@@ -245,19 +263,43 @@ def test_cli_prints_the_answer_and_a_report_line(build_dir):
     assert "\tMax Memory Used: " in report[0]
 
 
-def test_without_the_runtimes_python_the_host_python_runs_and_says_so(build_dir, tmp_path):
-    host_layer = tmp_path / "host-layer"
-    build_layer = [sys.executable, "-m", "layer.build", "--no-zip", "--out", str(host_layer)]
-    subprocess.run(
-        [*build_layer, "--local-python", str(host_interpreter())],
+def without_python313(tmp_path: Path) -> dict[str, str]:
+    """The environment of a machine whose only Python is the host's: pyenv's root is an empty
+    folder and no pyenv shim is on PATH."""
+    empty = tmp_path / "pyenv-root"
+    empty.mkdir()
+    path = [entry for entry in os.environ["PATH"].split(os.pathsep) if "pyenv" not in entry]
+    environment = {**os.environ, "PYENV_ROOT": str(empty), "PATH": os.pathsep.join(path)}
+    environment.pop("PYENV_VERSION", None)
+    return environment
+
+
+def test_without_python313_the_host_python_runs_with_a_layer_built_for_it(build_dir, tmp_path):
+    environment = without_python313(tmp_path)
+    done = subprocess.run(
+        [*CLI, "invoke", "events/direct-single.json", "--build-dir", str(build_dir)],
         cwd=ROOT,
+        env=environment,
         capture_output=True,
-        check=True,
+        text=True,
+        check=False,
     )
-    done = run_cli(build_dir, "--runtime", "python3.99", "--layer-dir", str(host_layer))
     assert done.returncode == 0, done.stderr
-    assert f"python3.99 not found here; running host Python {HOST_VERSION}" in done.stderr
+    fallback = Interpreter(host_interpreter(), HOST_VERSION, matches_runtime=False)
+    note = fallback_note("python3.13", fallback, [host_layer(fallback)])
+    assert [line for line in done.stderr.splitlines() if line.startswith("local_lambda:")] == [note]
     assert [p["label"] for p in strict_json(done.stdout)["predictions"]] == ["setosa"]
+
+
+def test_the_stand_in_layer_is_built_for_the_host_and_the_deployable_one_for_313(build_dir):
+    fallback = Interpreter(host_interpreter(), HOST_VERSION, matches_runtime=False)
+    capi = Path("python") / "onnxruntime" / "capi"
+    deployable = {p.name for p in (build_dir / LAYER / capi).glob("*pybind11_state*.so")}
+    local = {p.name for p in (host_layer(fallback) / capi).glob("*pybind11_state*.so")}
+    assert deployable == {"onnxruntime_pybind11_state.cpython-313-x86_64-linux-gnu.so"}
+    assert local == {
+        f"onnxruntime_pybind11_state.{sys.implementation.cache_tag}-x86_64-linux-gnu.so"
+    }
 
 
 def test_thousand_warm_invokes_lose_nothing_and_memory_stays_flat(build_dir, config, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
+from fixture_models import staged_project
 from sam_support import ROOT, SAM, TEMPLATE, load_template, sam_build_dir, sam_env
 
 FUNCTION_SOURCE = ROOT / "function"
@@ -51,8 +52,8 @@ def test_built_template_points_at_the_built_folders(build_dir):
     assert resources["OnnxRuntimeLayer"]["Properties"]["ContentUri"] == "OnnxRuntimeLayer"
 
 
-def test_baseline_package_swaps_in_the_pickle_handler(tmp_path, served_model):
-    makefile = ROOT / "baseline" / "Makefile"
+def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
+    makefile = staged_project() / "baseline" / "Makefile"
     done = subprocess.run(
         ["make", "-f", str(makefile), "build-PickleBaselineFunction", f"ARTIFACTS_DIR={tmp_path}"],
         cwd=tmp_path,

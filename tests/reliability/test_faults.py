@@ -23,6 +23,7 @@ import onnxruntime as ort
 import pytest
 import sam_support
 from conftest import FUNCTION_DIR
+from fixture_models import edit_card, swap_in_impostor
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
@@ -41,21 +42,6 @@ INTERNAL_ERROR = {
     "type": "InternalError",
     "message": "the model could not answer; see logs",
 }
-
-
-def edit_card(folder: Path, **changes) -> Path:
-    """Apply ``changes`` to the model card in ``folder``, whose model.json may not exist yet."""
-    card = json.loads((FUNCTION_DIR / "model.json").read_text())
-    if (folder / "model.json").exists():
-        card = json.loads((folder / "model.json").read_text())
-    (folder / "model.json").write_text(json.dumps(card | changes))
-    return folder
-
-
-def served_model_with_card(tmp_path: Path, **changes) -> Path:
-    """A folder holding the served model.onnx and its card with ``changes``."""
-    shutil.copyfile(FUNCTION_DIR / "model.onnx", tmp_path / "model.onnx")
-    return edit_card(tmp_path, **changes)
 
 
 def three_feature_model() -> bytes:
@@ -113,13 +99,18 @@ def test_a_model_answering_outside_its_card_is_a_500(
     assert "the model answered outside its card" in records[0]["traceback"]
 
 
-def test_importing_the_handler_writes_nothing_to_home(tmp_path):
+def test_importing_the_handler_writes_nothing_to_home(tmp_path, model_dir):
     """onnxruntime's telemetry would create $HOME/.cache/Microsoft/DeveloperTools/... at import;
     app turns it off first. Lambda's home is read-only: each cold start would fail and warn.
     """
     home = tmp_path / "home"
     home.mkdir()
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "LOG_LEVEL": "WARNING"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(home),
+        "LOG_LEVEL": "WARNING",
+        "MODEL_DIR": str(model_dir),
+    }
     probe = "import app; app.handler({'features': [5.1, 3.5, 1.4, 0.2]}, None)"
     run = subprocess.run(
         [sys.executable, "-c", probe], cwd=FUNCTION_DIR, env=env, capture_output=True, text=True
@@ -188,10 +179,22 @@ def model_from_another_schema(task_root: Path) -> None:
         (card_reordered, {}, "the card lists the classes in another order than the model"),
         (card_removed, {}, "model.json: model card not found"),
         (model_from_another_schema, {}, "input is tensor(float) [None, 3]"),
+        (
+            swap_in_impostor,
+            {},
+            "this is not the model the card was written for",
+        ),
         (None, {"MAX_BATCH_ROWS": "0"}, "MAX_BATCH_ROWS must be an integer from 1 to 67647"),
         (None, {"LOG_LEVEL": "CHATTY"}, "LOG_LEVEL must be one of"),
     ],
-    ids=["classes-reordered", "card-missing", "other-schema", "zero-batch-cap", "bad-log-level"],
+    ids=[
+        "classes-reordered",
+        "card-missing",
+        "other-schema",
+        "same-schema-impostor",
+        "zero-batch-cap",
+        "bad-log-level",
+    ],
 )
 def test_init_failure_is_reported_and_nothing_is_served(tmp_path, break_it, env, message):
     task_root = task_copy(tmp_path)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import joblib
 import numpy as np
 import pytest
 import strategies
-from conftest import BASELINE_PICKLE, FakeContext
+from conftest import FakeContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import CLIENT_STATUSES, FEATURES
@@ -19,8 +18,8 @@ CONTEXT = FakeContext()
 
 
 @pytest.fixture(scope="module")
-def estimator():
-    return joblib.load(BASELINE_PICKLE)
+def estimator(reference_estimator):
+    return reference_estimator
 
 
 json_values = strategies.json_values(

@@ -19,13 +19,13 @@ from types import SimpleNamespace
 
 import pytest
 import sam_support
+from fixture_models import demo_model, staged_project
 from sam_support import ROOT, as_list, iam_statements, load_template
 
 from deploy.templates import TEMPLATES, translated
 from reliability.corpus import load_cases
 from reliability.inprocess import InProcessFunction
 
-FUNCTION_DIR = ROOT / "function"
 # Pickle protocols 2-5 start with PROTO (0x80) and the protocol number; a joblib file with them.
 PICKLE_MAGIC = re.compile(rb"\A\x80[\x02-\x05]")
 UNSAFE_MODULES = {
@@ -63,8 +63,11 @@ def unsafe_loads(source: str) -> list[str]:
 
 
 def package(where: str) -> Path:
-    """The function folder, or the function as ``sam build`` packaged it."""
-    return FUNCTION_DIR if where == "source" else sam_support.sam_build_dir() / "InferenceFunction"
+    """The function folder (as the tests stage it, with their model), or the function as
+    ``sam build`` packaged it."""
+    if where == "source":
+        return staged_project() / "function"
+    return sam_support.sam_build_dir() / "InferenceFunction"
 
 
 @pytest.mark.parametrize("where", ["source", "sam-build"])
@@ -94,7 +97,9 @@ def test_built_model_is_the_one_the_card_vouches_for():
     built = sam_support.sam_build_dir() / "InferenceFunction"
     card = json.loads((built / "model.json").read_text())
     assert hashlib.sha256((built / "model.onnx").read_bytes()).hexdigest() == card["sha256"]
-    assert (built / "model.onnx").read_bytes() == (FUNCTION_DIR / "model.onnx").read_bytes()
+    assert (built / "model.onnx").read_bytes() == (
+        demo_model().model_dir / "model.onnx"
+    ).read_bytes()
 
 
 # Actions IAM cannot scope to a resource ARN, so that "Resource": "*" is their only form: the log

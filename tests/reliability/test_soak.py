@@ -11,14 +11,20 @@ import pytest
 import sam_support
 
 from local_lambda import InvokeResult
-from reliability.sam_build_output import built_lambda
+from onnx_serving.model_card import ModelCard
+from reliability.sam_build_output import FUNCTION, built_lambda
 from reliability.soak import SoakReport, palette, run_soak
 
 SHORT_SOAK = 2000
 
 
-def test_palette_mixes_valid_and_hostile_requests_on_every_entry_point():
-    requests = palette()
+@pytest.fixture(scope="module")
+def card(model_dir):
+    return ModelCard.load(model_dir / "model.json")
+
+
+def test_palette_mixes_valid_and_hostile_requests_on_every_entry_point(card):
+    requests = palette(card)
     valid = [
         r for r in requests if r.expected.status == 200 and r.name.split(":")[1][:6] == "valid-"
     ]
@@ -31,7 +37,7 @@ def test_palette_mixes_valid_and_hostile_requests_on_every_entry_point():
         "alb",
     }
     assert all(len(r.raw) <= 64 * 1024 for r in requests)
-    assert [r.raw for r in palette()] == [r.raw for r in requests]
+    assert [r.raw for r in palette(card)] == [r.raw for r in requests]
 
 
 class FakeFunction:
@@ -54,12 +60,12 @@ def direct_error(message: str) -> str:
     return json.dumps(body | {"request_id": "ID"})
 
 
-def one_hostile_request():
-    return [r for r in palette() if r.name == "direct:json-null"]
+def one_hostile_request(card):
+    return [r for r in palette(card) if r.name == "direct:json-null"]
 
 
-def test_soak_holds_when_every_answer_is_right_and_stable():
-    report = run_soak(FakeFunction([direct_error("same")]), one_hostile_request(), 50)
+def test_soak_holds_when_every_answer_is_right_and_stable(card):
+    report = run_soak(FakeFunction([direct_error("same")]), one_hostile_request(card), 50)
     assert (report.sent, report.answered, report.unexpected, report.nondeterministic) == (
         50,
         50,
@@ -69,17 +75,17 @@ def test_soak_holds_when_every_answer_is_right_and_stable():
     assert report.held
 
 
-def test_soak_catches_an_answer_that_changes_between_invocations():
+def test_soak_catches_an_answer_that_changes_between_invocations(card):
     fake = FakeFunction([direct_error("a"), direct_error("a"), direct_error("b")])
-    report = run_soak(fake, one_hostile_request(), 6)
+    report = run_soak(fake, one_hostile_request(card), 6)
     # The warm-up takes the first "a"; the six counted answers are a, b, a, a, b, a.
     assert (report.unexpected, report.nondeterministic, report.held) == (0, 2, False)
 
 
-def test_soak_catches_a_wrong_answer_and_stops_on_its_budget():
+def test_soak_catches_a_wrong_answer_and_stops_on_its_budget(card):
     fake = FakeFunction([json.dumps({"predictions": [], "model": {}})])
     ticks = itertools.count()
-    report = run_soak(fake, one_hostile_request(), 10, max_seconds=4, clock=lambda: next(ticks))
+    report = run_soak(fake, one_hostile_request(card), 10, max_seconds=4, clock=lambda: next(ticks))
     assert (report.sent, report.unexpected, report.held) == (4, 4, False)
     assert report.failures[-1] == "stopped by the 4 s budget after 4"
 
@@ -98,11 +104,13 @@ def test_soak_counts_only_rss_growth_the_runtime_client_does_not_explain(end_kb,
 
 @pytest.mark.slow
 def test_short_soak_through_the_runtime_client(tmp_path):
+    build_dir = sam_support.sam_build_dir()
+    requests = palette(ModelCard.load(build_dir / FUNCTION / "model.json"))
     with (
         (tmp_path / "soak.log").open("wb") as logs,
-        built_lambda(sam_support.sam_build_dir(), logs) as function,
+        built_lambda(build_dir, logs) as function,
     ):
-        report = run_soak(function, palette(), SHORT_SOAK)
+        report = run_soak(function, requests, SHORT_SOAK)
     assert (report.sent, report.answered, report.unexpected, report.nondeterministic) == (
         SHORT_SOAK,
         SHORT_SOAK,

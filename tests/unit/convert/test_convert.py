@@ -12,12 +12,12 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading
 
 from convert import __main__ as cli
 from convert.export import ModelInfo, export_onnx, serving_model, verify_and_write
-from convert.from_pickle import InputError, read_sample_csv, training_range
+from convert.from_pickle import InputError, read_sample_csv
 from convert.parity import ParityError, check_parity, random_rows
 from convert.train import train_iris
 from onnx_serving.model import load_model
@@ -79,6 +79,10 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     assert card["metrics"] == {"test_accuracy": 28 / 30, "test_rows": 30.0}
     assert card["parity"]["label_agreement"] == 1.0
     assert card["parity"]["rows"] == 5030
+    assert card["parity"]["boundary_rows"] == 0
+    assert card["format"] == 2
+    assert len(card["golden_rows"]) == 12
+    assert [row["label"] for row in card["golden_rows"][:3]] == card["classes"]
     assert sorted(card["library_versions"]) == [
         "numpy",
         "onnx",
@@ -87,9 +91,14 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
         "skl2onnx",
     ]
     assert sorted(p.name for p in baseline.iterdir()) == ["model.json", "model.pkl"]
-    printed = capsys.readouterr().out
-    assert "test accuracy 0.9333" in printed
-    assert "labels 100% identical" in printed
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [
+        "trained RandomForest(n_estimators=100, max_depth=5, random_state=42) on Iris: "
+        "test accuracy 0.9333",
+        "parity: 5030 rows, labels 100% identical, max |Δp| 6.56e-07 (tolerance 1e-05)",
+        f"wrote {out / 'model.onnx'} (sha256 {card['sha256']}) and model.json with 12 golden rows",
+        f"wrote the pickle baseline {baseline / 'model.pkl'} (benchmarks only)",
+    ]
 
 
 def test_cli_output_matches_the_served_model(tmp_path, monkeypatch):
@@ -124,7 +133,7 @@ def test_from_pickle_pipeline_with_named_features(tmp_path, capsys):
     path = _pickle(tmp_path, pipeline, "scaled-forest.pkl")
     out = tmp_path / "out"
     argv = ["--from-pickle", str(path), "--feature-names", "a,b,c,d", "--out-dir", str(out)]
-    assert cli.main(argv) == 0
+    assert cli.main([*argv, "--baseline-dir", str(tmp_path / "baseline")]) == 0
     served = load_model(out)
     assert served.card.name == "scaled-forest"
     assert served.card.feature_names == ["a", "b", "c", "d"]
@@ -143,6 +152,7 @@ def test_from_pickle_with_sample_csv_header(tmp_path):
     )
     out = tmp_path / "out"
     argv = ["--from-pickle", str(_pickle(tmp_path, forest)), "--feature-names", "a,b,c,d"]
+    argv += ["--baseline-dir", ""]
     assert cli.main([*argv, "--sample-csv", str(csv_path), "--out-dir", str(out)]) == 0
     card = json.loads((out / "model.json").read_text())
     assert card["feature_min"] == [4.3, 2.0, 1.0, 0.1]
@@ -153,17 +163,20 @@ def test_from_pickle_with_sample_csv_header(tmp_path):
     ("estimator", "message"),
     [
         (LabelSpreading(), "error: LabelSpreading cannot be converted: skl2onnx has no converter"),
-        (RandomForestRegressor(n_estimators=2), "error: RandomForestRegressor is not a fitted"),
+        (RandomForestRegressor(n_estimators=2), "error: RandomForestRegressor is a regressor:"),
     ],
     ids=["no-converter", "regressor"],
 )
 def test_from_pickle_refuses_unsupported_models(tmp_path, capsys, estimator, message):
     x, y = load_iris(return_X_y=True)
     path = _pickle(tmp_path, estimator.fit(x, y))
-    out = tmp_path / "out"
-    assert cli.main(["--from-pickle", str(path), "--out-dir", str(out)]) == 1
-    assert capsys.readouterr().err.startswith(message)
-    assert not out.exists()
+    out, baseline = tmp_path / "out", tmp_path / "baseline"
+    argv = ["--from-pickle", str(path), "--out-dir", str(out), "--baseline-dir", str(baseline)]
+    assert cli.main(argv) == 1
+    error = capsys.readouterr().err
+    assert error.startswith(message)
+    assert error.count("\n") == 1
+    assert not out.exists() and not baseline.exists()
 
 
 @pytest.mark.parametrize(
@@ -178,28 +191,14 @@ def test_from_pickle_bad_arguments(tmp_path, capsys, monkeypatch, argv_tail, mes
     monkeypatch.chdir(tmp_path)
     x, y = load_iris(return_X_y=True)
     path = _pickle(tmp_path, RandomForestClassifier(n_estimators=2).fit(x, y))
-    assert cli.main(["--from-pickle", str(path), *argv_tail, "--out-dir", "out"]) == 1
+    argv = ["--from-pickle", str(path), *argv_tail, "--out-dir", "out", "--baseline-dir", ""]
+    assert cli.main(argv) == 1
     assert capsys.readouterr().err.startswith(message)
 
 
 def test_from_pickle_missing_file(tmp_path, capsys):
     assert cli.main(["--from-pickle", str(tmp_path / "nope.pkl")]) == 1
     assert capsys.readouterr().err == f"error: {tmp_path / 'nope.pkl'}: no such file\n"
-
-
-def test_training_range_from_what_the_model_remembers():
-    x, y = load_iris(return_X_y=True)
-    scaler = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
-    low, high = training_range(scaler)
-    np.testing.assert_allclose(low, x.mean(axis=0) - 3 * x.std(axis=0))
-    np.testing.assert_allclose(high, x.mean(axis=0) + 3 * x.std(axis=0))
-    minmax = make_pipeline(MinMaxScaler(), LogisticRegression(max_iter=1000)).fit(x, y)
-    np.testing.assert_array_equal(training_range(minmax)[0], x.min(axis=0))
-    stump = RandomForestClassifier(n_estimators=1, max_depth=1, random_state=0).fit(x, y)
-    low, high = training_range(stump)
-    assert np.all(low < high)
-    with pytest.raises(InputError, match="cannot tell the input range of LogisticRegression"):
-        training_range(LogisticRegression(max_iter=1000).fit(x, y))
 
 
 @pytest.mark.parametrize(

@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 
-from conftest import FUNCTION_DIR
-
 from convert import describe
 from onnx_serving.openapi import openapi_document
 
 
-def test_names_the_model_its_version_and_digest(tmp_path, served_model, capsys):
-    shutil.copyfile(FUNCTION_DIR / "model.json", tmp_path / "model.json")
+def test_names_the_model_its_version_and_digest(tmp_path, model_dir, capsys):
+    shutil.copyfile(model_dir / "model.json", tmp_path / "model.json")
     card = json.loads((tmp_path / "model.json").read_text())
     card.update(name="wine-pipeline", version="7", sha256="ab" * 32)
     (tmp_path / "model.json").write_text(json.dumps(card))
@@ -29,10 +27,12 @@ def test_says_there_is_no_servable_model(tmp_path, capsys):
     )
 
 
-def test_writes_the_openapi_description_the_function_serves(tmp_path, app, capsys, monkeypatch):
+def test_writes_the_openapi_description_the_function_serves(
+    tmp_path, app, model_dir, capsys, monkeypatch
+):
     monkeypatch.setenv("MAX_BATCH_ROWS", "250")
     out = tmp_path / "build" / "openapi.json"
-    assert describe.main([str(FUNCTION_DIR), "--openapi", str(out)]) == 0
+    assert describe.main([str(model_dir), "--openapi", str(out)]) == 0
     assert capsys.readouterr().out.endswith(f"wrote the OpenAPI description to {out}\n")
     document = json.loads(out.read_text())
     assert document == json.loads(json.dumps(openapi_document(app.MODEL.card, 250)))
@@ -42,8 +42,10 @@ def test_writes_the_openapi_description_the_function_serves(tmp_path, app, capsy
     )
 
 
-def test_a_setting_the_function_would_refuse_is_refused_here_too(tmp_path, capsys, monkeypatch):
+def test_a_setting_the_function_would_refuse_is_refused_here_too(
+    tmp_path, model_dir, capsys, monkeypatch
+):
     monkeypatch.setenv("MAX_BATCH_ROWS", "0")
-    assert describe.main([str(FUNCTION_DIR), "--openapi", str(tmp_path / "o.json")]) == 1
+    assert describe.main([str(model_dir), "--openapi", str(tmp_path / "o.json")]) == 1
     assert "MAX_BATCH_ROWS must be an integer from 1 to 67647" in capsys.readouterr().err
     assert not (tmp_path / "o.json").exists()

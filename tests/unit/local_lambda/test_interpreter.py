@@ -18,3 +18,21 @@ def test_pyenv_installs_sort_by_release_number_not_as_text(tmp_path, monkeypatch
     found = [p.parents[1].name for p in interpreter._candidates("3.13")]
     assert found[:3] == ["3.13.10", "3.13.9", "3.13.2"]
     assert interpreter.release_key(Path("3.13.10")) > interpreter.release_key(Path("3.13.9"))
+
+
+def test_a_set_pyenv_root_is_the_only_pyenv_searched(tmp_path, monkeypatch):
+    """As pyenv itself: $PYENV_ROOT wins over ~/.pyenv, so an empty one hides every install."""
+    home_python = tmp_path / "home" / ".pyenv" / "versions" / "3.13.0" / "bin" / "python3.13"
+    home_python.parent.mkdir(parents=True)
+    home_python.touch()
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "empty"))
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))
+    monkeypatch.setattr(Path, "home", lambda: tmp_path / "home")
+    assert interpreter._candidates("3.13") == []
+    found = interpreter.find_interpreter("python3.13")
+    assert found == interpreter.Interpreter(
+        interpreter.host_interpreter(), interpreter.HOST_VERSION, matches_runtime=False
+    )
+    monkeypatch.delenv("PYENV_ROOT")
+    assert interpreter._candidates("3.13") == [home_python]

@@ -39,10 +39,10 @@ def site_with_only(tmp_path: Path) -> Path:
     return site
 
 
-def test_handler_runs_with_only_numpy_and_onnxruntime(tmp_path):
+def test_handler_runs_with_only_numpy_and_onnxruntime(tmp_path, function_dir):
     site = site_with_only(tmp_path)
     probe = PROBE % (FORBIDDEN, FORBIDDEN)
-    result = run_isolated(Path(sys.executable), [FUNCTION_DIR, site], probe, tmp_path)
+    result = run_isolated(Path(sys.executable), [function_dir, site], probe, tmp_path)
     assert result == {"label": "setosa", "loaded": [], "importable": []}
     assert sorted(p.name for p in site.iterdir()) in (
         ["numpy", "numpy.libs", "onnxruntime"],

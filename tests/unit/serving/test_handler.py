@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import BASELINE_PICKLE, event_expectations, event_names, load_event
+from conftest import event_expectations, event_names, load_event
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 
@@ -330,10 +330,8 @@ def test_responses_are_strict_json(app, context):
         json.loads(text, parse_constant=lambda c: pytest.fail(f"non-strict JSON constant {c}"))
 
 
-def test_answers_equal_scikit_learn(app, context):
-    import joblib
-
-    estimator = joblib.load(BASELINE_PICKLE)
+def test_answers_equal_scikit_learn(app, context, reference_estimator):
+    estimator = reference_estimator
     rng = np.random.default_rng(7)
     rows = rng.uniform([4.3, 2.0, 1.1, 0.1], [7.9, 4.4, 6.9, 2.5], size=(500, 4)).astype(np.float32)
     body = app.handler({"instances": rows.tolist()}, context)
