@@ -23,6 +23,7 @@ from pathlib import Path
 from samtranslator.yaml_helper import yaml_parse
 
 from convert.conversion import convert_demo
+from onnx_serving.model_card import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILES = ("model.onnx", "model.json")
@@ -105,3 +106,36 @@ def swap_in_impostor(folder: Path) -> None:
     data = same_schema_impostor()
     (folder / "model.onnx").write_bytes(data)
     edit_card(folder, sha256=hashlib.sha256(data).hexdigest())
+
+
+def synthetic_card(
+    feature_names: list[str],
+    classes: list[str],
+    name: str = "synthetic",
+    version: str = "1",
+    sha256: str = "0" * 64,
+    ranges: bool = True,
+) -> ModelCard:
+    """A valid card for a model that does not exist: for code that reads only the schema.
+
+    Ranges are [0, 1] per feature (or unknown), and one golden row at the midpoint answers the
+    first class with certainty, as a converted card's would.
+    """
+    n = len(feature_names)
+    return ModelCard(
+        name=name,
+        version=version,
+        sha256=sha256,
+        feature_names=list(feature_names),
+        classes=list(classes),
+        feature_min=[0.0] * n if ranges else None,
+        feature_max=[1.0] * n if ranges else None,
+        parity={"tolerance": 1e-5},
+        golden_rows=[
+            {
+                "features": [0.5] * n,
+                "label": classes[0],
+                "probabilities": {c: float(i == 0) for i, c in enumerate(classes)},
+            }
+        ],
+    )

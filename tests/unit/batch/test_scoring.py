@@ -528,13 +528,14 @@ def test_distributed_map_row_batch_writes_one_part_named_by_its_first_row(
 
 
 def test_the_entry_point_loads_the_model_and_an_s3_client_from_the_environment(
-    app, local_s3, s3, bucket, card, monkeypatch
+    app, model_dir, local_s3, s3, bucket, card, monkeypatch
 ):
     """``function/batch_app.py`` as the runtime imports it: settings, model and S3 client come
     from the environment (``AWS_ENDPOINT_URL_S3`` reaches the local server; nothing names it)."""
     for name, value in local_s3.client_environment().items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("BATCH_OUTPUT_PREFIX", "out/")
+    monkeypatch.setenv("MODEL_DIR", str(model_dir))
     spec = importlib.util.spec_from_file_location(
         "batch_app", Path(app.__file__).with_name("batch_app.py")
     )

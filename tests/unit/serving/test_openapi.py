@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from fixture_models import synthetic_card
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from onnx_serving.model_card import ModelCard
 from onnx_serving.openapi import ERROR_RESPONSES, ERROR_TYPES, openapi_document
 
 SETOSA = [5.1, 3.5, 1.4, 0.2]
@@ -180,14 +180,8 @@ def test_out_of_range_is_optional_for_cards_without_ranges(app, context, documen
 
 
 def test_names_that_need_escaping_make_a_valid_description():
-    card = ModelCard(
-        name="odd names",
-        version="2",
-        sha256="ab" * 32,
-        feature_names=["a/b", "c~d", "é", '"q"'],
-        classes=["x y", "0"],
-        feature_min=[0.0] * 4,
-        feature_max=[1.0] * 4,
+    card = synthetic_card(
+        ["a/b", "c~d", "é", '"q"'], ["x y", "0"], name="odd names", version="2", sha256="ab" * 32
     )
     document = openapi_document(card, 7)
     validate(document)

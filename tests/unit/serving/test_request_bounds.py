@@ -11,6 +11,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
+from fixture_models import synthetic_card
 
 from onnx_serving.answer_size import (
     ALB_RESPONSE_BYTES,
@@ -29,16 +30,7 @@ CONTEXT = SimpleNamespace(aws_request_id="req-bounds")
 
 
 def card_with(feature_names, classes, name="m", version="1") -> ModelCard:
-    n = len(feature_names)
-    return ModelCard(
-        name=name,
-        version=version,
-        sha256="0" * 64,
-        feature_names=list(feature_names),
-        classes=list(classes),
-        feature_min=[0.0] * n,
-        feature_max=[1.0] * n,
-    )
+    return synthetic_card(feature_names, classes, name=name, version=version)
 
 
 # Names holding the characters the bounds count: a legal request naming them must still pass.
