@@ -1,4 +1,6 @@
-"""Shared by the batch tests: small CSVs made from the model card, S3 listings and bodies.
+"""Shared by the batch tests: the local S3 server fixtures, small CSVs made from the model card,
+S3 listings and bodies (registered as a plugin by ``conftest``, so every batch test module gets
+the same session-wide server).
 
 Large files and the rows themselves come from ``local_lambda.sample_files``.
 """
@@ -36,15 +38,6 @@ def csv_text(card: ModelCard, rows: list[list[Any]], columns: list[str] | None =
     return buffer.getvalue()
 
 
-def served_model_dir(request: Any) -> Path:
-    """The folder of the model the ``app`` fixture serves: the suite's ``model_dir`` fixture
-    where the suite has one, else function/ (what ``app.py`` loads without MODEL_DIR)."""
-    try:
-        return Path(request.getfixturevalue("model_dir"))
-    except pytest.FixtureLookupError:
-        return ROOT / "function"
-
-
 def new_bucket(s3: Any) -> str:
     """A fresh, empty bucket on the local S3 server."""
     name = f"batch-{uuid.uuid4().hex[:12]}"
@@ -69,7 +62,26 @@ def manifest_of(s3: Any, summary: dict[str, Any]) -> dict[str, Any]:
     return json.loads(body(s3, summary["manifest"]))
 
 
-def local_s3_server(tmp_path_factory: Any) -> Iterator[LocalS3]:
-    """A local S3 server for a fixture to yield from, its log in a temporary folder."""
+@pytest.fixture(scope="session")
+def local_s3(tmp_path_factory: Any) -> Iterator[LocalS3]:
+    """One local S3 server for the session, its log in a temporary folder."""
     with LocalS3(logs=tmp_path_factory.mktemp("moto") / "moto.log") as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def s3(local_s3: LocalS3) -> Any:
+    """A boto3 S3 client on the local server."""
+    return local_s3.client()
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    """A fresh, empty bucket for one test."""
+    return new_bucket(s3)
+
+
+@pytest.fixture
+def card(app: Any) -> ModelCard:
+    """The card of the model the ``app`` fixture serves."""
+    return app.MODEL.card

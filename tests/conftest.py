@@ -20,6 +20,9 @@ from fixture_models import demo_model, staged_project
 
 from reliability.inprocess import import_app
 
+# The batch tests' local S3 server and bucket fixtures, shared by every module that scores files.
+pytest_plugins = ["batch_support"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = ROOT / "function"
 EVENTS_DIR = ROOT / "events"

@@ -18,9 +18,6 @@ from batch_support import (
     csv_text,
     feature_rows,
     keys,
-    local_s3_server,
-    new_bucket,
-    served_model_dir,
     write_csv,
 )
 from sam_support import ROOT
@@ -53,8 +50,8 @@ def build_dir() -> Path:
 
 
 @pytest.fixture(scope="module")
-def batch_model_dir(request) -> Path:
-    return served_model_dir(request)
+def batch_model_dir(model_dir) -> Path:
+    return model_dir
 
 
 @pytest.fixture(scope="module")
@@ -66,26 +63,6 @@ def config(build_dir, local_s3, batch_model_dir):
         "MODEL_DIR": str(batch_model_dir),
     }
     return dataclasses.replace(base, environment=environment)
-
-
-@pytest.fixture(scope="module")
-def local_s3(tmp_path_factory):
-    yield from local_s3_server(tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def s3(local_s3):
-    return local_s3.client()
-
-
-@pytest.fixture
-def bucket(s3):
-    return new_bucket(s3)
-
-
-@pytest.fixture
-def card(app):
-    return app.MODEL.card
 
 
 def running(task_root: Path, build_dir: Path, config, logs: Path) -> LocalLambda:

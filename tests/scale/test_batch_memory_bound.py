@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import sam_support
-from batch_support import new_bucket, served_model_dir, write_csv, write_json_lines
+from batch_support import new_bucket, write_csv, write_json_lines
 
 from local_lambda import LocalLambda
 from local_lambda.s3_server import LocalS3
@@ -40,13 +40,13 @@ def environment(tmp_path_factory):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_two_million_rows_stay_under_the_bound(fmt, environment, app, request, tmp_path):
+def test_two_million_rows_stay_under_the_bound(fmt, environment, app, model_dir, tmp_path):
     build_dir, config, s3 = environment
     bucket = new_bucket(s3)
     peaks = []
     logs = (tmp_path / "batch.log").open("ab")
-    model_dir = {"MODEL_DIR": str(served_model_dir(request))}
-    config = dataclasses.replace(config, environment={**config.environment, **model_dir})
+    served = {"MODEL_DIR": str(model_dir)}
+    config = dataclasses.replace(config, environment={**config.environment, **served})
     with LocalLambda(
         build_dir / "BatchFunction", [build_dir / "OnnxRuntimeLayer"], config, logs=logs
     ) as function:

@@ -18,9 +18,7 @@ from batch_support import (
     csv_text,
     feature_rows,
     keys,
-    local_s3_server,
     manifest_of,
-    new_bucket,
 )
 
 from onnx_serving.batch.handler import handle
@@ -29,26 +27,6 @@ from onnx_serving.batch.settings import BatchSettings
 
 KEY = "incoming/day 1.csv"
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "batch"
-
-
-@pytest.fixture(scope="session")
-def local_s3(tmp_path_factory):
-    yield from local_s3_server(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def s3(local_s3):
-    return local_s3.client()
-
-
-@pytest.fixture
-def bucket(s3):
-    return new_bucket(s3)
-
-
-@pytest.fixture
-def card(app):
-    return app.MODEL.card
 
 
 @pytest.fixture
