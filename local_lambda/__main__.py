@@ -141,15 +141,17 @@ def _invoke(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    """SIGTERM ends ``serve`` the way Ctrl-C does."""
+def _stop_on_signal(signum: int, frame: FrameType | None) -> None:
+    """Ctrl-C and SIGTERM end ``serve``. Both are set here, not inherited: a shell that starts a
+    job in the background hands it SIGINT ignored, and Python then leaves Ctrl-C ignored."""
     raise KeyboardInterrupt
 
 
 def _serve(args: argparse.Namespace) -> int:
     _, start = _function(args)
     routes = http_api_routes(args.build_dir / "template.yaml")
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    signal.signal(signal.SIGINT, _stop_on_signal)
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     server = LocalGateway((args.host, args.port), routes, start)
     try:
         if server.function.init_error is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,6 @@ from batch_support import (
 )
 from sam_support import ROOT
 
-from benchmarks.packages import build_function
 from local_lambda import LocalLambda
 from local_lambda.interpreter import runtime_client_dir
 from local_lambda.template import function_config
@@ -198,11 +198,22 @@ def test_peak_memory_does_not_grow_with_the_file(warm, card, s3, bucket, tmp_pat
 
 
 def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_backend(
-    served_model,
+    baseline_dir, tmp_path
 ):
-    """What the batch benchmark runs as its pickle contender, built as the benchmark builds it."""
-    package = build_function(
-        "pickle-batch", ["-f", "baseline/Makefile", "build-PickleBatchBaseline"]
+    """What the batch benchmark runs as its pickle contender, built by the same target, from the
+    fixture model's pickle into a temporary folder."""
+    package = tmp_path / "pickle-batch"
+    package.mkdir()
+    subprocess.run(
+        [
+            *("make", "--no-print-directory", "-f", "baseline/Makefile"),
+            "build-PickleBatchBaseline",
+            f"ARTIFACTS_DIR={package}",
+            f"PICKLE_BASELINE_DIR={baseline_dir}",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
     )
     shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
     source = ROOT / "function"
