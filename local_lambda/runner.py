@@ -7,6 +7,7 @@ init cost, warm latency and memory growth can be measured the way Lambda would s
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import threading
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from local_lambda.cpu_quota import CpuCgroup, CpuLimit
 from local_lambda.function import FunctionConfig, runtime_environment
 from local_lambda.interpreter import Interpreter, find_interpreter, runtime_client_dir
 from local_lambda.runtime_api import UNHANDLED, Invocation, RuntimeApiServer, RuntimeState
@@ -91,6 +93,7 @@ class LocalLambda:
         logs: IO[Any] | int | None = None,
         init_timeout_s: float = INIT_TIMEOUT_S,
         launcher: Sequence[str] = (),
+        cpu_limit: CpuLimit | None = None,
     ) -> None:
         self.task_root = Path(task_root).resolve()
         self.layers = [Path(layer).resolve() for layer in layers]
@@ -99,6 +102,8 @@ class LocalLambda:
         self.logs = logs
         self.init_timeout_s = init_timeout_s
         self.launcher = list(launcher)
+        self.cpu_limit = cpu_limit
+        self._cgroup: CpuCgroup | None = None
         self.init_duration_ms: float | None = None
         self.init_error: InitError | None = None
         self._state = RuntimeState()
@@ -149,15 +154,24 @@ class LocalLambda:
             self._server.address,
             runtime_sdk=runtime_sdk_dir(self.interpreter),
         )
+        join_cgroup, descriptor = None, None
+        if self.cpu_limit is not None:
+            self._cgroup = self.cpu_limit.open()
+            descriptor, join_cgroup = self._cgroup.joiner()
         started = time.perf_counter_ns()
-        self._process = subprocess.Popen(
-            self.command,
-            cwd=self.task_root,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.logs,
-            stderr=subprocess.STDOUT if self.logs is not None else None,
-        )
+        try:
+            self._process = subprocess.Popen(
+                self.command,
+                cwd=self.task_root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=self.logs,
+                stderr=subprocess.STDOUT if self.logs is not None else None,
+                preexec_fn=join_cgroup,
+            )
+        finally:
+            if descriptor is not None:
+                os.close(descriptor)
         threading.Thread(target=self._watch_exit, name="runtime-exit", daemon=True).start()
         if not self._state.init_over.wait(self.init_timeout_s):
             self._kill()
@@ -222,6 +236,9 @@ class LocalLambda:
         """End the runtime process and the server."""
         self._kill()
         self._server.stop()
+        if self._cgroup is not None:
+            self._cgroup.remove()
+            self._cgroup = None
 
     def _sample_rss(self) -> None:
         """Read VmHWM while the process lives; the last reading stands once it has exited."""
