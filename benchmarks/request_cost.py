@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from benchmarks.cold_start import alternating
-from benchmarks.cpu_quota import joined, one_cpu_cgroup
 from benchmarks.environment import machine, now_utc
 from benchmarks.stats import median
 from local_lambda import FunctionConfig, LocalLambda
+from local_lambda.cpu_quota import CpuLimit
 from local_lambda.runner import proc_status_kb
 from onnx_serving.model_card import ModelCard
 from reliability.corpus import fitted_payload, invoke_payload
@@ -178,10 +178,9 @@ def _handler_latency(log: str, request_id: str) -> float | None:
 
 
 def _starter(
-    build_dir: Path, config: FunctionConfig, group: Path | None
+    build_dir: Path, config: FunctionConfig, cpu_limit: CpuLimit | None
 ) -> Callable[[IO[bytes]], LocalLambda]:
-    launcher = joined(group) if group is not None else []
-    runner = functools.partial(LocalLambda, launcher=launcher)
+    runner = functools.partial(LocalLambda, cpu_limit=cpu_limit)
     return lambda logs: built_lambda(build_dir, logs, config, runner=runner)
 
 
@@ -192,14 +191,13 @@ def measure(build_dir: Path, rounds: int, cpu: str, tick: Callable[[str], None])
     all_cases = cases(card, int(config.environment.get("MAX_BATCH_ROWS", "1000")))
     warm_up = '{"features": [' + ", ".join(_midpoint(card)) + "]}"
     samples: dict[str, list[CostSample]] = {f"{c.entry}: {c.name}": [] for c in all_cases}
-    with one_cpu_cgroup("onnx-lambda-request-cost") as group:
-        group = group if cpu == "quota" else None
-        start = _starter(build_dir, config, group)
-        for case in alternating(all_cases, rounds):
-            tick(f"{'one CPU' if group else 'free'} {case.entry}: {case.name}")
-            samples[f"{case.entry}: {case.name}"].append(sample(case, start, warm_up))
+    limit = CpuLimit() if cpu == "quota" and CpuLimit().available() is None else None
+    start = _starter(build_dir, config, limit)
+    for case in alternating(all_cases, rounds):
+        tick(f"{'one CPU' if limit else 'free'} {case.entry}: {case.name}")
+        samples[f"{case.entry}: {case.name}"].append(sample(case, start, warm_up))
     return {
-        "cpu": "one CPU (CFS quota)" if group is not None else "free (no quota)",
+        "cpu": "one CPU (CFS quota)" if limit is not None else "free (no quota)",
         "cases": {
             key: {
                 "entry": case.entry,

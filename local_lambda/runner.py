@@ -81,7 +81,8 @@ class LocalLambda:
     `task_root` is the built function (`/var/task`), `layers` the built layers (each holding a
     `python/` folder, like `/opt`). Use as a context manager: entering starts the process and
     waits for init to end; leaving stops it. ``launcher`` is a command prefix that runs the
-    runtime (under strace, inside a cgroup) and execs it, so the pid stays the runtime's.
+    runtime (under strace, say) and execs it, so the pid stays the runtime's; ``cpu_limit`` gives
+    the runtime Lambda's CPU share (``cpu_quota``), joined between fork and exec.
     """
 
     def __init__(
@@ -127,7 +128,7 @@ class LocalLambda:
     def command(self) -> list[str]:
         """How the runtime starts: `-S` keeps the interpreter's own site-packages off sys.path.
 
-        A ``launcher`` (strace, a cgroup join) goes first and must exec the rest.
+        A ``launcher`` (strace) goes first and must exec the rest.
         """
         python = [str(self.interpreter.path), "-S", "-m", "awslambdaric", self.config.handler]
         return [*self.launcher, *python]

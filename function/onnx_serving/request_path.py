@@ -24,6 +24,7 @@ from .feature_rows import out_of_range, request_rows, to_matrix
 from .http_headers import is_multi_value
 from .model_card import ModelCard
 from .openapi import openapi_document
+from .prediction_answer import PredictionAnswer
 from .request_limits import RequestLimits, RowLimit
 from .responses import render
 
@@ -100,7 +101,9 @@ def handle(
     return render(kind, status, body, multi_value)
 
 
-def _answer(request: Request, model: Model, row_limit: RowLimit) -> tuple[dict[str, Any], int]:
+def _answer(
+    request: Request, model: Model, row_limit: RowLimit
+) -> tuple[dict[str, Any] | PredictionAnswer, int]:
     card = model.card
     if request.action == DESCRIBE_ACTION:
         return {"model": card.public()}, 0
@@ -111,15 +114,10 @@ def _answer(request: Request, model: Model, row_limit: RowLimit) -> tuple[dict[s
     labels, probabilities = model.predict(matrix)
     check_output(labels, probabilities, card)
     rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
-    predictions = [
-        {"label": label, "probabilities": dict(zip(card.classes, p, strict=True))}
-        for label, p in zip(labels, rounded, strict=True)
-    ]
-    outside = out_of_range(matrix, card)
-    if outside is not None:
-        for prediction, names in zip(predictions, outside, strict=True):
-            prediction["out_of_range"] = names
-    return {"predictions": predictions, "model": model_reference(card)}, len(predictions)
+    answer = PredictionAnswer(
+        card, labels, rounded, out_of_range(matrix, card), model_reference(card)
+    )
+    return answer, len(answer)
 
 
 def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
@@ -139,7 +137,7 @@ def _log(
     status: int,
     rows: int,
     started: float,
-    body: dict[str, Any],
+    body: dict[str, Any] | PredictionAnswer,
     detail: str | None,
 ) -> None:
     """One JSON line per request: what happened, never what was sent."""
@@ -151,7 +149,7 @@ def _log(
         "rows": rows,
         "latency_ms": round((time.perf_counter() - started) * 1000, 3),
     }
-    if "error" in body:
+    if isinstance(body, dict) and "error" in body:
         record["error_type"] = body["error"]["type"]
     if detail:
         record["traceback"] = detail

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from .event_kinds import ALB, DIRECT
+from .prediction_answer import PredictionAnswer
 
 HEADERS = {
     "Content-Type": "application/json",
@@ -33,11 +34,11 @@ REASONS = {
 
 
 def render(
-    kind: str, status: int, body: dict[str, Any], multi_value: bool = False
+    kind: str, status: int, body: dict[str, Any] | PredictionAnswer, multi_value: bool = False
 ) -> dict[str, Any]:
     """The value the handler returns for ``body`` answered with ``status`` to ``kind``."""
     if kind == DIRECT:
-        return body
+        return body.as_dict() if isinstance(body, PredictionAnswer) else body
     headers = dict(HEADERS)
     if status == 405:
         headers["Allow"] = ALLOWED_METHODS
@@ -48,6 +49,10 @@ def render(
         response["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
     else:
         response["headers"] = headers
-    response["body"] = json.dumps(body, allow_nan=False, separators=(",", ":"))
+    response["body"] = (
+        body.as_json()
+        if isinstance(body, PredictionAnswer)
+        else json.dumps(body, allow_nan=False, separators=(",", ":"))
+    )
     response["isBase64Encoded"] = False
     return response

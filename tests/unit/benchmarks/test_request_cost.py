@@ -4,11 +4,7 @@ is checked in tests/integration/test_request_cost_cases.py.)"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from benchmarks.cpu_quota import joined
 from benchmarks.request_cost import DIRECT, HTTP, ratios
-from local_lambda import FunctionConfig, LocalLambda
 from reliability.corpus import INVOKE_LIMIT_BYTES, fitted_payload
 
 
@@ -47,19 +43,3 @@ def test_ratios_take_the_worst_rejected_over_the_largest_legal():
         "peak_rss_mb": {"largest_legal": "a", "worst_rejected": "d", "ratio": 0.99},
         "handler_ms": {"largest_legal": "a", "worst_rejected": "c", "ratio": 0.2},
     }
-
-
-def test_the_quota_joins_before_lambdas_command_execs(tmp_path):
-    group = Path("/sys/fs/cgroup/cpu/onnx-lambda-x")
-    function = LocalLambda(tmp_path, config=FunctionConfig(), launcher=joined(group))
-    assert function.command == [
-        "/bin/sh",
-        "-c",
-        'echo $$ > "$0" && exec "$@"',
-        "/sys/fs/cgroup/cpu/onnx-lambda-x/cgroup.procs",
-        str(function.interpreter.path),
-        "-S",
-        "-m",
-        "awslambdaric",
-        "app.handler",
-    ]

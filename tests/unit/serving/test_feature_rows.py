@@ -7,8 +7,11 @@ accepts, converts to the same float32 bits, and that the fallback keeps every me
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
+from fixture_models import synthetic_card
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import FEATURES
@@ -21,26 +24,13 @@ from onnx_serving.feature_rows import (
     request_rows,
     to_matrix,
 )
-from onnx_serving.model_card import ModelCard
 
-CARD = ModelCard(
-    name="fixture",
-    version="1",
-    sha256="0" * 64,
-    feature_names=list(FEATURES),
-    classes=["a", "b"],
+CARD = dataclasses.replace(
+    synthetic_card(list(FEATURES), ["a", "b"]),
     feature_min=[4.3, 2.0, 1.1, 0.1],
     feature_max=[7.9, 4.4, 6.9, 2.5],
 )
-ONE_FEATURE = ModelCard(
-    name="one",
-    version="1",
-    sha256="0" * 64,
-    feature_names=["x"],
-    classes=["a", "b"],
-    feature_min=[0.0],
-    feature_max=[1.0],
-)
+ONE_FEATURE = synthetic_card(["x"], ["a", "b"], name="one")
 
 # Values around every boundary the checks draw: float32's largest finite value and just past it,
 # integers past float64's range, bool (an int subclass), text that numpy would read as a number.
