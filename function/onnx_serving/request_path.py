@@ -113,7 +113,7 @@ def _answer(
     matrix = to_matrix(rows, where, card)
     labels, probabilities = model.predict(matrix)
     check_output(labels, probabilities, card)
-    rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
+    rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS)
     answer = PredictionAnswer(
         card, labels, rounded, out_of_range(matrix, card), model_reference(card)
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 from fixture_models import synthetic_card
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,11 +25,16 @@ def answers(draw):
     card = synthetic_card(features, classes, name=draw(names), ranges=with_ranges)
     n = draw(st.integers(min_value=0, max_value=5))
     labels = draw(st.lists(st.sampled_from(classes), min_size=n, max_size=n))
-    probabilities = draw(
-        st.lists(
-            st.lists(rounded, min_size=len(classes), max_size=len(classes)), min_size=n, max_size=n
-        )
-    )
+    probabilities = np.array(
+        draw(
+            st.lists(
+                st.lists(rounded, min_size=len(classes), max_size=len(classes)),
+                min_size=n,
+                max_size=n,
+            )
+        ),
+        dtype=np.float64,
+    ).reshape(n, len(classes))
     outside = (
         draw(st.lists(st.lists(st.sampled_from(features), unique=True), min_size=n, max_size=n))
         if with_ranges
@@ -46,7 +52,7 @@ def test_the_text_is_json_dumps_of_the_dict(answer):
 
 def test_a_card_without_ranges_answers_without_out_of_range():
     card = synthetic_card(["x"], ["no", "yes"], ranges=False)
-    answer = PredictionAnswer(card, ["yes"], [[0.25, 0.75]], None, {"name": "m"})
+    answer = PredictionAnswer(card, ["yes"], np.array([[0.25, 0.75]]), None, {"name": "m"})
     assert answer.as_dict() == {
         "predictions": [{"label": "yes", "probabilities": {"no": 0.25, "yes": 0.75}}],
         "model": {"name": "m"},
@@ -56,3 +62,10 @@ def test_a_card_without_ranges_answers_without_out_of_range():
         '"model":{"name":"m"}}'
     )
     assert len(answer) == 1
+
+
+def test_a_negative_zero_is_answered_as_zero():
+    card = synthetic_card(["x"], ["no", "yes"], ranges=False)
+    answer = PredictionAnswer(card, ["yes"], np.array([[-0.0, 1.0]]), None, {"name": "m"})
+    assert '"no":0.0,' in answer.as_json()
+    assert repr(answer.as_dict()["predictions"][0]["probabilities"]["no"]) == "0.0"
