@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from benchmarks.dollar_cost import Price, price_per_million, smallest_memory_mb
+from benchmarks.init_levers import LEVERS
 from benchmarks.stats import median, ratio
 
 MB = 10**6
-ONNX_VARIANTS = (
-    ("onnx", "plain skl2onnx export"),
-    ("onnx-v5", "as shipped by make convert"),
-)
+# The grid's ONNX contender that make convert ships for each forest (convert.export.serving_model).
+SHIPPED_VARIANT = "onnx-v5"
 
 
 @dataclass(frozen=True)
@@ -68,8 +67,23 @@ def _ratio_of_medians(first: list[float], second: list[float]) -> float:
     return ratio(median(first), median(second))
 
 
+# What a 1,000-row request may cost in the handler beyond predict, as a share of predict.
+OVERHEAD_CASE = "http-api, rows as lists"
+
+
+def overhead_ratios(overhead: dict[str, Any]) -> dict[str, tuple[float, float, float]]:
+    """Per request kind: median handler ms, median predict ms, (handler - predict) / predict."""
+    samples = overhead["samples_ms"]
+    predict = median(samples["predict"])
+    return {
+        name: (median(values), predict, (median(values) - predict) / predict)
+        for name, values in samples.items()
+        if name != "predict"
+    }
+
+
 def iris_targets(iris: dict[str, Any]) -> list[PerformanceTarget]:
-    """The Iris targets the results can answer: a run without the floor or sizes skips those."""
+    """The Iris targets the results can answer: a run without anchors or sizes skips those."""
     cold = iris["cold"]
     if not {"onnx", "pickle"} <= set(cold):
         return []
@@ -78,7 +92,7 @@ def iris_targets(iris: dict[str, Any]) -> list[PerformanceTarget]:
         (
             "cold start (init + first invoke), ONNX / pickle",
             _ratio_of_medians(cold_totals(cold["onnx"]), cold_totals(cold["pickle"])),
-            0.15,
+            0.12,
             "<=",
         ),
         (
@@ -86,7 +100,7 @@ def iris_targets(iris: dict[str, Any]) -> list[PerformanceTarget]:
             _ratio_of_medians(
                 series(cold["onnx"], "peak_rss_mb"), series(cold["pickle"], "peak_rss_mb")
             ),
-            0.5,
+            0.45,
             "<=",
         ),
         (
@@ -96,46 +110,94 @@ def iris_targets(iris: dict[str, Any]) -> list[PerformanceTarget]:
             ">=",
         ),
     ]
-    if "sizes" in iris:
-        sizes = iris["sizes"]
-        size_ratio = ratio(deployed_unzipped(sizes["onnx"]), deployed_unzipped(sizes["pickle"]))
-        measured.append(("deployed unzipped size, ONNX / pickle", size_ratio, 0.45, "<="))
+    if "empty" in cold:
+        measured.append(
+            (
+                "cold start, ONNX / empty handler (the runtime alone)",
+                _ratio_of_medians(cold_totals(cold["onnx"]), cold_totals(cold["empty"])),
+                3.5,
+                "<=",
+            )
+        )
     if "floor" in cold:
         init_ratio = _ratio_of_medians(
             series(cold["onnx"], "init_ms"), series(cold["floor"], "init_ms")
         )
-        measured.append(("ONNX init / floor init", init_ratio, 1.15, "<="))
+        measured.append(
+            ("ONNX init / floor init (numpy + onnxruntime imported)", init_ratio, 1.15, "<=")
+        )
+    if "handler_overhead" in iris:
+        _, _, share = overhead_ratios(iris["handler_overhead"])[OVERHEAD_CASE]
+        rows = iris["handler_overhead"]["rows"]
+        measured.append(
+            (
+                f"in-process {rows}-row request, handler time beyond predict / predict",
+                share,
+                1.0,
+                "<=",
+            )
+        )
+    if "sizes" in iris:
+        sizes = iris["sizes"]
+        size_ratio = ratio(deployed_unzipped(sizes["onnx"]), deployed_unzipped(sizes["pickle"]))
+        measured.append(("deployed unzipped size, ONNX / pickle", size_ratio, 0.45, "<="))
     return [PerformanceTarget(*entry) for entry in measured]
 
 
+@dataclass(frozen=True)
+class LeverGain:
+    """What one lever saves on the cold start: median with it pulled and undone, per CPU mode."""
+
+    label: str
+    shipped: bool
+    by_mode: dict[str, tuple[float, float]]
+
+    def gain(self, mode: str) -> float:
+        """The share of the cold start the lever saves (undone - pulled) / undone."""
+        pulled, undone = self.by_mode[mode]
+        return (undone - pulled) / undone
+
+
+def lever_gains(iris: dict[str, Any], modes: list[str]) -> list[LeverGain]:
+    """Every cold-start lever both of whose contenders were measured, in every mode."""
+    gains = []
+    for lever in LEVERS:
+        by_mode = {}
+        for mode in modes:
+            cold = iris["cold"] if mode == modes[0] else iris[mode]["cold"]
+            if lever.pulled in cold and lever.undone in cold:
+                by_mode[mode] = (
+                    median(cold_totals(cold[lever.pulled])),
+                    median(cold_totals(cold[lever.undone])),
+                )
+        if by_mode:
+            gains.append(LeverGain(lever.label, lever.shipped, by_mode))
+    return gains
+
+
 def grid_targets(grid: list[dict[str, Any]]) -> list[PerformanceTarget]:
-    """Every grid point's ONNX cold start against pickle's (worst point), and batch throughput."""
-    targets = []
-    for contender, label in ONNX_VARIANTS:
-        worst = max(
-            _ratio_of_medians(
-                cold_totals(point["cold"][contender]), cold_totals(point["cold"]["pickle"])
-            )
-            for point in grid
-        )
-        targets.append(
-            PerformanceTarget(
-                f"worst grid point cold start, ONNX ({label}) / pickle", worst, 1.0, "<="
-            )
-        )
+    """The forest as ``make convert`` ships it against pickle at every grid point (the worst
+    one is the target), and batch throughput on the largest forest. The plain skl2onnx export
+    is shown in the grid table for reference, not held to a target."""
+    shipped = SHIPPED_VARIANT
+    worst = max(
+        _ratio_of_medians(cold_totals(point["cold"][shipped]), cold_totals(point["cold"]["pickle"]))
+        for point in grid
+    )
     largest = max(grid, key=lambda point: point["nodes"])
     rows = largest["batch_rows"]
     sklearn = throughput(largest["predict_s"]["scikit-learn"], rows)
-    for contender, label in ONNX_VARIANTS:
-        targets.append(
-            PerformanceTarget(
-                f"{largest['label']} forest, {rows}-row batch throughput, ONNX ({label}) / sklearn",
-                ratio(throughput(largest["predict_s"][contender], rows), sklearn),
-                1.0,
-                ">=",
-            )
-        )
-    return targets
+    return [
+        PerformanceTarget(
+            "worst grid point cold start, ONNX (as shipped) / pickle", worst, 1.0, "<="
+        ),
+        PerformanceTarget(
+            f"{largest['label']} forest, {rows}-row batch throughput, ONNX (as shipped) / sklearn",
+            ratio(throughput(largest["predict_s"][shipped], rows), sklearn),
+            1.0,
+            ">=",
+        ),
+    ]
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,7 @@ def run_aws(
         },
         "versions": {},
         "method": METHOD,
+        "cpu": {"mode": "lambda", "modes": ["lambda"], "note": ""},
         "settings": {
             "functions": settings.functions,
             "cold_starts": settings.cold_starts,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from benchmarks.packages import Contender
 from local_lambda import FunctionConfig, LocalLambda
+from local_lambda.cpu_quota import CpuLimit
 from local_lambda.interpreter import Interpreter
 
 
@@ -49,13 +50,19 @@ def _config(base: FunctionConfig, contender: Contender) -> FunctionConfig:
     )
 
 
-def _start(contender: Contender, base: FunctionConfig, interpreter: Interpreter) -> LocalLambda:
+def _start(
+    contender: Contender,
+    base: FunctionConfig,
+    interpreter: Interpreter,
+    cpu_limit: CpuLimit | None,
+) -> LocalLambda:
     return LocalLambda(
         contender.task_root,
         contender.layers,
         _config(base, contender),
         interpreter,
         logs=subprocess.DEVNULL,
+        cpu_limit=cpu_limit,
     )
 
 
@@ -67,10 +74,14 @@ def _checked(function: LocalLambda, contender: Contender, event: bytes) -> float
 
 
 def cold_start(
-    contender: Contender, event: bytes, base: FunctionConfig, interpreter: Interpreter
+    contender: Contender,
+    event: bytes,
+    base: FunctionConfig,
+    interpreter: Interpreter,
+    cpu_limit: CpuLimit | None = None,
 ) -> ColdSample:
-    """Start a fresh runtime, invoke once, stop it."""
-    with _start(contender, base, interpreter) as function:
+    """Start a fresh runtime (under ``cpu_limit``, if any), invoke once, stop it."""
+    with _start(contender, base, interpreter, cpu_limit) as function:
         if function.init_error is not None or function.init_duration_ms is None:
             detail = function.init_error.payload[:300] if function.init_error else b""
             raise InvokeFailed(f"{contender.name}: init failed {detail!r}")
@@ -85,11 +96,12 @@ def cold_starts(
     base: FunctionConfig,
     interpreter: Interpreter,
     tick: Callable[[str], None],
+    cpu_limit: CpuLimit | None = None,
 ) -> dict[str, list[ColdSample]]:
     """``rounds`` cold starts of each contender, alternating; ``tick`` after each one."""
     samples: dict[str, list[ColdSample]] = {c.name: [] for c in contenders}
     for contender in alternating(contenders, rounds):
-        samples[contender.name].append(cold_start(contender, event, base, interpreter))
+        samples[contender.name].append(cold_start(contender, event, base, interpreter, cpu_limit))
         tick(f"cold start {contender.name}")
     return samples
 
@@ -102,6 +114,7 @@ def warm_latencies(
     interpreter: Interpreter,
     tick: Callable[[str], None],
     warmup: int = 5,
+    cpu_limit: CpuLimit | None = None,
 ) -> dict[str, dict[str, list[float]]]:
     """Per-invoke durations (ms) of each event in one warm process per contender.
 
@@ -111,7 +124,9 @@ def warm_latencies(
     """
     durations = {c.name: {label: [] for label in events} for c in contenders}
     with ExitStack() as stack:
-        running = [(c, stack.enter_context(_start(c, base, interpreter))) for c in contenders]
+        running = [
+            (c, stack.enter_context(_start(c, base, interpreter, cpu_limit))) for c in contenders
+        ]
         for contender, function in running:
             if function.init_error is not None:
                 raise InvokeFailed(f"{contender.name}: init failed")

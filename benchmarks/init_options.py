@@ -9,7 +9,6 @@ checked against scikit-learn (``convert.parity``) before it is timed.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -22,6 +21,7 @@ from benchmarks.tree_ensemble_variants import slim_classifier, tensor_thresholds
 from convert import FUNCTION_DIR
 from convert.parity import check_parity
 from convert.tree_ensemble import to_tree_ensemble_v5
+from local_lambda.cpu_quota import CpuLimit, run_limited
 from local_lambda.function import isolated_python
 from onnx_serving.model import session_options
 
@@ -101,14 +101,16 @@ def prepare_levers(
     ]
 
 
-def probe(lever: Lever, interpreter: Path, layer_python: Path) -> dict[str, float]:
-    """One fresh-process measurement of ``lever``."""
+def probe(
+    lever: Lever, interpreter: Path, layer_python: Path, cpu_limit: CpuLimit | None = None
+) -> dict[str, float]:
+    """One fresh-process measurement of ``lever`` (under ``cpu_limit``, if any)."""
     command, environment = isolated_python(interpreter, [layer_python, FUNCTION_DIR])
-    done = subprocess.run(
+    done = run_limited(
         [*command, str(PROBE), str(lever.model), lever.level, *lever.entries],
+        cpu_limit,
         env=environment,
         capture_output=True,
-        text=True,
         check=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -120,6 +122,7 @@ def measure_levers(
     interpreter: Path,
     layer_python: Path,
     tick: Callable[[str], None],
+    cpu_limit: CpuLimit | None = None,
 ) -> dict[str, dict[str, object]]:
     """``rounds`` probes of each lever, alternating; raw samples per lever."""
     results: dict[str, dict[str, object]] = {
@@ -134,6 +137,6 @@ def measure_levers(
     }
     for index in range(rounds):
         for lever in levers if index % 2 == 0 else list(reversed(levers)):
-            results[lever.key]["samples"].append(probe(lever, interpreter, layer_python))
+            results[lever.key]["samples"].append(probe(lever, interpreter, layer_python, cpu_limit))
             tick(f"lever {lever.key}")
     return results

@@ -19,16 +19,27 @@ import numpy as np
 from benchmarks import cold_start, init_options, packages
 from benchmarks.environment import layer_versions, machine, now_utc
 from benchmarks.grid_models import GridModel, build_grid_model, default_grid
+from benchmarks.init_levers import lever_contenders
 from benchmarks.predict_timing import predict_seconds
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from local_lambda import FunctionConfig
+from local_lambda.cpu_quota import CpuLimit, run_limited
+from local_lambda.function import isolated_python
 from local_lambda.interpreter import Interpreter, find_interpreter
 from local_lambda.template import function_config
 from onnx_serving.model_card import ModelCard
 
 ROOT = packages.ROOT
 BATCH_ROWS = 1000
+ONE_CPU = "one-cpu"
+FREE = "free"
+OVERHEAD_PROBE = packages.PROBES / "handler_overhead.py"
 METHOD = [
+    "CPU: unless said otherwise, every runtime process (and every probe) runs with one CPU of",
+    "time while both CPUs stay visible, as Lambda gives a function below 1,769 MB: a cgroup whose",
+    "CFS quota equals its period, joined before exec (pinning with taskset would hide numpy's",
+    "OpenBLAS spin); the free tables repeat the Iris runs without the quota. The runtime client",
+    "is precompiled, as Lambda's managed runtime ships it.",
     "Cold start: a fresh runtime process per sample under the local Lambda Runtime API",
     "(the real awslambdaric, Lambda's sys.path: function + layer + runtime client only),",
     "contenders alternating and the order flipped every round; init = process start until the",
@@ -38,6 +49,8 @@ METHOD = [
     "duration after 5 warm-up invokes; the floor answers {} to the same events, which shows",
     "the runtime's own overhead. In-process predict: one thread each (the handler's",
     "onnxruntime session options; scikit-learn n_jobs=1 inside threadpool_limits(1)).",
+    "Handler overhead: in a fresh target-interpreter process with the built function and layer,",
+    "a 1,000-row request through the handler alternating with predict on the same rows.",
     "Sizes: files in the built layer and function, zips at deflate level 9. Tables show",
     "median [min–max]; percentiles are nearest-rank.",
 ]
@@ -52,8 +65,10 @@ class LocalBenchmarkSettings:
     warm_rounds: int = 200
     lever_rounds: int = 5
     predict_repeats: int = 200
+    overhead_rounds: int = 200
     grid: bool = True
     levers: bool = True
+    free: bool = True
     runtime: str = DEFAULT_RUNTIME
     arch: str = DEFAULT_ARCH
     rebuild_layers: bool = False
@@ -68,15 +83,30 @@ class LocalBenchmarkSettings:
                 "warm_rounds": 30,
                 "lever_rounds": 1,
                 "predict_repeats": 30,
+                "overhead_rounds": 30,
                 **overrides,
             }
         )
 
-    def steps(self, grid_points: int, lever_count: int) -> int:
+    def steps(self, grid_points: int, lever_count: int, iris_contenders: int, modes: int) -> int:
         """Progress-bar length: one step per cold start, warm round, lever probe and build."""
+        iris = modes * (iris_contenders * self.cold_starts + 2 * self.warm_rounds)
         grid = grid_points * (1 + 3 * self.grid_cold_starts) if self.grid else 0
         lever = lever_count * self.lever_rounds if self.levers else 0
-        return 2 + 4 * self.cold_starts + 2 * self.warm_rounds + grid + lever
+        return 3 + iris + grid + lever
+
+
+def cpu_modes(settings: LocalBenchmarkSettings) -> tuple[list[tuple[str, CpuLimit | None]], str]:
+    """The CPU modes to measure, the main one first, and why one-CPU is missing if it is.
+
+    Where no cgroup can be made (not root, no writable cpu controller), every number is taken
+    with free CPU and the results say so, rather than silently measuring another machine.
+    """
+    limit = CpuLimit()
+    unavailable = limit.available()
+    if unavailable:
+        return [(FREE, None)], f"no one-CPU quota here ({unavailable}): measured with free CPU"
+    return [(ONE_CPU, limit)] + ([(FREE, None)] if settings.free else []), ""
 
 
 def _event(rows: np.ndarray) -> bytes:
@@ -114,53 +144,97 @@ def _sizes(built: packages.Packages) -> dict[str, dict[str, int]]:
 
 
 class Run(NamedTuple):
-    """What every part of a run shares: the packages, settings, interpreter, progress, config."""
+    """What every part of a run shares: the packages, settings, interpreter, progress, config,
+    and the CPU modes (the main one first)."""
 
     built: packages.Packages
     settings: LocalBenchmarkSettings
     interpreter: Interpreter
     tick: Callable[[str], None]
     base: FunctionConfig
+    modes: list[tuple[str, CpuLimit | None]]
+
+    @property
+    def main_limit(self) -> CpuLimit | None:
+        """The CPU limit of the main mode: one CPU where it can be set, else none."""
+        return self.modes[0][1]
+
+
+def iris_contenders(built: packages.Packages) -> list[packages.Contender]:
+    """Every Iris cold-start contender: the two to compare, the anchors, the levers undone."""
+    levers = lever_contenders(built, packages.BUILD / "functions" / "onnx-gc-during-init")
+    return [built.onnx, built.pickle, built.floor, built.empty, built.onnx_pyc, *levers]
 
 
 def run_iris(run: Run) -> dict[str, Any]:
-    """Cold starts (ONNX, pickle, floor), warm latency, in-process predict and sizes."""
-    built, settings, interpreter, tick, base = run
+    """Cold starts and warm latency per CPU mode, handler overhead, in-process predict, sizes."""
+    built, settings, interpreter, tick, base, modes = run
     card = ModelCard.load(built.onnx.task_root / "model.json")
     one, batch = _rows_in_range(card, 1), _rows_in_range(card, BATCH_ROWS)
-    cold = cold_start.cold_starts(
-        [built.onnx, built.pickle, built.floor, built.onnx_pyc],
-        settings.cold_starts,
-        _event(one),
-        base,
-        interpreter,
-        tick,
-    )
-    warm = cold_start.warm_latencies(
-        [built.onnx, built.pickle, built.floor],
-        {"1 row": _event(one), f"{BATCH_ROWS} rows": _event(batch)},
-        settings.warm_rounds,
-        base,
-        interpreter,
-        tick,
-    )
+    per_mode = {}
+    for mode, limit in modes:
+        cold = cold_start.cold_starts(
+            iris_contenders(built),
+            settings.cold_starts,
+            _event(one),
+            base,
+            interpreter,
+            lambda label, mode=mode: tick(f"{mode} {label}"),
+            limit,
+        )
+        warm = cold_start.warm_latencies(
+            [built.onnx, built.pickle, built.floor],
+            {"1 row": _event(one), f"{BATCH_ROWS} rows": _event(batch)},
+            settings.warm_rounds,
+            base,
+            interpreter,
+            lambda label, mode=mode: tick(f"{mode} {label}"),
+            cpu_limit=limit,
+        )
+        per_mode[mode] = {
+            "cold": {name: [asdict(s) for s in samples] for name, samples in cold.items()},
+            "warm_ms": warm,
+        }
     estimator = joblib.load(packages.BASELINE_MODEL_DIR / "model.pkl")
     model_bytes = (built.onnx.task_root / "model.onnx").read_bytes()
     predict = {
         label: predict_seconds({"onnx": model_bytes}, estimator, rows, settings.predict_repeats)
         for label, rows in (("1 row", one), (f"{BATCH_ROWS} rows", batch))
     }
+    main, *others = (mode for mode, _ in modes)
     return {
-        "cold": {name: [asdict(s) for s in samples] for name, samples in cold.items()},
-        "warm_ms": warm,
+        **per_mode[main],
+        **{mode: per_mode[mode] for mode in others},
+        "handler_overhead": handler_overhead(run),
         "predict_s": predict,
         "sizes": _sizes(built),
     }
 
 
+def handler_overhead(run: Run) -> dict[str, Any]:
+    """A 1,000-row request's handler time against ``predict`` on the same rows, in a fresh
+    target-interpreter process seeing only the built function and its layer (main CPU mode)."""
+    built = run.built
+    paths = [built.onnx.task_root, built.onnx_layer / "python"]
+    command, environment = isolated_python(run.interpreter.path, paths)
+    arguments = [ROOT / "events", BATCH_ROWS, run.settings.overhead_rounds]
+    done = run_limited(
+        [*command, str(OVERHEAD_PROBE), *map(str, arguments)],
+        run.main_limit,
+        env={**environment, **run.base.environment},
+        cwd=built.onnx.task_root,
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise packages.BuildError(f"handler overhead probe: {done.stderr.strip()[-500:]}")
+    run.tick("handler overhead")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
     """One forest: cold starts of all three contenders, model sizes, batch throughput."""
-    built, settings, interpreter, tick, base = run
+    built, settings, interpreter, tick, base, _ = run
     card = ModelCard.load(model.onnx_dir / "model.json")
     contenders = [
         built.onnx.with_model("onnx", model.onnx_dir),
@@ -169,7 +243,7 @@ def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
     ]
     event = _event(_rows_in_range(card, 1))
     cold = cold_start.cold_starts(
-        contenders, settings.grid_cold_starts, event, base, interpreter, tick
+        contenders, settings.grid_cold_starts, event, base, interpreter, tick, run.main_limit
     )
     models = {
         "onnx": (model.onnx_dir / "model.onnx").read_bytes(),
@@ -215,7 +289,7 @@ def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
 
 def run_levers(largest: GridModel, run: Run) -> dict[str, Any]:
     """Each init-time lever on the largest forest."""
-    built, settings, interpreter, tick, _ = run
+    built, settings, interpreter, tick, _, _ = run
     card = ModelCard.load(largest.onnx_dir / "model.json")
     variants = init_options.prepare_levers(
         largest.onnx_dir / "model.onnx",
@@ -224,7 +298,12 @@ def run_levers(largest: GridModel, run: Run) -> dict[str, Any]:
         packages.BUILD / "levers",
     )
     results = init_options.measure_levers(
-        variants, settings.lever_rounds, interpreter.path, built.onnx_layer / "python", tick
+        variants,
+        settings.lever_rounds,
+        interpreter.path,
+        built.onnx_layer / "python",
+        tick,
+        run.main_limit,
     )
     return {"forest": largest.point.label, "nodes": largest.nodes, "results": results}
 
@@ -234,8 +313,15 @@ def run(
 ) -> dict[str, Any]:
     """Build, measure everything ``settings`` asks for, return the results document."""
     points = default_grid() if settings.grid else []
-    set_total(settings.steps(len(points), init_options.LEVER_COUNT))
     built = packages.build_packages(settings.runtime, settings.arch, settings.rebuild_layers)
+    modes, cpu_note = cpu_modes(settings)
+    if cpu_note:
+        print(f"WARNING: {cpu_note}", flush=True)
+    set_total(
+        settings.steps(
+            len(points), init_options.LEVER_COUNT, len(iris_contenders(built)), len(modes)
+        )
+    )
     tick("built layers and functions")
     interpreter = find_interpreter(settings.runtime)
     if not interpreter.matches_runtime:
@@ -245,7 +331,7 @@ def run(
     base = function_config(
         ROOT / "template.yaml", "InferenceFunction", {"Runtime": settings.runtime}
     )
-    context = Run(built, settings, interpreter, tick, base)
+    context = Run(built, settings, interpreter, tick, base, modes)
     models = []
     for point in points:
         models.append(build_grid_model(point, packages.BUILD / "grid"))
@@ -261,6 +347,13 @@ def run(
             "python (runtime)": interpreter.version,
         },
         "method": METHOD,
+        "cpu": {
+            "mode": modes[0][0],
+            "modes": [mode for mode, _ in modes],
+            "visible_cpus": os.cpu_count(),
+            "quota_cpus": modes[0][1].cpus if modes[0][1] else None,
+            "note": cpu_note,
+        },
         "settings": asdict(settings),
         "iris": run_iris(context),
         "grid": [run_grid_point(m, context) for m in models],

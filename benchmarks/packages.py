@@ -22,7 +22,9 @@ from local_lambda.interpreter import find_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "benchmarks"
-IMPORT_ONLY_HANDLER = Path(__file__).resolve().parent / "probes" / "import_only_handler.py"
+PROBES = Path(__file__).resolve().parent / "probes"
+IMPORT_ONLY_HANDLER = PROBES / "import_only_handler.py"
+EMPTY_HANDLER = PROBES / "empty_handler.py"
 # What `make convert` writes: the served model, and the same model pickled for the baseline.
 SERVED_MODEL_DIR = ROOT / "function"
 BASELINE_MODEL_DIR = ROOT / "build" / "baseline"
@@ -56,6 +58,7 @@ class Packages:
     onnx_pyc: Contender
     pickle: Contender
     floor: Contender
+    empty: Contender
     onnx_layer: Path
     sklearn_layer: Path
 
@@ -131,18 +134,24 @@ def build_packages(
         ],
     )
     onnx_pyc_fn = _with_pyc(onnx_fn, BUILD / "functions" / "onnx-pyc", runtime)
-    floor_fn = BUILD / "functions" / "floor"
-    shutil.rmtree(floor_fn, ignore_errors=True)
-    floor_fn.mkdir(parents=True)
-    shutil.copyfile(IMPORT_ONLY_HANDLER, floor_fn / "app.py")
     return Packages(
         onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
         onnx_pyc=Contender("onnx+pyc", onnx_pyc_fn, (onnx_layer,)),
         pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
-        floor=Contender("floor", floor_fn, (onnx_layer,)),
+        floor=Contender("floor", _one_file_package("floor", IMPORT_ONLY_HANDLER), (onnx_layer,)),
+        empty=Contender("empty", _one_file_package("empty", EMPTY_HANDLER), ()),
         onnx_layer=onnx_layer,
         sklearn_layer=sklearn_layer,
     )
+
+
+def _one_file_package(name: str, handler: Path) -> Path:
+    """``build/benchmarks/functions/NAME/app.py``: a probe handler as a function package."""
+    out = BUILD / "functions" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    shutil.copyfile(handler, out / "app.py")
+    return out
 
 
 def check_same_model(model_dir: Path, baseline_dir: Path) -> None:

@@ -11,15 +11,19 @@ from typing import Any
 
 from benchmarks.analysis import (
     MB,
+    OVERHEAD_CASE,
     cold_totals,
     deployed_unzipped,
     grid_targets,
     iris_costs,
     iris_targets,
+    lever_gains,
+    overhead_ratios,
     series,
     throughput,
 )
 from benchmarks.dollar_cost import PRICE_PER_GB_SECOND, PRICE_PER_MILLION_REQUESTS, PRICES_AS_OF
+from benchmarks.init_levers import KEEP_FROM
 from benchmarks.stats import Summary, median, percentile, ratio
 
 UNZIPPED_LIMIT = 262_144_000
@@ -44,8 +48,27 @@ def _mb(size: int) -> str:
     return f"{size / MB:.1f}"
 
 
+def cpu_modes(results: dict[str, Any]) -> list[str]:
+    """The CPU modes a run measured, the main one first (a run without the record: one)."""
+    return results.get("cpu", {}).get("modes", ["unrecorded"])
+
+
+def _mode_title(results: dict[str, Any], mode: str | None = None) -> str:
+    mode = mode or cpu_modes(results)[0]
+    if mode == "one-cpu":
+        return f"one CPU of time, {results['cpu']['visible_cpus']} visible"
+    names = {"free": "free CPU", "lambda": "Lambda's own CPU"}
+    return names.get(mode, "CPU mode not recorded")
+
+
+def _iris_mode(results: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The Iris cold and warm results of ``mode``: the main mode's live at the top."""
+    iris = results["iris"]
+    return iris if mode == cpu_modes(results)[0] else iris[mode]
+
+
 def targets_table(results: dict[str, Any]) -> Table | None:
-    """Every target as measured / target."""
+    """Every target as measured / target, in the run's main CPU mode."""
     targets = []
     if "iris" in results:
         targets += iris_targets(results["iris"])
@@ -53,17 +76,25 @@ def targets_table(results: dict[str, Any]) -> Table | None:
         targets += grid_targets(results["grid"])
     if not targets:
         return None
+    note = results.get("cpu", {}).get("note", "")
     return Table(
-        "Targets (measured / target)",
+        f"Targets (measured / target; {_mode_title(results)})",
         ["target", "measured / target", "met"],
         [[t.name, t.line().rsplit(" ", 1)[0], "yes" if t.met else "NO"] for t in targets],
+        note,
         key="targets",
     )
 
 
-def cold_table(results: dict[str, Any]) -> Table:
+def cold_tables(results: dict[str, Any]) -> list[Table]:
+    """The Iris cold-start table of every CPU mode measured."""
+    return [cold_table(results, mode) for mode in cpu_modes(results)]
+
+
+def cold_table(results: dict[str, Any], mode: str | None = None) -> Table:
     """Iris cold starts: init, first invoke, their sum and peak RSS per contender."""
-    cold = results["iris"]["cold"]
+    mode = mode or cpu_modes(results)[0]
+    cold = _iris_mode(results, mode)["cold"]
     rows = [
         [
             name,
@@ -76,16 +107,27 @@ def cold_table(results: dict[str, Any]) -> Table:
         for name, samples in cold.items()
     ]
     return Table(
-        "Iris model: cold start (ms, median [min–max])",
+        f"Iris model: cold start (ms, median [min–max]; {_mode_title(results, mode)})",
         ["contender", "n", "init", "first invoke", "init + first", "peak RSS MB"],
         rows,
-        key="cold",
+        "empty: a handler importing nothing (the runtime alone); floor: one importing numpy and "
+        "onnxruntime only; onnx+pyc: the function package with .pyc; *-openblas-spins: "
+        "OPENBLAS_NUM_THREADS unset; onnx-gc-during-init: the collector left running at init."
+        if "empty" in cold
+        else "",
+        key=f"cold-{mode}",
     )
 
 
-def warm_table(results: dict[str, Any]) -> Table:
+def warm_tables(results: dict[str, Any]) -> list[Table]:
+    """The warm table of every CPU mode measured."""
+    return [warm_table(results, mode) for mode in cpu_modes(results)]
+
+
+def warm_table(results: dict[str, Any], mode: str | None = None) -> Table:
     """Warm per-invoke latency in one process, p50 and p99, per event."""
-    warm = results["iris"]["warm_ms"]
+    mode = mode or cpu_modes(results)[0]
+    warm = _iris_mode(results, mode)["warm_ms"]
     labels = list(next(iter(warm.values())))
     header = ["contender"] + [f"{label} {q}" for label in labels for q in ("p50", "p99")]
     rows = [
@@ -97,7 +139,59 @@ def warm_table(results: dict[str, Any]) -> Table:
         ]
         for name, by in warm.items()
     ]
-    return Table("Iris model: warm invoke (ms)", header, rows, key="warm")
+    return Table(
+        f"Iris model: warm invoke (ms; {_mode_title(results, mode)})",
+        header,
+        rows,
+        key=f"warm-{mode}",
+    )
+
+
+def cold_lever_table(results: dict[str, Any]) -> Table | None:
+    """Each cold-start lever: the cold start with it pulled and undone, per CPU mode."""
+    modes = cpu_modes(results)
+    gains = lever_gains(results["iris"], modes)
+    if not gains:
+        return None
+    rows = []
+    for gain in gains:
+        cells = [gain.label, "yes" if gain.shipped else "no"]
+        for mode in modes:
+            if mode in gain.by_mode:
+                pulled, undone = gain.by_mode[mode]
+                cells.append(f"{undone:.0f} → {pulled:.0f} ({gain.gain(mode):+.0%})")
+            else:
+                cells.append("—")
+        rows.append(cells)
+    return Table(
+        "Cold-start levers (median init + first invoke, ms: undone → pulled, share saved)",
+        ["lever", "shipped", *(_mode_title(results, mode) for mode in modes)],
+        rows,
+        f"A lever is shipped when it saves at least {KEEP_FROM:.0%} on one CPU and changes no "
+        "answer; each is measured against a copy with that lever alone undone, in the same "
+        "alternating rounds.",
+        key="cold-levers",
+    )
+
+
+def overhead_table(results: dict[str, Any]) -> Table | None:
+    """A 1,000-row request's handler time against predict on the same rows."""
+    overhead = results["iris"].get("handler_overhead")
+    if not overhead:
+        return None
+    rows = [
+        [name, f"{handler:.2f}", f"{predict:.2f}", f"{handler - predict:.2f}", f"{share:.2f}"]
+        for name, (handler, predict, share) in overhead_ratios(overhead).items()
+    ]
+    return Table(
+        f"Iris model: a {overhead['rows']}-row request in process (ms, median of "
+        f"{overhead['rounds']}; {_mode_title(results)})",
+        ["request", "handler", "predict", "beyond predict", "beyond / predict"],
+        rows,
+        f"The target holds {OVERHEAD_CASE!r}: HTTP cases include parsing the body and writing "
+        "the JSON answer; a direct invoke leaves both to the runtime client.",
+        key="overhead",
+    )
 
 
 def predict_table(results: dict[str, Any]) -> Table | None:
@@ -238,7 +332,7 @@ def grid_table(results: dict[str, Any]) -> Table | None:
 
 
 def lever_table(results: dict[str, Any]) -> Table | None:
-    """Each init-time lever on the largest forest: session creation and peak memory."""
+    """Each way of exporting the largest forest: session creation and peak memory."""
     levers = results.get("levers")
     if not levers:
         return None
@@ -258,7 +352,7 @@ def lever_table(results: dict[str, Any]) -> Table | None:
             ]
         )
     return Table(
-        f"Init-time levers on the {levers['forest']} forest (InferenceSession creation, ms)",
+        f"Export options on the {levers['forest']} forest (InferenceSession creation, ms)",
         ["key", "lever", "model MB", "session ms", "vs shipped", "peak RSS MB"],
         rows,
         "Fresh python3.13 process per sample, only the onnxruntime layer on sys.path.",
@@ -271,8 +365,10 @@ def all_tables(results: dict[str, Any]) -> list[Table]:
     tables = [targets_table(results)]
     if "iris" in results:
         tables += [
-            cold_table(results),
-            warm_table(results),
+            *cold_tables(results),
+            cold_lever_table(results),
+            *warm_tables(results),
+            overhead_table(results),
             predict_table(results),
             size_table(results),
             cost_table(results),

@@ -15,10 +15,13 @@ from pathlib import Path
 LAMBDA_LAYER_ROOT = "/opt/python"
 
 
-def compile_pyc(python_dir: Path, interpreter: Path) -> None:
-    """Compile every module in place. The build folder is replaced by ``/opt/python`` in the
-    recorded source paths and the hash seed is fixed (frozenset constants are ordered by hash),
-    so two builds give byte-identical ``.pyc``."""
+def compile_pyc(
+    python_dir: Path, interpreter: Path, recorded_root: str = LAMBDA_LAYER_ROOT
+) -> None:
+    """Compile every module in place. The build folder is replaced by ``recorded_root`` (where
+    Lambda mounts it: ``/opt/python`` for a layer) in the recorded source paths and the hash seed
+    is fixed (frozenset constants are ordered by hash), so two builds give byte-identical
+    ``.pyc``."""
     command = [
         str(interpreter),
         "-I",
@@ -32,7 +35,7 @@ def compile_pyc(python_dir: Path, interpreter: Path) -> None:
         "-s",
         str(python_dir),
         "-p",
-        LAMBDA_LAYER_ROOT,
+        recorded_root,
         str(python_dir),
     ]
     env = {**os.environ, "PYTHONHASHSEED": "0"}

@@ -15,10 +15,12 @@ says why and callers run free, saying so.
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 PERIOD_US = 100_000
@@ -114,3 +116,18 @@ def _cgroup_v2(quota_us: int) -> CpuCgroup:
         path.rmdir()
         raise
     return CpuCgroup(path, path / "cgroup.procs")
+
+
+def run_limited(
+    command: Sequence[str], limit: CpuLimit | None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(command, text=True, **kwargs)``, the child under ``limit`` if given."""
+    if limit is None:
+        return subprocess.run(command, text=True, **kwargs)
+    cgroup = limit.open()
+    descriptor, join = cgroup.joiner()
+    try:
+        return subprocess.run(command, preexec_fn=join, text=True, **kwargs)
+    finally:
+        os.close(descriptor)
+        cgroup.remove()

@@ -46,11 +46,14 @@ def function_config(
         name: str(spec.get("Default", "")) for name, spec in document["Parameters"].items()
     }
     parameters.update(overrides or {})
-    properties = {
-        **document.get("Globals", {}).get("Function", {}),
-        **document["Resources"][logical_id]["Properties"],
+    globals_ = document.get("Globals", {}).get("Function", {})
+    own = document["Resources"][logical_id]["Properties"]
+    properties = {**globals_, **own}
+    # SAM merges map-valued Globals: a function's variables add to the global ones.
+    variables = {
+        **globals_.get("Environment", {}).get("Variables", {}),
+        **own.get("Environment", {}).get("Variables", {}),
     }
-    variables = properties.get("Environment", {}).get("Variables", {})
     return FunctionConfig(
         name=logical_id,
         handler=properties["Handler"],

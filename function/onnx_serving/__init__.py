@@ -9,8 +9,15 @@ and a SQLite store under ``$HOME/.cache/Microsoft/DeveloperTools``. On Lambda th
 read-only, so each cold start would try, fail and log a warning; a server function should neither
 write outside /tmp nor phone home. ``ORT_DISABLE_TELEMETRY`` is read when onnxruntime is
 imported, so it is set here, first; a value set in the function's environment wins.
+
+``OPENBLAS_NUM_THREADS=1`` likewise, for a stack that deploys this code without the project's
+template (which sets it for every function): numpy's bundled OpenBLAS starts a worker thread that
+busy-waits for ~100 ms at import (numpy#29193, OpenBLAS#5171), and with Lambda's one CPU of time
+below 1,769 MB that spin is paid in init. Nothing here uses BLAS. OpenBLAS reads the variable
+when numpy loads it, so it only takes effect if this package is imported before numpy.
 """
 
 import os
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

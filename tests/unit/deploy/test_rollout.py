@@ -124,7 +124,8 @@ def test_the_hook_checks_the_new_version_with_its_own_package():
     hook = RESOURCES["PreTrafficHookFunction"]["Properties"]
     assert hook["Handler"] == "pre_traffic.hook.handler"
     assert hook["Environment"]["Variables"] == {
-        "TARGET_FUNCTION_VERSION": {"Ref": one("AWS::Lambda::Version")[0]}
+        "TARGET_FUNCTION_VERSION": {"Ref": one("AWS::Lambda::Version")[0]},
+        "OPENBLAS_NUM_THREADS": "1",
     }
     source = SOURCE["Resources"]["PreTrafficHookFunction"]
     assert (source["Properties"]["CodeUri"], source["Metadata"]) == (

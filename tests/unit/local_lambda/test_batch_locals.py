@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from sam_support import TEMPLATE
 
-from local_lambda.interpreter import Interpreter
+from local_lambda.interpreter import COMPILED_LAYOUT, Interpreter
 from local_lambda.runtime_sdk import LOCK, runtime_sdk_dir
 from local_lambda.s3_server import LocalS3
 from local_lambda.template import function_config
@@ -21,6 +21,7 @@ def test_a_sub_over_parameters_and_pseudo_parameters_resolves_like_cloudformatio
         "BATCH_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:"
         "local-batch-scoring",
         "LOG_LEVEL": "INFO",
+        "OPENBLAS_NUM_THREADS": "1",
     }
     assert (config.handler, config.memory_mb, config.timeout_s) == ("batch_app.handler", 1769, 900)
 
@@ -45,7 +46,7 @@ def test_the_runtime_sdk_lock_pins_the_runtime_boto3_with_hashes():
 
 def test_an_installed_runtime_sdk_is_reused_not_reinstalled(tmp_path):
     interpreter = Interpreter(tmp_path / "no-python", "3.13", matches_runtime=True)
-    digest = hashlib.sha256(LOCK.read_bytes()).hexdigest()[:12]
+    digest = hashlib.sha256(LOCK.read_bytes() + COMPILED_LAYOUT).hexdigest()[:12]
     ready = tmp_path / f"runtime-sdk-3.13-{digest}"
     (ready / "boto3").mkdir(parents=True)
     assert runtime_sdk_dir(interpreter, tmp_path) == ready
