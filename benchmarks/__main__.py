@@ -21,6 +21,8 @@ from benchmarks.summary import print_tables, render_markdown
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
 
 RESULTS = Path(__file__).resolve().parent / "results"
+# Where a --quick smoke run writes unless --out says otherwise: never over the committed results.
+QUICK_RESULTS = Path(__file__).resolve().parent.parent / "build" / "benchmarks" / "quick"
 
 
 def write_outputs(results: dict[str, Any], out: Path, stem: str, summary: str, chart: str) -> None:
@@ -50,9 +52,21 @@ def _with_progress(console: Console, measure: Callable[..., dict[str, Any]]) -> 
         return measure(tick, set_total)
 
 
+def output_dir(out: Path | None, quick: bool) -> Path:
+    """``--out`` if given; else the committed results folder, or ``build/`` for a smoke run,
+    whose few samples must never replace the numbers README shows."""
+    if out is not None:
+        return out
+    return QUICK_RESULTS if quick else RESULTS
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--out", type=Path, default=RESULTS, help="where results are written")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"where results are written (default {RESULTS}; --quick: {QUICK_RESULTS})",
+    )
     sub = parser.add_subparsers(dest="mode")
     local = sub.add_parser("local", help="(default) local runtime, no AWS")
     for target in (parser, local):
@@ -130,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--arch {args.arch}: local benchmarks run the layer on this machine's CPU "
             f"({host_arch()}); measure {args.arch} on AWS with make benchmark-aws"
         )
+    args.out = output_dir(args.out, args.quick)
     console = Console(width=None if sys.stdout.isatty() else 140)
     if args.mode == "aws":
         results = _aws(args, console)

@@ -13,31 +13,57 @@ from matplotlib.axes import Axes
 
 from benchmarks.analysis import cold_totals, series
 from benchmarks.stats import median
+from benchmarks.tables import cpu_modes, mode_title
 
-COLOURS = {"floor": "#9e9e9e", "onnx": "#1f77b4", "onnx-v5": "#17becf", "pickle": "#d62728"}
+COLOURS = {
+    "empty": "#cfcfcf",
+    "floor": "#9e9e9e",
+    "generated": "#2ca02c",
+    "onnx": "#1f77b4",
+    "onnx-v5": "#17becf",
+    "pickle": "#d62728",
+}
 
 
 def _label_bar(axes: Axes, x: float, y: float, text: str) -> None:
     axes.annotate(text, (x, y), ha="center", va="bottom", xytext=(0, 4), textcoords="offset points")
 
 
-def _cold_panel(axes: Axes, cold: dict[str, list[dict[str, float]]]) -> None:
-    names = list(cold)
-    inits = [median(series(cold[n], "init_ms")) for n in names]
-    firsts = [median(series(cold[n], "first_invoke_ms")) for n in names]
-    colours = [COLOURS.get(n, "#555555") for n in names]
-    axes.bar(names, inits, color=colours)
-    axes.bar(names, firsts, bottom=inits, color="black", alpha=0.5)
-    for index, name in enumerate(names):
-        totals = cold_totals(cold[name])
-        axes.scatter([index] * len(totals), totals, color="black", s=8, zorder=3)
-        _label_bar(axes, index, median(totals), f"{median(totals):.0f} ms")
-    axes.set_title("Iris: cold start = init + first invoke (median; dots = samples)")
+# The Iris contenders drawn, in this order, when measured: the anchors, then the two compared.
+CHART_CONTENDERS = ("empty", "generated", "floor", "onnx", "pickle")
+MODE_HATCHES = ("", "//")
+
+
+def _cold_panel(axes: Axes, results: dict[str, Any]) -> None:
+    modes = cpu_modes(results)
+    main = results["iris"]["cold"]
+    names = [n for n in CHART_CONTENDERS if n in main] or list(main)
+    width = 0.8 / len(modes)
+    for offset, mode in enumerate(modes):
+        cold = main if offset == 0 else results["iris"][mode]["cold"]
+        shown = [n for n in names if n in cold]
+        positions = [names.index(n) + (offset - (len(modes) - 1) / 2) * width for n in shown]
+        totals = [median(cold_totals(cold[n])) for n in shown]
+        axes.bar(
+            positions,
+            totals,
+            width,
+            color=[COLOURS.get(n, "#555555") for n in shown],
+            hatch=MODE_HATCHES[offset % len(MODE_HATCHES)],
+            edgecolor="white",
+            label=mode_title(results, mode),
+        )
+        for x, total in zip(positions, totals, strict=True):
+            _label_bar(axes, x, total, f"{total:.0f}")
+    axes.set_xticks(range(len(names)), names)
+    axes.set_title("Iris: cold start = init + first invoke (median ms)")
     axes.set_ylabel("ms")
+    axes.set_yscale("log")
+    axes.legend(loc="upper left", fontsize=8)
 
 
 def _memory_panel(axes: Axes, cold: dict[str, list[dict[str, float]]]) -> None:
-    names = list(cold)
+    names = [n for n in CHART_CONTENDERS if n in cold] or list(cold)
     peaks = [median(series(cold[n], "peak_rss_mb")) for n in names]
     axes.bar(names, peaks, color=[COLOURS.get(n, "#555555") for n in names])
     for index, peak in enumerate(peaks):
@@ -49,10 +75,12 @@ def _memory_panel(axes: Axes, cold: dict[str, list[dict[str, float]]]) -> None:
 def _grid_panel(axes: Axes, grid: list[dict[str, Any]]) -> None:
     points = sorted(grid, key=lambda p: p["nodes"])
     positions = range(len(points))
-    width = 0.27
-    for offset, name in enumerate(("onnx", "onnx-v5", "pickle")):
-        values = [median(cold_totals(p["cold"][name])) for p in points]
-        shifted = [x + (offset - 1) * width for x in positions]
+    names = [n for n in ("generated", "onnx", "onnx-v5", "pickle") if n in points[0]["cold"]]
+    width = 0.8 / len(names)
+    for offset, name in enumerate(names):
+        measured = [(x, p) for x, p in zip(positions, points, strict=True) if name in p["cold"]]
+        values = [median(cold_totals(p["cold"][name])) for _, p in measured]
+        shifted = [x + (offset - (len(names) - 1) / 2) * width for x, _ in measured]
         axes.bar(shifted, values, width, color=COLOURS[name], label=name)
     axes.set_xticks(
         list(positions), [f"{p['label']}\n{p['nodes']:,} nodes" for p in points], fontsize=8
@@ -85,7 +113,7 @@ def write_chart(results: dict[str, Any], path: Path) -> None:
     """Draw the panels the results support into ``path``."""
     panels = []
     if "iris" in results:
-        panels += [(_cold_panel, results["iris"]["cold"]), (_memory_panel, results["iris"]["cold"])]
+        panels += [(_cold_panel, results), (_memory_panel, results["iris"]["cold"])]
     if results.get("grid"):
         panels.append((_grid_panel, results["grid"]))
     if results.get("levers"):

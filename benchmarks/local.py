@@ -163,7 +163,7 @@ class Run(NamedTuple):
 def iris_contenders(built: packages.Packages) -> list[packages.Contender]:
     """Every Iris cold-start contender: the two to compare, the anchors, the levers undone."""
     levers = lever_contenders(built, packages.BUILD / "functions" / "onnx-gc-during-init")
-    return [built.onnx, built.pickle, built.floor, built.empty, built.onnx_pyc, *levers]
+    return [built.onnx, built.pickle, built.floor, built.empty, built.onnx_sources, *levers]
 
 
 def run_iris(run: Run) -> dict[str, Any]:

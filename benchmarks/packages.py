@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
-from local_lambda.interpreter import find_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "benchmarks"
@@ -55,7 +54,7 @@ class Packages:
     """Everything the local benchmark runs: the contenders and the two layers."""
 
     onnx: Contender
-    onnx_pyc: Contender
+    onnx_sources: Contender
     pickle: Contender
     floor: Contender
     empty: Contender
@@ -124,19 +123,22 @@ def build_packages(
     )
     onnx_fn = build_function(
         "onnx",
-        ["-C", "function", "build-InferenceFunction", f"SERVED_MODEL_DIR={model_dir}"],
+        [
+            *("-C", "function", "build-InferenceFunction"),
+            *(f"SERVED_MODEL_DIR={model_dir}", f"RUNTIME={runtime}"),
+        ],
     )
     pickle_fn = build_function(
         "pickle",
         [
             *("-f", "baseline/Makefile", "build-PickleBaselineFunction"),
-            f"PICKLE_BASELINE_DIR={baseline_dir}",
+            *(f"PICKLE_BASELINE_DIR={baseline_dir}", f"RUNTIME={runtime}"),
         ],
     )
-    onnx_pyc_fn = _with_pyc(onnx_fn, BUILD / "functions" / "onnx-pyc", runtime)
+    onnx_sources_fn = _sources_only(onnx_fn, BUILD / "functions" / "onnx-sources-only")
     return Packages(
         onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
-        onnx_pyc=Contender("onnx+pyc", onnx_pyc_fn, (onnx_layer,)),
+        onnx_sources=Contender("onnx-sources-only", onnx_sources_fn, (onnx_layer,)),
         pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
         floor=Contender("floor", _one_file_package("floor", IMPORT_ONLY_HANDLER), (onnx_layer,)),
         empty=Contender("empty", _one_file_package("empty", EMPTY_HANDLER), ()),
@@ -170,31 +172,11 @@ def check_same_model(model_dir: Path, baseline_dir: Path) -> None:
         )
 
 
-def _with_pyc(source: Path, out: Path, runtime: str) -> Path:
-    """A copy of a function package with ``.pyc`` compiled by the runtime's interpreter.
-
-    ``/var/task`` is read-only, so a package shipped without ``.pyc`` compiles its modules on
-    every cold start; this variant measures what shipping them (as the layer does) would save.
-    """
+def _sources_only(source: Path, out: Path) -> Path:
+    """A copy of a function package without its ``.pyc``: what shipping them saves is measured
+    against it (``/var/task`` is read-only, so such a package recompiles at every cold start)."""
     shutil.rmtree(out, ignore_errors=True)
-    shutil.copytree(source, out)
-    interpreter = find_interpreter(runtime)
-    done = subprocess.run(
-        [
-            str(interpreter.path),
-            "-m",
-            "compileall",
-            "-q",
-            "--invalidation-mode",
-            "unchecked-hash",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0 or not interpreter.matches_runtime:
-        raise BuildError(f"compiling {out} with {interpreter.path}: {done.stderr.strip()}")
+    shutil.copytree(source, out, ignore=shutil.ignore_patterns("__pycache__"))
     return out
 
 

@@ -53,7 +53,8 @@ def cpu_modes(results: dict[str, Any]) -> list[str]:
     return results.get("cpu", {}).get("modes", ["unrecorded"])
 
 
-def _mode_title(results: dict[str, Any], mode: str | None = None) -> str:
+def mode_title(results: dict[str, Any], mode: str | None = None) -> str:
+    """How ``mode`` (the run's main one by default) limited the CPU, in words for a title."""
     mode = mode or cpu_modes(results)[0]
     if mode == "one-cpu":
         return f"one CPU of time, {results['cpu']['visible_cpus']} visible"
@@ -78,7 +79,7 @@ def targets_table(results: dict[str, Any]) -> Table | None:
         return None
     note = results.get("cpu", {}).get("note", "")
     return Table(
-        f"Targets (measured / target; {_mode_title(results)})",
+        f"Targets (measured / target; {mode_title(results)})",
         ["target", "measured / target", "met"],
         [[t.name, t.line().rsplit(" ", 1)[0], "yes" if t.met else "NO"] for t in targets],
         note,
@@ -107,11 +108,12 @@ def cold_table(results: dict[str, Any], mode: str | None = None) -> Table:
         for name, samples in cold.items()
     ]
     return Table(
-        f"Iris model: cold start (ms, median [min–max]; {_mode_title(results, mode)})",
+        f"Iris model: cold start (ms, median [min–max]; {mode_title(results, mode)})",
         ["contender", "n", "init", "first invoke", "init + first", "peak RSS MB"],
         rows,
         "empty: a handler importing nothing (the runtime alone); floor: one importing numpy and "
-        "onnxruntime only; onnx+pyc: the function package with .pyc; *-openblas-spins: "
+        "onnxruntime only; onnx-sources-only: the function package without .pyc; "
+        "*-openblas-spins: "
         "OPENBLAS_NUM_THREADS unset; onnx-gc-during-init: the collector left running at init."
         if "empty" in cold
         else "",
@@ -140,7 +142,7 @@ def warm_table(results: dict[str, Any], mode: str | None = None) -> Table:
         for name, by in warm.items()
     ]
     return Table(
-        f"Iris model: warm invoke (ms; {_mode_title(results, mode)})",
+        f"Iris model: warm invoke (ms; {mode_title(results, mode)})",
         header,
         rows,
         key=f"warm-{mode}",
@@ -165,7 +167,7 @@ def cold_lever_table(results: dict[str, Any]) -> Table | None:
         rows.append(cells)
     return Table(
         "Cold-start levers (median init + first invoke, ms: undone → pulled, share saved)",
-        ["lever", "shipped", *(_mode_title(results, mode) for mode in modes)],
+        ["lever", "shipped", *(mode_title(results, mode) for mode in modes)],
         rows,
         f"A lever is shipped when it saves at least {KEEP_FROM:.0%} on one CPU and changes no "
         "answer; each is measured against a copy with that lever alone undone, in the same "
@@ -185,7 +187,7 @@ def overhead_table(results: dict[str, Any]) -> Table | None:
     ]
     return Table(
         f"Iris model: a {overhead['rows']}-row request in process (ms, median of "
-        f"{overhead['rounds']}; {_mode_title(results)})",
+        f"{overhead['rounds']}; {mode_title(results)})",
         ["request", "handler", "predict", "beyond predict", "beyond / predict"],
         rows,
         f"The target holds {OVERHEAD_CASE!r}: HTTP cases include parsing the body and writing "
@@ -263,8 +265,8 @@ def cost_table(results: dict[str, Any]) -> Table | None:
         f"${PRICE_PER_GB_SECOND}/GB-s + ${PRICE_PER_MILLION_REQUESTS:.2f}/1M requests, "
         f"x86_64 us-east-1 list prices ({PRICES_AS_OF}); INIT billed since 2025-08-01. "
         "Memory: smallest 128 MB + 64 MB steps holding the worst peak RSS. Durations are the "
-        "medians measured here; Lambda below 1,769 MB has less than one vCPU, so real "
-        "durations at these sizes are longer for both."
+        "medians measured here, with at most one CPU of time; Lambda gives memory/1,769 MB of "
+        "one vCPU, so real durations at these sizes are longer for both."
     )
     return Table(
         "Iris model: cost of 1 M invocations (USD)",

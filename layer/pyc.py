@@ -8,11 +8,15 @@ must be the target's version, since ``.pyc`` are per version (not per architectu
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 LAMBDA_LAYER_ROOT = "/opt/python"
+# Where Lambda unpacks a function package.
+LAMBDA_TASK_ROOT = "/var/task"
 
 
 def compile_pyc(
@@ -48,3 +52,28 @@ def strip_pyc(python_dir: Path) -> None:
         for pyc in cache.iterdir():
             pyc.unlink()
         cache.rmdir()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m layer.pyc DIR [--runtime RUNTIME] [--root /var/task]``: compile a function
+    package for Lambda, which unpacks it read-only (so it would recompile every module at every
+    cold start). Without the runtime's Python here it says so and leaves sources only: ``.pyc``
+    of another version would be dead weight that the runtime ignores."""
+    from layer.runtimes import DEFAULT_RUNTIME
+    from local_lambda.interpreter import installed_interpreter
+
+    parser = argparse.ArgumentParser(prog="python -m layer.pyc", description=main.__doc__)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--runtime", default=DEFAULT_RUNTIME)
+    parser.add_argument("--root", default=LAMBDA_TASK_ROOT, help="where Lambda puts the folder")
+    args = parser.parse_args(argv)
+    interpreter = installed_interpreter(args.runtime.removeprefix("python"))
+    if interpreter is None:
+        print(f"WARNING: no {args.runtime} here: {args.folder} ships without .pyc", file=sys.stderr)
+        return 0
+    compile_pyc(args.folder, interpreter, args.root)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

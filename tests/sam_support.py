@@ -23,6 +23,9 @@ from botocore.response import StreamingBody
 from fixture_models import staged_project
 from samtranslator.yaml_helper import yaml_parse
 
+from layer.runtimes import DEFAULT_RUNTIME
+from local_lambda.interpreter import installed_interpreter
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 SAM = Path(sys.executable).parent / "sam"
@@ -91,3 +94,19 @@ def invoke_response(
     if log_result:
         response["LogResult"] = log_result
     return response
+
+
+def with_pyc(files: set[str]) -> set[str]:
+    """``files`` (paths in a function package) and the ``.pyc`` the function Makefiles compile
+    beside each module, for the default runtime, where its Python is installed here (without it
+    a package ships sources only)."""
+    version = DEFAULT_RUNTIME.removeprefix("python")
+    if installed_interpreter(version) is None:
+        return set(files)
+    tag = "cpython-" + version.replace(".", "")
+    compiled = {
+        str(Path(name).parent / "__pycache__" / f"{Path(name).stem}.{tag}.pyc")
+        for name in files
+        if name.endswith(".py")
+    }
+    return set(files) | compiled

@@ -7,12 +7,12 @@ forever is not.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from .digest import sha256_hex
 from .model_card import ModelCard, ModelCardError
 
 # One thread each: Lambda gives 1 vCPU below 1,769 MB, explicit counts stop onnxruntime from
@@ -33,7 +33,7 @@ class OnnxModel:
         self.card = card
         self._path = model_path
         model_bytes = _read(model_path)
-        digest = hashlib.sha256(model_bytes).hexdigest()
+        digest = sha256_hex(model_bytes)
         if digest != card.sha256:
             raise ModelLoadError(
                 f"{model_path}: SHA-256 {digest} does not match the model card ({card.sha256}); "

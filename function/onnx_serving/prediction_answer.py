@@ -14,7 +14,6 @@ pins that it is byte for byte what ``json.dumps(as_dict(), separators=(",", ":")
 from __future__ import annotations
 
 import json
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -64,8 +63,8 @@ class PredictionAnswer:
     def as_json(self) -> str:
         """``as_dict()`` as compact JSON text (ASCII, as ``json.dumps`` writes it by default).
 
-        One ``%``-format over every row at once: the arguments (label, probabilities, names out
-        of range, row after row) are interleaved by ``zip`` and the template repeated per row.
+        One ``%``-format over every row at once: the template repeated per row, its arguments
+        (label, probabilities, names out of range, row after row) laid out by slice assignment.
         """
         n = len(self._labels)
         if n == 0:
@@ -73,7 +72,7 @@ class PredictionAnswer:
         labels = {name: json.dumps(name) for name in self._classes}
         keys = ",".join(json.dumps(name).replace("%", "%%") + ":%s" for name in self._classes)
         row = '{"label":%s,"probabilities":{' + keys + "}"
-        columns = [map(labels.__getitem__, self._labels), *self._probability_columns()]
+        columns = [list(map(labels.__getitem__, self._labels)), *self._probability_columns()]
         if self._out_of_range is None:
             row += "}"
         else:
@@ -84,7 +83,11 @@ class PredictionAnswer:
                     for names in self._out_of_range
                 ]
             )
-        predictions = ",".join([row] * n) % tuple(chain.from_iterable(zip(*columns, strict=True)))
+        width = len(columns)
+        arguments: list[str] = [""] * (n * width)
+        for offset, column in enumerate(columns):
+            arguments[offset::width] = column
+        predictions = ",".join([row] * n) % tuple(arguments)
         model = json.dumps(self._model, separators=COMPACT)
         return '{"predictions":[' + predictions + '],"model":' + model + "}"
 

@@ -89,7 +89,10 @@ def test_package_holds_the_batch_entry_point_the_serving_package_and_the_model(b
         str(p.relative_to(source))
         for p in [*source.glob("onnx_serving/*.py"), *source.glob("onnx_serving/batch/*.py")]
     }
-    assert shipped == modules | {"batch_app.py", "model.onnx", "model.json"}
+    assert shipped == sam_support.with_pyc(modules | {"batch_app.py"}) | {
+        "model.onnx",
+        "model.json",
+    }
     layer = build_dir / LAYER / "python"
     assert not [p for p in layer.iterdir() if p.name.startswith(("boto", "s3transfer"))]
 
@@ -221,6 +224,9 @@ def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_ba
         str(p.relative_to(source))
         for p in [*source.glob("onnx_serving/*.py"), *source.glob("onnx_serving/batch/*.py")]
     }
-    assert shipped == modules | {"app.py", "batch_app.py", "model.pkl", "model.json"}
+    assert shipped == sam_support.with_pyc(modules | {"app.py", "batch_app.py"}) | {
+        "model.pkl",
+        "model.json",
+    }
     assert (package / "batch_app.py").read_bytes() == (ROOT / "baseline/batch_app.py").read_bytes()
     assert (package / "app.py").read_bytes() == (ROOT / "baseline/app.py").read_bytes()

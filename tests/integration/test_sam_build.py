@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 
 import pytest
 from fixture_models import staged_project
-from sam_support import ROOT, SAM, TEMPLATE, load_template, sam_build_dir, sam_env
+from sam_support import ROOT, SAM, TEMPLATE, load_template, sam_build_dir, sam_env, with_pyc
 
 FUNCTION_SOURCE = ROOT / "function"
 # What the online handler loads: app.py and the serving package, not its batch subpackage.
@@ -28,7 +29,7 @@ def test_function_package_holds_exactly_the_handler_modules_and_the_model(build_
     package = build_dir / "InferenceFunction"
     shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
     assert "app.py" in ONLINE_SOURCES and "onnx_serving/model.py" in ONLINE_SOURCES
-    assert shipped == ONLINE_SOURCES | {"model.onnx", "model.json"}
+    assert shipped == with_pyc(ONLINE_SOURCES) | {"model.onnx", "model.json"}
 
 
 def test_nothing_built_holds_a_pickle_or_a_requirements_file(build_dir):
@@ -55,7 +56,10 @@ def test_built_template_points_at_the_built_folders(build_dir):
 def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
     makefile = staged_project() / "baseline" / "Makefile"
     done = subprocess.run(
-        ["make", "-f", str(makefile), "build-PickleBaselineFunction", f"ARTIFACTS_DIR={tmp_path}"],
+        [
+            *("make", "-f", str(makefile), "build-PickleBaselineFunction"),
+            *(f"ARTIFACTS_DIR={tmp_path}", f"PY={sys.executable}"),
+        ],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -63,7 +67,7 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
-    assert shipped == ONLINE_SOURCES | {"model.pkl", "model.json"}
+    assert shipped == with_pyc(ONLINE_SOURCES) | {"model.pkl", "model.json"}
     assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()
 
 

@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.analysis import PerformanceTarget, grid_targets, iris_costs, iris_targets
+from benchmarks.analysis import (
+    PerformanceTarget,
+    grid_targets,
+    iris_costs,
+    iris_targets,
+    lever_gains,
+    overhead_ratios,
+)
 from benchmarks.cold_start import alternating
 from benchmarks.dollar_cost import billed_ms, price_per_million, smallest_memory_mb
 from benchmarks.packages import Contender
@@ -132,31 +139,52 @@ class TestTargets:
         lines = {t.name: (round(t.measured, 4), t.met) for t in iris_targets(results["iris"])}
         assert lines == {
             "cold start (init + first invoke), ONNX / pickle": (0.1, True),
-            "peak RSS, ONNX / pickle": (0.5, True),
-            "deployed unzipped size, ONNX / pickle": (0.4, True),
+            "peak RSS, ONNX / pickle": (0.5, False),
             "warm 1-row invoke, pickle / ONNX (speed-up)": (5.0, False),
-            "ONNX init / floor init": (1.2, False),
+            "cold start, ONNX / empty handler (the runtime alone)": (3.3333, True),
+            "ONNX init / floor init (numpy + onnxruntime imported)": (1.2, False),
+            "in-process 1000-row request, handler time beyond predict / predict": (0.9, True),
+            "deployed unzipped size, ONNX / pickle": (0.4, True),
         }
 
-    def test_grid_targets_take_the_worst_point(self, results):
+    def test_grid_targets_hold_the_shipped_export_at_the_worst_point(self, results):
         targets = {t.name: round(t.measured, 4) for t in grid_targets(results["grid"])}
-        cold, batch = "worst grid point cold start", "500 × full forest, 1000-row batch throughput"
-        plain, split = "plain skl2onnx export", "as shipped by make convert"
         assert targets == {
-            f"{cold}, ONNX ({plain}) / pickle": 2.0,
-            f"{cold}, ONNX ({split}) / pickle": 0.8,
-            f"{batch}, ONNX ({plain}) / sklearn": 0.5,
-            f"{batch}, ONNX ({split}) / sklearn": 1.0,
+            "worst grid point cold start, ONNX (as shipped) / pickle": 0.8,
+            "500 × full forest, 1000-row batch throughput, ONNX (as shipped) / sklearn": 1.0,
         }
 
     def test_target_lines(self):
         assert PerformanceTarget("x", 0.12, 0.15, "<=").line() == "0.12 / ≤ 0.15 ✓"
         assert PerformanceTarget("x", 5, 10, ">=").line() == "5 / ≥ 10 ✗"
 
-    def test_a_run_without_floor_or_sizes_skips_those_targets(self, results):
+    def test_a_run_without_anchors_overhead_or_sizes_skips_those_targets(self, results):
         iris = copy.deepcopy(results["iris"])
-        del iris["cold"]["floor"], iris["sizes"]
-        assert len(iris_targets(iris)) == 3
+        del iris["cold"]["floor"], iris["cold"]["empty"], iris["sizes"]
+        del iris["handler_overhead"]
+        assert [t.name for t in iris_targets(iris)] == [
+            "cold start (init + first invoke), ONNX / pickle",
+            "peak RSS, ONNX / pickle",
+            "warm 1-row invoke, pickle / ONNX (speed-up)",
+        ]
+
+    def test_overhead_is_the_handler_beyond_predict_as_a_share_of_predict(self, results):
+        ratios = overhead_ratios(results["iris"]["handler_overhead"])
+        assert {name: tuple(round(v, 4) for v in r) for name, r in ratios.items()} == {
+            "http-api, rows as lists": (3.8, 2.0, 0.9),
+            "http-api, rows as objects": (5.0, 2.0, 1.5),
+            "direct, rows as lists": (3.0, 2.0, 0.5),
+        }
+
+    def test_lever_gains_per_mode(self, results):
+        gains = lever_gains(results["iris"], ["one-cpu", "free"])
+        assert [(g.label, g.shipped, g.by_mode) for g in gains] == [
+            ("OPENBLAS_NUM_THREADS=1 (ONNX)", True, {"one-cpu": (101, 126)}),
+            ("OPENBLAS_NUM_THREADS=1 (pickle)", True, {"one-cpu": (1010, 1260)}),
+            ("garbage collector paused during init", True, {"one-cpu": (101, 111)}),
+            (".pyc in the function package", True, {"one-cpu": (101, 121)}),
+        ]
+        assert round(gains[0].gain("one-cpu"), 4) == round(25 / 126, 4)
 
     def test_costs(self, results):
         onnx, pickle = iris_costs(results["iris"])
@@ -169,7 +197,8 @@ class TestRendering:
     def test_markdown_summary(self, results):
         markdown = render_markdown(results)
         assert markdown.startswith("# Benchmark results (local)\n")
-        assert "| cold start (init + first invoke), ONNX / pickle | 0.1 / ≤ 0.15 | yes |" in (
+        assert "### Targets (measured / target; one CPU of time, 2 visible)\n" in markdown
+        assert "| cold start (init + first invoke), ONNX / pickle | 0.1 / ≤ 0.12 | yes |" in (
             markdown
         )
         assert "| onnx | 3 | 100 [90–110] | 1.0 [1.0–1.0] | 101 [91–111] | 50 [50–50] |" in (
@@ -178,19 +207,50 @@ class TestRendering:
         assert "| 500 × full | 1,000,000 | 90.0 / 20.0 / 150.0 |" in markdown
         assert markdown.rstrip().endswith("![benchmark chart](chart.png)")
 
+    def test_each_cpu_mode_has_its_own_cold_table(self, results):
+        markdown = render_markdown(results)
+        assert "### Iris model: cold start (ms, median [min–max]; free CPU)\n" in markdown
+        assert "| onnx | 3 | 75 [70–80] | 1.0 [1.0–1.0] | 76 [71–81] | 50 [50–50] |" in markdown
+
+    def test_levers_and_overhead_tables(self, results):
+        markdown = render_markdown(results)
+        assert "| OPENBLAS_NUM_THREADS=1 (ONNX) | yes | 126 → 101 (+20%) | — |" in markdown
+        assert "| garbage collector paused during init | yes | 111 → 101 (+9%) | — |" in markdown
+        assert "| http-api, rows as lists | 3.80 | 2.00 | 1.80 | 0.90 |" in markdown
+
     def test_every_section_renders(self, results):
         keys = [table.key for table in all_tables(results)]
-        assert keys == ["targets", "cold", "warm", "predict", "sizes", "cost", "grid", "levers"]
+        assert keys == [
+            "targets",
+            "cold-one-cpu",
+            "cold-free",
+            "cold-levers",
+            "warm-one-cpu",
+            "warm-free",
+            "overhead",
+            "predict",
+            "sizes",
+            "cost",
+            "grid",
+            "levers",
+        ]
+
+    def test_a_run_without_a_cpu_record_renders_one_unnamed_mode(self, results):
+        del results["cpu"], results["iris"]["free"]
+        keys = [table.key for table in all_tables(results)]
+        assert keys[:4] == ["targets", "cold-unrecorded", "cold-levers", "warm-unrecorded"]
 
     def test_aws_results_render_without_local_sections(self, results):
         aws = {
             **results,
             "mode": "aws",
+            "cpu": {"mode": "lambda", "modes": ["lambda"], "note": ""},
             "iris": {k: results["iris"][k] for k in ("cold", "warm_ms")},
         }
         del aws["grid"], aws["levers"]
         keys = [table.key for table in all_tables(aws)]
-        assert keys == ["targets", "cold", "warm", "cost"]
+        assert keys == ["targets", "cold-lambda", "cold-levers", "warm-lambda", "cost"]
+        assert "### Targets (measured / target; Lambda's own CPU)" in render_markdown(aws)
 
 
 def test_contenders_alternate_and_flip():
