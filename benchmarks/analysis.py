@@ -145,6 +145,58 @@ def iris_targets(iris: dict[str, Any]) -> list[PerformanceTarget]:
 
 
 @dataclass(frozen=True)
+class Matchup:
+    """One grid point: the shipped ONNX function against the forest as generated code, on cold
+    start and on a 1,000-row warm invoke (median ms; None where the code was not generated)."""
+
+    label: str
+    nodes: int
+    onnx_cold: float
+    generated_cold: float | None
+    onnx_batch: float
+    generated_batch: float | None
+    note: str
+
+    def onnx_wins(self, metric: str) -> bool:
+        """ONNX is no slower on ``metric`` ("cold" or "batch"); it wins by default where the
+        forest is too large to generate."""
+        theirs = getattr(self, f"generated_{metric}")
+        return theirs is None or getattr(self, f"onnx_{metric}") <= theirs
+
+
+def matchups(grid: list[dict[str, Any]]) -> list[Matchup]:
+    """The grid points, smallest forest first, as ONNX-against-generated-code matchups."""
+    found = []
+    for point in sorted(grid, key=lambda p: p["nodes"]):
+        cold, warm = point["cold"], point.get("warm_ms", {})
+        batch = f"{point['batch_rows']} rows"
+        built = "generated" in cold
+        found.append(
+            Matchup(
+                point["label"],
+                point["nodes"],
+                median(cold_totals(cold[SHIPPED_VARIANT])),
+                median(cold_totals(cold["generated"])) if built else None,
+                median(warm[SHIPPED_VARIANT][batch]),
+                median(warm["generated"][batch]) if built else None,
+                point.get("generated", {}).get("note", ""),
+            )
+        )
+    return found
+
+
+def crossover(found: list[Matchup], metric: str) -> Matchup | None:
+    """The smallest forest from which ONNX wins ``metric`` at every larger point too, or None
+    when generated code wins at the largest one."""
+    winner = None
+    for matchup in reversed(found):
+        if not matchup.onnx_wins(metric):
+            break
+        winner = matchup
+    return winner
+
+
+@dataclass(frozen=True)
 class LeverGain:
     """What one lever saves on the cold start: median with it pulled and undone, per CPU mode."""
 

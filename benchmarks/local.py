@@ -17,7 +17,9 @@ import joblib
 import numpy as np
 
 from benchmarks import cold_start, init_options, packages
+from benchmarks.analysis import SHIPPED_VARIANT
 from benchmarks.environment import layer_versions, machine, now_utc
+from benchmarks.generated_code import TooLarge, generated_contender
 from benchmarks.grid_models import GridModel, build_grid_model, default_grid
 from benchmarks.init_levers import lever_contenders
 from benchmarks.predict_timing import predict_seconds
@@ -49,6 +51,9 @@ METHOD = [
     "duration after 5 warm-up invokes; the floor answers {} to the same events, which shows",
     "the runtime's own overhead. In-process predict: one thread each (the handler's",
     "onnxruntime session options; scikit-learn n_jobs=1 inside threadpool_limits(1)).",
+    "Generated code: the same forest exported by m2cgen to plain Python (compiled .pyc, a",
+    "stdlib-only handler, no layer), checked against scikit-learn before it is timed; in the",
+    "grid, beside the shipped ONNX function, cold starts and 1,000-row warm invokes.",
     "Handler overhead: in a fresh target-interpreter process with the built function and layer,",
     "a 1,000-row request through the handler alternating with predict on the same rows.",
     "Sizes: files in the built layer and function, zips at deflate level 9. Tables show",
@@ -62,6 +67,7 @@ class LocalBenchmarkSettings:
 
     cold_starts: int = 15
     grid_cold_starts: int = 5
+    grid_warm_rounds: int = 20
     warm_rounds: int = 200
     lever_rounds: int = 5
     predict_repeats: int = 200
@@ -81,6 +87,7 @@ class LocalBenchmarkSettings:
                 "cold_starts": 3,
                 "grid_cold_starts": 1,
                 "warm_rounds": 30,
+                "grid_warm_rounds": 5,
                 "lever_rounds": 1,
                 "predict_repeats": 30,
                 "overhead_rounds": 30,
@@ -91,7 +98,8 @@ class LocalBenchmarkSettings:
     def steps(self, grid_points: int, lever_count: int, iris_contenders: int, modes: int) -> int:
         """Progress-bar length: one step per cold start, warm round, lever probe and build."""
         iris = modes * (iris_contenders * self.cold_starts + 2 * self.warm_rounds)
-        grid = grid_points * (1 + 3 * self.grid_cold_starts) if self.grid else 0
+        per_point = 1 + 4 * self.grid_cold_starts + self.grid_warm_rounds
+        grid = grid_points * per_point if self.grid else 0
         lever = lever_count * self.lever_rounds if self.levers else 0
         return 3 + iris + grid + lever
 
@@ -153,6 +161,7 @@ class Run(NamedTuple):
     tick: Callable[[str], None]
     base: FunctionConfig
     modes: list[tuple[str, CpuLimit | None]]
+    generated: packages.Contender | None
 
     @property
     def main_limit(self) -> CpuLimit | None:
@@ -160,21 +169,38 @@ class Run(NamedTuple):
         return self.modes[0][1]
 
 
-def iris_contenders(built: packages.Packages) -> list[packages.Contender]:
-    """Every Iris cold-start contender: the two to compare, the anchors, the levers undone."""
+def iris_contenders(
+    built: packages.Packages, generated: packages.Contender | None
+) -> list[packages.Contender]:
+    """Every Iris cold-start contender: the two to compare, the anchors (the runtime alone, the
+    model as generated code where it can be, the import floor), the levers undone."""
     levers = lever_contenders(built, packages.BUILD / "functions" / "onnx-gc-during-init")
-    return [built.onnx, built.pickle, built.floor, built.empty, built.onnx_sources, *levers]
+    anchors = [built.empty, *([generated] if generated else []), built.floor]
+    return [built.onnx, built.pickle, *anchors, built.onnx_sources, *levers]
+
+
+def generated_for(
+    estimator: object, card: ModelCard, out: Path, interpreter: Interpreter
+) -> tuple[packages.Contender | None, str]:
+    """The model as generated code, or None and why not (too large to generate in reasonable
+    time, or a model m2cgen cannot express): the anchor is then missing, never the run."""
+    try:
+        return generated_contender(estimator, card, out, interpreter.path), ""
+    except TooLarge as exc:
+        return None, str(exc)
+    except Exception as exc:  # m2cgen refuses what it does not support, in its own exceptions
+        return None, f"m2cgen cannot generate it: {type(exc).__name__}: {str(exc)[:200]}"
 
 
 def run_iris(run: Run) -> dict[str, Any]:
     """Cold starts and warm latency per CPU mode, handler overhead, in-process predict, sizes."""
-    built, settings, interpreter, tick, base, modes = run
+    built, settings, interpreter, tick, base, modes, generated = run
     card = ModelCard.load(built.onnx.task_root / "model.json")
     one, batch = _rows_in_range(card, 1), _rows_in_range(card, BATCH_ROWS)
     per_mode = {}
     for mode, limit in modes:
         cold = cold_start.cold_starts(
-            iris_contenders(built),
+            iris_contenders(built, generated),
             settings.cold_starts,
             _event(one),
             base,
@@ -183,7 +209,7 @@ def run_iris(run: Run) -> dict[str, Any]:
             limit,
         )
         warm = cold_start.warm_latencies(
-            [built.onnx, built.pickle, built.floor],
+            [built.onnx, built.pickle, built.floor, *([generated] if generated else [])],
             {"1 row": _event(one), f"{BATCH_ROWS} rows": _event(batch)},
             settings.warm_rounds,
             base,
@@ -234,16 +260,34 @@ def handler_overhead(run: Run) -> dict[str, Any]:
 
 def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
     """One forest: cold starts of all three contenders, model sizes, batch throughput."""
-    built, settings, interpreter, tick, base, _ = run
+    built, settings, interpreter, tick, base, _, _ = run
     card = ModelCard.load(model.onnx_dir / "model.json")
+    shipped = built.onnx.with_model(SHIPPED_VARIANT, model.v5_dir)
+    generated, not_generated = generated_for(
+        model.estimator(),
+        card,
+        packages.BUILD / "functions" / f"generated-{model.point.key}",
+        interpreter,
+    )
     contenders = [
         built.onnx.with_model("onnx", model.onnx_dir),
-        built.onnx.with_model("onnx-v5", model.v5_dir),
+        shipped,
         built.pickle.with_model("pickle", model.pickle_dir),
+        *([generated] if generated else []),
     ]
     event = _event(_rows_in_range(card, 1))
     cold = cold_start.cold_starts(
         contenders, settings.grid_cold_starts, event, base, interpreter, tick, run.main_limit
+    )
+    batch_event = {f"{BATCH_ROWS} rows": _event(_rows_in_range(card, BATCH_ROWS))}
+    warm = cold_start.warm_latencies(
+        [shipped, *([generated] if generated else [])],
+        batch_event,
+        settings.grid_warm_rounds,
+        base,
+        interpreter,
+        tick,
+        cpu_limit=run.main_limit,
     )
     models = {
         "onnx": (model.onnx_dir / "model.onnx").read_bytes(),
@@ -282,6 +326,8 @@ def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
             for name in model_bytes
         },
         "cold": {name: [asdict(s) for s in samples] for name, samples in cold.items()},
+        "warm_ms": warm,
+        "generated": {"built": generated is not None, "note": not_generated},
         "batch_rows": BATCH_ROWS,
         "predict_s": predict,
     }
@@ -289,7 +335,7 @@ def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
 
 def run_levers(largest: GridModel, run: Run) -> dict[str, Any]:
     """Each init-time lever on the largest forest."""
-    built, settings, interpreter, tick, _, _ = run
+    built, settings, interpreter, tick, _, _, _ = run
     card = ModelCard.load(largest.onnx_dir / "model.json")
     variants = init_options.prepare_levers(
         largest.onnx_dir / "model.onnx",
@@ -317,21 +363,32 @@ def run(
     modes, cpu_note = cpu_modes(settings)
     if cpu_note:
         print(f"WARNING: {cpu_note}", flush=True)
-    set_total(
-        settings.steps(
-            len(points), init_options.LEVER_COUNT, len(iris_contenders(built)), len(modes)
-        )
-    )
-    tick("built layers and functions")
     interpreter = find_interpreter(settings.runtime)
     if not interpreter.matches_runtime:
         raise packages.BuildError(
             f"{settings.runtime} is not installed here; the benchmark needs the target interpreter"
         )
+    generated, not_generated = generated_for(
+        joblib.load(packages.BASELINE_MODEL_DIR / "model.pkl"),
+        ModelCard.load(built.onnx.task_root / "model.json"),
+        packages.BUILD / "functions" / "generated",
+        interpreter,
+    )
+    if not_generated:
+        print(f"no generated-code anchor for this model: {not_generated}", flush=True)
+    set_total(
+        settings.steps(
+            len(points),
+            init_options.LEVER_COUNT,
+            len(iris_contenders(built, generated)),
+            len(modes),
+        )
+    )
+    tick("built layers and functions")
     base = function_config(
         ROOT / "template.yaml", "InferenceFunction", {"Runtime": settings.runtime}
     )
-    context = Run(built, settings, interpreter, tick, base, modes)
+    context = Run(built, settings, interpreter, tick, base, modes, generated)
     models = []
     for point in points:
         models.append(build_grid_model(point, packages.BUILD / "grid"))
@@ -355,7 +412,7 @@ def run(
             "note": cpu_note,
         },
         "settings": asdict(settings),
-        "iris": run_iris(context),
+        "iris": {**run_iris(context), "generated_note": not_generated},
         "grid": [run_grid_point(m, context) for m in models],
     }
     if settings.levers and models:

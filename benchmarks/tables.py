@@ -13,11 +13,13 @@ from benchmarks.analysis import (
     MB,
     OVERHEAD_CASE,
     cold_totals,
+    crossover,
     deployed_unzipped,
     grid_targets,
     iris_costs,
     iris_targets,
     lever_gains,
+    matchups,
     overhead_ratios,
     series,
     throughput,
@@ -193,6 +195,60 @@ def overhead_table(results: dict[str, Any]) -> Table | None:
         f"The target holds {OVERHEAD_CASE!r}: HTTP cases include parsing the body and writing "
         "the JSON answer; a direct invoke leaves both to the runtime client.",
         key="overhead",
+    )
+
+
+def crossover_table(results: dict[str, Any]) -> Table | None:
+    """ONNX as shipped against the forest as generated code, per grid point, and where ONNX
+    starts to win on cold start and on a 1,000-row request."""
+    grid = results.get("grid") or []
+    if not grid or "warm_ms" not in grid[0]:
+        return None
+    found = matchups(grid)
+
+    def versus(ours: float, theirs: float | None) -> str:
+        return f"{ours:.0f} / " + ("not generated" if theirs is None else f"{theirs:.0f}")
+
+    rows = [
+        [
+            m.label,
+            f"{m.nodes:,}",
+            versus(m.onnx_cold, m.generated_cold),
+            versus(m.onnx_batch, m.generated_batch),
+            "ONNX" if m.onnx_wins("cold") else "generated",
+            "ONNX" if m.onnx_wins("batch") else "generated",
+        ]
+        for m in found
+    ]
+    words = []
+    for metric, name in (
+        ("cold", "cold start"),
+        ("batch", f"a {grid[0]['batch_rows']}-row request"),
+    ):
+        point = crossover(found, metric)
+        words.append(
+            f"on {name} from {point.label} ({point.nodes:,} nodes) up"
+            if point
+            else f"on {name} at no grid point"
+        )
+    notes = sorted({m.note for m in found if m.note})
+    return Table(
+        f"Crossover: ONNX (as shipped) / generated code (m2cgen, pure Python), median ms; "
+        f"{mode_title(results)}",
+        [
+            "trees × depth",
+            "nodes",
+            "cold start",
+            f"{grid[0]['batch_rows']}-row invoke",
+            "cold: faster",
+            "batch: faster",
+        ],
+        rows,
+        "ONNX wins " + "; ".join(words) + ". Generated code runs with no layer at all; "
+        "forests it cannot be generated for in reasonable time count as ONNX wins"
+        + (f" ({'; '.join(notes)})" if notes else "")
+        + ".",
+        key="crossover",
     )
 
 
@@ -375,5 +431,5 @@ def all_tables(results: dict[str, Any]) -> list[Table]:
             size_table(results),
             cost_table(results),
         ]
-    tables += [grid_table(results), lever_table(results)]
+    tables += [grid_table(results), crossover_table(results), lever_table(results)]
     return [t for t in tables if t is not None]

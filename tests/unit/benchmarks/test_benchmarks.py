@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -12,10 +13,12 @@ import pytest
 
 from benchmarks.analysis import (
     PerformanceTarget,
+    crossover,
     grid_targets,
     iris_costs,
     iris_targets,
     lever_gains,
+    matchups,
     overhead_ratios,
 )
 from benchmarks.cold_start import alternating
@@ -186,6 +189,22 @@ class TestTargets:
         ]
         assert round(gains[0].gain("one-cpu"), 4) == round(25 / 126, 4)
 
+    def test_matchups_and_the_crossover_per_metric(self, results):
+        found = matchups(results["grid"])
+        assert [
+            (m.label, m.onnx_cold, m.generated_cold, m.onnx_batch, m.generated_batch) for m in found
+        ] == [
+            ("10 × 5", 80.0, 40.5, 12, 31),
+            ("500 × full", 800.0, None, 21, None),
+        ]
+        assert crossover(found, "cold").label == "500 × full"
+        assert crossover(found, "batch").label == "10 × 5"
+
+    def test_no_crossover_when_generated_code_wins_the_largest_point(self, results):
+        found = matchups(results["grid"])
+        faster = dataclasses.replace(found[-1], generated_batch=1.0)
+        assert crossover([found[0], faster], "batch") is None
+
     def test_costs(self, results):
         onnx, pickle = iris_costs(results["iris"])
         assert (onnx.memory_mb, onnx.cold.billed_ms, onnx.warm.billed_ms) == (128, 101, 1)
@@ -218,6 +237,18 @@ class TestRendering:
         assert "| garbage collector paused during init | yes | 111 → 101 (+9%) | — |" in markdown
         assert "| http-api, rows as lists | 3.80 | 2.00 | 1.80 | 0.90 |" in markdown
 
+    def test_crossover_table(self, results):
+        markdown = render_markdown(results)
+        assert "| 10 × 5 | 600 | 80 / 40 | 12 / 31 | generated | ONNX |" in markdown
+        assert (
+            "| 500 × full | 1,000,000 | 800 / not generated | 21 / not generated | ONNX | ONNX |"
+            in (markdown)
+        )
+        assert (
+            "ONNX wins on cold start from 500 × full (1,000,000 nodes) up; on a 1000-row request "
+            "from 10 × 5 (600 nodes) up." in markdown
+        )
+
     def test_every_section_renders(self, results):
         keys = [table.key for table in all_tables(results)]
         assert keys == [
@@ -232,6 +263,7 @@ class TestRendering:
             "sizes",
             "cost",
             "grid",
+            "crossover",
             "levers",
         ]
 
