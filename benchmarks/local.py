@@ -170,11 +170,13 @@ class Run(NamedTuple):
 
 
 def iris_contenders(
-    built: packages.Packages, generated: packages.Contender | None
+    built: packages.Packages, generated: packages.Contender | None, interpreter: Interpreter
 ) -> list[packages.Contender]:
     """Every Iris cold-start contender: the two to compare, the anchors (the runtime alone, the
     model as generated code where it can be, the import floor), the levers undone."""
-    levers = lever_contenders(built, packages.BUILD / "functions" / "onnx-gc-during-init")
+    levers = lever_contenders(
+        built, packages.BUILD / "functions" / "onnx-gc-paused", interpreter.path
+    )
     anchors = [built.empty, *([generated] if generated else []), built.floor]
     return [built.onnx, built.pickle, *anchors, built.onnx_sources, *levers]
 
@@ -200,7 +202,7 @@ def run_iris(run: Run) -> dict[str, Any]:
     per_mode = {}
     for mode, limit in modes:
         cold = cold_start.cold_starts(
-            iris_contenders(built, generated),
+            iris_contenders(built, generated, interpreter),
             settings.cold_starts,
             _event(one),
             base,
@@ -380,7 +382,7 @@ def run(
         settings.steps(
             len(points),
             init_options.LEVER_COUNT,
-            len(iris_contenders(built, generated)),
+            len(iris_contenders(built, generated, interpreter)),
             len(modes),
         )
     )

@@ -114,9 +114,9 @@ def cold_table(results: dict[str, Any], mode: str | None = None) -> Table:
         ["contender", "n", "init", "first invoke", "init + first", "peak RSS MB"],
         rows,
         "empty: a handler importing nothing (the runtime alone); floor: one importing numpy and "
-        "onnxruntime only; onnx-sources-only: the function package without .pyc; "
-        "*-openblas-spins: "
-        "OPENBLAS_NUM_THREADS unset; onnx-gc-during-init: the collector left running at init."
+        "onnxruntime only; generated: the model as m2cgen Python, no layer; onnx-sources-only: "
+        "the function package without .pyc; *-openblas-spins: OPENBLAS_NUM_THREADS unset; "
+        "onnx-gc-paused: the garbage collector paused during init (rejected)."
         if "empty" in cold
         else "",
         key=f"cold-{mode}",
@@ -172,8 +172,8 @@ def cold_lever_table(results: dict[str, Any]) -> Table | None:
         ["lever", "shipped", *(mode_title(results, mode) for mode in modes)],
         rows,
         f"A lever is shipped when it saves at least {KEEP_FROM:.0%} on one CPU and changes no "
-        "answer; each is measured against a copy with that lever alone undone, in the same "
-        "alternating rounds.",
+        "answer; each is measured against a copy that differs in that lever alone, in the same "
+        "alternating rounds (two identical copies differ by a few percent).",
         key="cold-levers",
     )
 

@@ -4,24 +4,15 @@ A model that is missing, corrupted or not the one its card describes, or a bad s
 init: Lambda reports an init error instead of a function that answers 500 forever. The error
 invokers see names the problem and the model's files, without stack frames (``init_failure``).
 Everything else lives in the ``onnx_serving`` package beside this file (``/var/task``).
-
-Python's cyclic garbage collector is paused for init: importing numpy and onnxruntime allocates
-hundreds of thousands of objects, none of them garbage, and each collection would walk them all
-again. What init built is then frozen (never traversed again) and collection resumes for the
-requests (``benchmarks/results/summary.md`` measures what this saves on one CPU).
 """
 
-import gc
+import os
+from pathlib import Path
 
-gc.disable()
-
-import os  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from onnx_serving.init_failure import init_failure  # noqa: E402
-from onnx_serving.model import load_model  # noqa: E402
-from onnx_serving.request_limits import RequestLimits  # noqa: E402
-from onnx_serving.request_path import ServingSettings, handle  # noqa: E402
+from onnx_serving.init_failure import init_failure
+from onnx_serving.model import load_model
+from onnx_serving.request_limits import RequestLimits
+from onnx_serving.request_path import ServingSettings, handle
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
 try:
@@ -30,9 +21,6 @@ try:
     LIMITS = RequestLimits.of(MODEL.card, SETTINGS.max_batch_rows)
 except Exception as exc:
     raise init_failure(exc, MODEL_DIR) from None
-finally:
-    gc.freeze()
-    gc.enable()
 
 
 def handler(event: object, context: object) -> dict:
