@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from benchmarks.packages import function_environment
 from benchmarks.tree_ensemble_variants import slim_classifier, tensor_thresholds
 from convert import FUNCTION_DIR
 from convert.parity import check_parity
@@ -109,7 +110,7 @@ def probe(
     done = run_limited(
         [*command, str(PROBE), str(lever.model), lever.level, *lever.entries],
         cpu_limit,
-        env=environment,
+        env={**environment, **function_environment()},
         capture_output=True,
         check=True,
     )

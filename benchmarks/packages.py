@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
+from local_lambda.template import function_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "benchmarks"
@@ -154,6 +155,12 @@ def _one_file_package(name: str, handler: Path) -> Path:
     out.mkdir(parents=True)
     shutil.copyfile(handler, out / "app.py")
     return out
+
+
+def function_environment() -> dict[str, str]:
+    """InferenceFunction's variables in template.yaml (``OPENBLAS_NUM_THREADS`` among them): a
+    probe that imports numpy itself runs with them, as the function does."""
+    return function_config(ROOT / "template.yaml", "InferenceFunction").environment
 
 
 def check_same_model(model_dir: Path, baseline_dir: Path) -> None:

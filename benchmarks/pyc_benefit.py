@@ -18,6 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from benchmarks.packages import function_environment
 from convert import FUNCTION_DIR
 from layer.pyc import strip_pyc
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
@@ -38,7 +39,7 @@ def _sample_ms(interpreter: Path, layer: Path, model: Path) -> float:
     command, environment = isolated_python(interpreter, [layer, FUNCTION_DIR])
     done = subprocess.run(
         [*command, "-c", PROBE, str(model)],
-        env=environment,
+        env={**environment, **function_environment()},
         capture_output=True,
         text=True,
         check=True,
