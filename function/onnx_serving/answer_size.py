@@ -14,8 +14,7 @@ does, so the figure is exact for ASCII names and an upper bound otherwise).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .event_kinds import ALB, DIRECT
 from .model_card import ModelCard
@@ -36,8 +35,7 @@ def response_limit(kind: str) -> int:
     return ALB_RESPONSE_BYTES if kind == ALB else LAMBDA_RESPONSE_BYTES
 
 
-@dataclass(frozen=True)
-class AnswerSize:
+class AnswerSize(NamedTuple):
     """``fixed + rows * per_row``: the most bytes an answer of ``rows`` predictions takes."""
 
     fixed: int

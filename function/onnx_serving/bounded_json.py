@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import RequestError, bad_request, quoted
 from .model_card import ModelCard
 
 
-@dataclass(frozen=True)
-class BodyBounds:
+class BodyBounds(NamedTuple):
     """The most arrays/objects and commas a legal body of at most ``rows`` rows holds, and why
     ``rows`` is the limit when it is not MAX_BATCH_ROWS."""
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .bounded_json import BodyBounds, parse_body
 from .errors import RequestError, bad_request, quoted
@@ -25,8 +24,7 @@ OPENAPI_ACTION = "openapi"
 OPENAPI_PATH = "/openapi.json"
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """What the caller asked for: ``describe`` the model, its ``openapi`` description, or
     ``predict`` on ``payload``."""
 

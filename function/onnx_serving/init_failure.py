@@ -18,14 +18,13 @@ import json
 import os
 import sys
 import traceback
-from pathlib import Path
 
 
 class InitFailure(ImportError):
     """The handler module cannot serve: raised at import, reported by the runtime as such."""
 
 
-def init_failure(exc: BaseException, model_dir: Path) -> InitFailure:
+def init_failure(exc: BaseException, model_dir: str | os.PathLike[str]) -> InitFailure:
     """Log ``exc`` with its traceback; return the frameless error to raise instead."""
     message = f"{type(exc).__name__}: {exc}".replace(f"{model_dir}{os.sep}", "")
     record = {

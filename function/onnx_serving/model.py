@@ -7,7 +7,7 @@ forever is not.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 import numpy as np
 import onnxruntime as ort
@@ -29,7 +29,7 @@ class ModelLoadError(RuntimeError):
 class OnnxModel:
     """An ``InferenceSession`` checked against its model card."""
 
-    def __init__(self, model_path: Path, card: ModelCard) -> None:
+    def __init__(self, model_path: str | os.PathLike[str], card: ModelCard) -> None:
         self.card = card
         self._path = model_path
         model_bytes = _read(model_path)
@@ -134,18 +134,19 @@ def session_options() -> ort.SessionOptions:
     return options
 
 
-def load_model(model_dir: Path) -> OnnxModel:
+def load_model(model_dir: str | os.PathLike[str]) -> OnnxModel:
     """Read ``model.json`` and ``model.onnx`` in ``model_dir``; ``ModelLoadError`` if unfit."""
     try:
-        card = ModelCard.load(model_dir / "model.json")
+        card = ModelCard.load(os.path.join(model_dir, "model.json"))
     except ModelCardError as exc:
         raise ModelLoadError(str(exc)) from None
-    return OnnxModel(model_dir / "model.onnx", card)
+    return OnnxModel(os.path.join(model_dir, "model.onnx"), card)
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str | os.PathLike[str]) -> bytes:
     try:
-        return path.read_bytes()
+        with open(path, "rb") as file:
+            return file.read()
     except FileNotFoundError:
         raise ModelLoadError(f"{path}: model file not found") from None
     except OSError as exc:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 # 2: golden_rows, and feature ranges that may be null. A card of another format is refused with a
@@ -118,10 +118,11 @@ class ModelCard:
             raise ModelCardError(str(exc)) from None
 
     @classmethod
-    def load(cls, path: Path) -> ModelCard:
+    def load(cls, path: str | os.PathLike[str]) -> ModelCard:
         """Read ``model.json``; every failure names the file and what is wrong with it."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            with open(path, encoding="utf-8") as file:
+                data = json.loads(file.read())
         except FileNotFoundError:
             raise ModelCardError(f"{path}: model card not found") from None
         except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -8,7 +8,7 @@ HTTP request is bounded by the same number of rows before it is parsed (``bounde
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .answer_size import response_limit, worst_answer_size
 from .bounded_json import BodyBounds
@@ -16,16 +16,14 @@ from .event_kinds import ALB, KINDS
 from .model_card import ModelCard
 
 
-@dataclass(frozen=True)
-class RowLimit:
+class RowLimit(NamedTuple):
     """The most rows one request may send, and, if it is not MAX_BATCH_ROWS, why."""
 
     rows: int
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class RequestLimits:
+class RequestLimits(NamedTuple):
     """Row limits and body bounds for each entry point."""
 
     row_limits: dict[str, RowLimit]

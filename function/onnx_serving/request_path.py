@@ -11,8 +11,7 @@ import sys
 import time
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -47,8 +46,7 @@ class Model(Protocol):
     def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]: ...
 
 
-@dataclass(frozen=True)
-class ServingSettings:
+class ServingSettings(NamedTuple):
     """Per-deployment knobs, read once at init from the environment."""
 
     max_batch_rows: int = DEFAULT_MAX_BATCH_ROWS
