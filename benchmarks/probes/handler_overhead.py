@@ -7,7 +7,8 @@ range are sent as an HTTP API request (rows as lists, and as objects keyed by fe
 as a direct invoke, alternating with ``predict`` on the same rows, so every case sees the same
 machine. The handler's time beyond ``predict`` is what validation, ``out_of_range`` and building
 the answer cost: the HTTP cases include parsing the body and writing the JSON answer, a direct
-invoke neither (the runtime client does both, outside the handler).
+invoke neither (the runtime client does both, outside the handler). ``json.loads`` of the HTTP
+body alone is timed too: the stdlib parse every HTTP request pays, whatever the handler does.
 """
 
 import gc
@@ -50,7 +51,12 @@ events = {
     "http-api, rows as objects": http_event(as_objects),
     "direct, rows as lists": {"instances": as_lists},
 }
-cases = {"predict": lambda: app.MODEL.predict(matrix)}
+cases = {
+    "predict": lambda: app.MODEL.predict(matrix),
+    "json.loads of the http-api body": partial(
+        json.loads, events["http-api, rows as lists"]["body"]
+    ),
+}
 cases.update({name: partial(answered, event) for name, event in events.items()})
 app.SETTINGS = type(app.SETTINGS)(app.SETTINGS.max_batch_rows, log_requests=False)
 samples: dict[str, list[float]] = {name: [] for name in cases}

@@ -150,6 +150,23 @@ class TestTargets:
             "deployed unzipped size, ONNX / pickle": (0.4, True),
         }
 
+    def test_each_iris_target_names_the_least_this_design_can_reach(self, results):
+        limits = {t.name: t.limit for t in iris_targets(results["iris"])}
+        floor = "importing numpy + onnxruntime alone (the floor)"
+        assert limits == {
+            "cold start (init + first invoke), ONNX / pickle": f"0.083: {floor} / pickle",
+            "peak RSS, ONNX / pickle": "0.45: the floor's peak RSS / pickle",
+            "warm 1-row invoke, pickle / ONNX (speed-up)": "",
+            "cold start, ONNX / empty handler (the runtime alone)": (
+                f"2.77: {floor} / empty handler"
+            ),
+            "ONNX init / floor init (numpy + onnxruntime imported)": "",
+            "in-process 1000-row request, handler time beyond predict / predict": (
+                "0.50: json.loads of the http-api body alone / predict"
+            ),
+            "deployed unzipped size, ONNX / pickle": "",
+        }
+
     def test_grid_targets_hold_the_shipped_export_at_the_worst_point(self, results):
         targets = {t.name: round(t.measured, 4) for t in grid_targets(results["grid"])}
         assert targets == {
