@@ -168,7 +168,8 @@ fuzz: $(STAMP) $(SERVED_MODEL)
 		-artifact_prefix=reliability/fuzz_regressions/ build/fuzz-corpus
 
 # ONNX function vs the pickle baseline, locally: table, benchmarks/results/{local.json,summary.md,
-# chart.png}. BENCHMARK_ARGS=--quick for a smoke run; `.venv/bin/python -m benchmarks -h` for more.
+# chart.png}. BENCHMARK_ARGS=--quick for a smoke run (written to build/benchmarks/quick/); `.venv/bin/python
+# -m benchmarks -h` for more.
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)
 	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)

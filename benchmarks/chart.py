@@ -105,7 +105,7 @@ def _lever_panel(axes: Axes, levers: dict[str, Any]) -> None:
             textcoords="offset points",
             fontsize=8,
         )
-    axes.set_title(f"Levers on {levers['forest']}: InferenceSession creation (ms)")
+    axes.set_title(f"Export options, {levers['forest']} forest: InferenceSession creation (ms)")
     axes.set_xlabel("median ms (keys: see the levers table in summary.md)")
 
 
