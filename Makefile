@@ -77,7 +77,7 @@ $(SERVED_MODEL): | $(STAMP)
 # The pickle baseline is written by make convert. Without one (a fresh clone), the Iris demo's is
 # rebuilt in a scratch folder when function/ serves the demo (nothing in function/ is touched);
 # your own model's baseline is your pickle, which only make convert MODEL=... writes again.
-$(BASELINE_PICKLE): | $(STAMP)
+$(BASELINE_PICKLE): | $(STAMP) $(SERVED_MODEL)
 	$(PY) -m convert.demo_baseline
 
 # The compatibility table in README.md: every estimator the converter tests, converted or refused.

@@ -36,9 +36,12 @@ def served_digest(model_dir: Path) -> str:
 
 
 def rebuild_demo_baseline(model_dir: Path, baseline_dir: Path) -> None:
-    """Write ``baseline_dir/model.{pkl,json}`` for the demo ``model_dir`` serves, or raise
-    ``NotTheDemo`` having written nothing."""
+    """Write ``baseline_dir/model.{pkl,json}`` for the demo ``model_dir`` serves (nothing to do
+    if the baseline there is already that model's), or raise ``NotTheDemo`` having written
+    nothing."""
     served = served_digest(model_dir)
+    if (baseline_dir / "model.pkl").is_file() and _baseline_digest(baseline_dir) == served:
+        return
     with tempfile.TemporaryDirectory(prefix="demo-baseline-") as scratch:
         out, baseline = Path(scratch) / "function", Path(scratch) / "baseline"
         card = convert_demo(out, baseline)
@@ -51,6 +54,14 @@ def rebuild_demo_baseline(model_dir: Path, baseline_dir: Path) -> None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
         for name in ("model.pkl", "model.json"):
             shutil.copyfile(baseline / name, baseline_dir / name)
+
+
+def _baseline_digest(baseline_dir: Path) -> str | None:
+    """The digest the baseline's card records, or None without a readable card."""
+    try:
+        return served_digest(baseline_dir)
+    except NotTheDemo:
+        return None
 
 
 def card_name(model_dir: Path) -> str:
@@ -69,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     except NotTheDemo as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"wrote the Iris demo's pickle baseline {args.baseline_dir / 'model.pkl'}")
+    print(f"the Iris demo's pickle baseline: {args.baseline_dir / 'model.pkl'}")
     return 0
 
 

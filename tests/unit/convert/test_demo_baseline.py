@@ -48,6 +48,14 @@ def test_another_model_is_refused_and_nothing_is_written(tmp_path, capsys):
     )
 
 
+def test_a_baseline_of_the_served_model_is_left_as_it_is(tmp_path):
+    demo = demo_model()
+    baseline = _copy(demo.baseline_dir, tmp_path / "baseline")
+    (baseline / "model.pkl").write_bytes(b"kept")
+    rebuild_demo_baseline(demo.model_dir, baseline)
+    assert (baseline / "model.pkl").read_bytes() == b"kept"
+
+
 def test_a_folder_without_a_card_is_refused(tmp_path):
     with pytest.raises(NotTheDemo, match=r"model\.json: no model card"):
         rebuild_demo_baseline(tmp_path, tmp_path / "baseline")
