@@ -39,6 +39,7 @@ import types
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import m2cgen
 import numpy as np
@@ -67,10 +68,23 @@ class GeneratedParityError(RuntimeError):
     """The generated code does not answer as the forest does: it must not be timed."""
 
 
+class NotAForest(Exception):
+    """The model is not a tree or an ensemble of trees: this anchor is not defined for it."""
+
+
+def _trees(estimator: object) -> list[Any]:
+    """The fitted trees of a forest (gradient boosting keeps them in a 2-D array), or the
+    estimator itself if it is one tree; ``NotAForest`` for anything else (a Pipeline, say)."""
+    fitted = getattr(estimator, "estimators_", None)
+    trees = [estimator] if fitted is None else np.asarray(fitted, dtype=object).ravel().tolist()
+    if not all(hasattr(tree, "tree_") for tree in trees):
+        raise NotAForest(f"{type(estimator).__name__} is not a tree or an ensemble of trees")
+    return trees
+
+
 def tree_nodes(estimator: object) -> int:
     """Nodes in a forest's trees (or in a single tree): what the generated code grows with."""
-    trees = getattr(estimator, "estimators_", [estimator])
-    return int(sum(tree.tree_.node_count for tree in trees))
+    return int(sum(tree.tree_.node_count for tree in _trees(estimator)))
 
 
 def check_size(estimator: object) -> None:
@@ -78,7 +92,7 @@ def check_size(estimator: object) -> None:
     nodes = tree_nodes(estimator)
     if nodes > MAX_NODES:
         raise TooLarge(f"{nodes:,} tree nodes is more than the {MAX_NODES:,} generated code allows")
-    trees = len(getattr(estimator, "estimators_", [estimator]))
+    trees = len(_trees(estimator))
     if trees * nodes > MAX_TREE_NODES:
         raise TooLarge(
             f"{trees} trees × {nodes:,} nodes is more than the {MAX_TREE_NODES:,} "

@@ -19,7 +19,7 @@ import numpy as np
 from benchmarks import cold_start, init_options, packages
 from benchmarks.analysis import SHIPPED_VARIANT
 from benchmarks.environment import layer_versions, machine, now_utc
-from benchmarks.generated_code import TooLarge, generated_contender
+from benchmarks.generated_code import NotAForest, TooLarge, generated_contender
 from benchmarks.grid_models import GridModel, build_grid_model, default_grid
 from benchmarks.init_levers import lever_contenders
 from benchmarks.predict_timing import predict_seconds
@@ -153,7 +153,7 @@ def _sizes(built: packages.Packages) -> dict[str, dict[str, int]]:
 
 class Run(NamedTuple):
     """What every part of a run shares: the packages, settings, interpreter, progress, config,
-    and the CPU modes (the main one first)."""
+    the CPU modes (the main one first), and the Iris contenders, built once."""
 
     built: packages.Packages
     settings: LocalBenchmarkSettings
@@ -162,6 +162,7 @@ class Run(NamedTuple):
     base: FunctionConfig
     modes: list[tuple[str, CpuLimit | None]]
     generated: packages.Contender | None
+    iris_cold: list[packages.Contender]
 
     @property
     def main_limit(self) -> CpuLimit | None:
@@ -188,7 +189,7 @@ def generated_for(
     time, or a model m2cgen cannot express): the anchor is then missing, never the run."""
     try:
         return generated_contender(estimator, card, out, interpreter.path), ""
-    except TooLarge as exc:
+    except (TooLarge, NotAForest) as exc:
         return None, str(exc)
     except Exception as exc:  # m2cgen refuses what it does not support, in its own exceptions
         return None, f"m2cgen cannot generate it: {type(exc).__name__}: {str(exc)[:200]}"
@@ -196,13 +197,13 @@ def generated_for(
 
 def run_iris(run: Run) -> dict[str, Any]:
     """Cold starts and warm latency per CPU mode, handler overhead, in-process predict, sizes."""
-    built, settings, interpreter, tick, base, modes, generated = run
+    built, settings, interpreter, tick, base, modes, generated, iris_cold = run
     card = ModelCard.load(built.onnx.task_root / "model.json")
     one, batch = _rows_in_range(card, 1), _rows_in_range(card, BATCH_ROWS)
     per_mode = {}
     for mode, limit in modes:
         cold = cold_start.cold_starts(
-            iris_contenders(built, generated, interpreter),
+            iris_cold,
             settings.cold_starts,
             _event(one),
             base,
@@ -262,7 +263,7 @@ def handler_overhead(run: Run) -> dict[str, Any]:
 
 def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
     """One forest: cold starts of all three contenders, model sizes, batch throughput."""
-    built, settings, interpreter, tick, base, _, _ = run
+    built, settings, interpreter, tick, base, *_ = run
     card = ModelCard.load(model.onnx_dir / "model.json")
     shipped = built.onnx.with_model(SHIPPED_VARIANT, model.v5_dir)
     generated, not_generated = generated_for(
@@ -337,7 +338,7 @@ def run_grid_point(model: GridModel, run: Run) -> dict[str, Any]:
 
 def run_levers(largest: GridModel, run: Run) -> dict[str, Any]:
     """Each init-time lever on the largest forest."""
-    built, settings, interpreter, tick, _, _, _ = run
+    built, settings, interpreter, tick, *_ = run
     card = ModelCard.load(largest.onnx_dir / "model.json")
     variants = init_options.prepare_levers(
         largest.onnx_dir / "model.onnx",
@@ -378,19 +379,13 @@ def run(
     )
     if not_generated:
         print(f"no generated-code anchor for this model: {not_generated}", flush=True)
-    set_total(
-        settings.steps(
-            len(points),
-            init_options.LEVER_COUNT,
-            len(iris_contenders(built, generated, interpreter)),
-            len(modes),
-        )
-    )
+    iris_cold = iris_contenders(built, generated, interpreter)
+    set_total(settings.steps(len(points), init_options.LEVER_COUNT, len(iris_cold), len(modes)))
     tick("built layers and functions")
     base = function_config(
         ROOT / "template.yaml", "InferenceFunction", {"Runtime": settings.runtime}
     )
-    context = Run(built, settings, interpreter, tick, base, modes, generated)
+    context = Run(built, settings, interpreter, tick, base, modes, generated, iris_cold)
     models = []
     for point in points:
         models.append(build_grid_model(point, packages.BUILD / "grid"))

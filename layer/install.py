@@ -18,10 +18,16 @@ class InstallError(RuntimeError):
     """uv could not install the lock for the target (usually: no wheel for it)."""
 
 
+def venv_script(name: str) -> str | None:
+    """A console script of this interpreter's own venv first (the venv need not be on PATH),
+    then one on PATH; None if neither exists."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.is_file() else shutil.which(name)
+
+
 def find_uv() -> str:
-    """uv from the interpreter's own venv first (it need not be on PATH), then PATH."""
-    beside = Path(sys.executable).parent / "uv"
-    found = str(beside) if beside.is_file() else shutil.which("uv")
+    """uv, from the venv or PATH."""
+    found = venv_script("uv")
     if found is None:
         raise InstallError("uv not found: run `make venv` (it installs uv into .venv)")
     return found

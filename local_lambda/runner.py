@@ -175,7 +175,7 @@ class LocalLambda:
         # Popen returns once the child has exec'd the interpreter: the clock starts where the
         # runtime process starts, as Lambda's Init Duration does. Not before Popen: joining a
         # cgroup needs a preexec_fn, so Python forks this (large) process instead of spawning,
-        # and that fork, ~30 ms here, is the benchmark's cost, not the function's.
+        # and that fork, ~25 ms here, is the benchmark's cost, not the function's.
         started = time.perf_counter_ns()
         threading.Thread(target=self._watch_exit, name="runtime-exit", daemon=True).start()
         if not self._state.init_over.wait(self.init_timeout_s):

@@ -8,16 +8,15 @@ function gets from its runtime (there, credentials come from the function's role
 
 from __future__ import annotations
 
-import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
 
+from layer.install import venv_script
 from local_lambda.function import REGION
 
 START_TIMEOUT_S = 30.0
@@ -32,8 +31,7 @@ def _free_port() -> int:
 
 def _moto_server() -> str:
     """The ``moto_server`` script of this interpreter's environment."""
-    beside = Path(sys.executable).parent / "moto_server"
-    found = str(beside) if beside.exists() else shutil.which("moto_server")
+    found = venv_script("moto_server")
     if found is None:
         raise RuntimeError("moto_server is not installed (make venv installs moto[server])")
     return found

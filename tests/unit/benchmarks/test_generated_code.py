@@ -11,12 +11,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fixture_models import synthetic_card
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.datasets import make_classification
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from benchmarks import generated_code
 from benchmarks.generated_code import (
     GeneratedParityError,
+    NotAForest,
     TooLarge,
     build_generated_package,
     check_generated_parity,
@@ -70,6 +74,15 @@ def app(package, monkeypatch):
 def _expected(forest, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
     rows32 = rows.astype(np.float32)
     return forest.predict(rows32).tolist(), forest.predict_proba(rows32)
+
+
+def test_only_trees_and_tree_ensembles_have_a_generated_anchor(forest):
+    boosted = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0)
+    boosted.fit(*make_classification(n_samples=60, n_features=4, random_state=0))
+    assert tree_nodes(boosted) == sum(t.tree_.node_count for t in boosted.estimators_.ravel())
+    pipeline = make_pipeline(StandardScaler(), forest)
+    with pytest.raises(NotAForest, match=r"^Pipeline is not a tree or an ensemble of trees$"):
+        tree_nodes(pipeline)
 
 
 def test_tree_nodes_is_the_sum_of_node_counts(forest):
