@@ -112,13 +112,13 @@ build: $(SERVED_MODEL) $(STAMP)
 # event; without EVENT, the model card's golden rows, checked against the reference answers.
 EVENT ?=
 invoke: build
-	$(PY) -m local_lambda invoke $(or $(EVENT),--golden) --runtime $(RUNTIME)
+	$(PY) -m tools.local_lambda invoke $(or $(EVENT),--golden) --runtime $(RUNTIME)
 
 # The stack's HTTP API on http://127.0.0.1:$(PORT) (POST /predict, GET /model, GET /openapi.json),
 # each request through the real runtime client on the sam build output; Ctrl-C stops it.
 PORT ?= 3000
 serve: build
-	$(PY) -m local_lambda serve --runtime $(RUNTIME) --port $(PORT)
+	$(PY) -m tools.local_lambda serve --runtime $(RUNTIME) --port $(PORT)
 
 # sam deploy with the committed samconfig.toml: stack onnx-lambda, SAM's managed upload bucket,
 # no questions. The region is your AWS configuration's, or AWS_REGION. The release workflow adds
@@ -153,30 +153,30 @@ deploy-layer: layer-stack
 # Answer every sample event under events/ (Iris rows: another model answers their predictions
 # with a 400) and the model's golden rows (checked) through the runtime client.
 events: build
-	$(PY) -m local_lambda invoke events/*.json --golden --runtime $(RUNTIME)
+	$(PY) -m tools.local_lambda invoke events/*.json --golden --runtime $(RUNTIME)
 
 # Soak: one warm local runtime, SOAK_COUNT mixed valid/hostile invokes; stops by itself.
 SOAK_COUNT ?= 50000
 SOAK_SECONDS ?= 900
 soak: build
-	$(PY) -m reliability.soak --count $(SOAK_COUNT) --max-seconds $(SOAK_SECONDS) --runtime $(RUNTIME)
+	$(PY) -m tools.reliability.soak --count $(SOAK_COUNT) --max-seconds $(SOAK_SECONDS) --runtime $(RUNTIME)
 
-# Coverage-guided fuzzing of the handler for FUZZ_SECONDS; finds land in reliability/fuzz_regressions/.
+# Coverage-guided fuzzing of the handler for FUZZ_SECONDS; finds land in tools/reliability/fuzz_regressions/.
 FUZZ_SECONDS ?= 60
 fuzz: $(STAMP) $(SERVED_MODEL)
-	$(PY) -m reliability.fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-artifact_prefix=reliability/fuzz_regressions/ build/fuzz-corpus
+	$(PY) -m tools.reliability.fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-artifact_prefix=tools/reliability/fuzz_regressions/ build/fuzz-corpus
 
-# ONNX function vs the pickle baseline, locally: table, benchmarks/results/{local.json,summary.md,
+# ONNX function vs the pickle baseline, locally: table, tools/benchmarks/results/{local.json,summary.md,
 # chart.png}. BENCHMARK_ARGS=--quick for a smoke run (written to build/benchmarks/quick/); `.venv/bin/python
-# -m benchmarks -h` for more.
+# -m tools.benchmarks -h` for more.
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)
-	$(PY) -m benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+	$(PY) -m tools.benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # Whether shipping .pyc in the layer pays: fresh layer-only processes with and without them.
 benchmark-pyc: layer
-	$(PY) -m benchmarks.pyc_benefit --layer build/layer-$(RUNTIME)-$(ARCH) \
+	$(PY) -m tools.benchmarks.pyc_benefit --layer build/layer-$(RUNTIME)-$(ARCH) \
 		--python-version $(patsubst python%,%,$(RUNTIME))
 
 # The same against deployed stacks (needs AWS credentials; the baseline needs DEPLOY_BASELINE=true
@@ -184,22 +184,22 @@ benchmark-pyc: layer
 # deployed with SnapStart=true, BENCHMARK_ARGS=--snapstart reads Restore Duration instead.
 benchmark-aws: $(STAMP)
 	$(if $(ONNX_FUNCTION),,$(error set ONNX_FUNCTION to the deployed InferenceFunction's name))
-	$(PY) -m benchmarks aws --onnx-function $(ONNX_FUNCTION) \
+	$(PY) -m tools.benchmarks aws --onnx-function $(ONNX_FUNCTION) \
 		$(if $(PICKLE_FUNCTION),--pickle-function $(PICKLE_FUNCTION)) $(BENCHMARK_ARGS)
 
 # What the worst rejected request costs against the largest legal one, through the runtime
 # client in fresh processes, under a one-CPU quota and free: build/request-cost/.
 benchmark-request-cost: build
-	$(PY) -m benchmarks.request_cost --rounds $(or $(ROUNDS),5)
+	$(PY) -m tools.benchmarks.request_cost --rounds $(or $(ROUNDS),5)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# checkov on every template (offline), skipping only what deploy/checkov-skips.yaml lists, each
+# checkov on every template (offline), skipping only what tools/deploy/checkov-skips.yaml lists, each
 # with its reason; the test tier runs the same scan.
 security: $(STAMP) $(TOOLS_STAMP)
-	$(PY) -m deploy.security
+	$(PY) -m tools.deploy.security
 
 # The whole gate, as CI runs it: lint, then every tier (unit, integration: layer, SAM and the
 # real runtime client; reliability: hostile corpus, faults, properties, soak smoke). The tests
@@ -232,7 +232,7 @@ batch-build: $(SERVED_MODEL) $(STAMP)
 # No AWS account: a local S3 server (moto), a sample CSV uploaded, scored by BatchFunction
 # through the real runtime client, the manifest printed, the server stopped.
 batch-demo: batch-build
-	$(PY) -m local_lambda.batch_demo --build-dir $(BATCH_BUILD) --runtime $(RUNTIME)
+	$(PY) -m tools.local_lambda.batch_demo --build-dir $(BATCH_BUILD) --runtime $(RUNTIME)
 
 # The memory bound at scale: 2,000,000-row CSV and JSON Lines files through the runtime client.
 test-batch-scale: $(STAMP)
@@ -242,7 +242,7 @@ test-batch-scale: $(STAMP)
 # client, with one CPU of time and free: build/benchmarks/batch/ (BATCH_BENCHMARK_ARGS=--rows N).
 BATCH_BENCHMARK_ARGS ?=
 benchmark-batch: $(STAMP) $(SERVED_MODEL)
-	$(PY) -m benchmarks.batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+	$(PY) -m tools.benchmarks.batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # The boto3 the local runtime puts where Lambda's python3.13 runtime has its own (see the .in).
 lock-runtime-sdk: $(STAMP)

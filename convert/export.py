@@ -41,8 +41,8 @@ INPUT_NAME = "input"
 # As skl2onnx exports it, a forest of 500 full-depth trees (1.8 M nodes) takes ~2 s and 1.2 GB to
 # become an InferenceSession, more than unpickling it; rewritten to ai.onnx.ml opset-5
 # TreeEnsemble nodes of 10 trees each it takes ~0.5 s and 0.25 GB and predicts batches twice as
-# fast (benchmarks/results/summary.md). Small forests gain nothing and, written once per class,
-# predict batches slower, so only forests past this size are rewritten.
+# fast (tools/benchmarks/results/summary.md). Small forests gain nothing and, written once per
+# class, predict batches slower, so only forests past this size are rewritten.
 LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
 

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from layer.archive import write_zip
 from layer.install import InstallError, install
+from layer.interpreters import installed_interpreter
 from layer.profiles import PROFILES, Profile
 from layer.pyc import compile_pyc
 from layer.report import SizeReport
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
 from layer.slim import slim
 from layer.targets import LayerTarget, LayerTargetError, lambda_target, local_target
-from local_lambda.interpreter import installed_interpreter
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -14,6 +14,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from layer.interpreters import installed_interpreter
+from layer.runtimes import DEFAULT_RUNTIME
+
 LAMBDA_LAYER_ROOT = "/opt/python"
 # Where Lambda unpacks a function package.
 LAMBDA_TASK_ROOT = "/var/task"
@@ -59,9 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     package for Lambda, which unpacks it read-only (so it would recompile every module at every
     cold start). Without the runtime's Python here it says so and leaves sources only: ``.pyc``
     of another version would be dead weight that the runtime ignores."""
-    from layer.runtimes import DEFAULT_RUNTIME
-    from local_lambda.interpreter import installed_interpreter
-
     parser = argparse.ArgumentParser(prog="python -m layer.pyc", description=main.__doc__)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--runtime", default=DEFAULT_RUNTIME)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from layer.interpreters import interpreter_version
 from layer.runtimes import (
     AMAZON_LINUX_2_RUNTIMES,
     ARCHITECTURES,
@@ -19,7 +20,6 @@ from layer.runtimes import (
     LAMBDA_RUNTIMES,
     host_arch,
 )
-from local_lambda.interpreter import interpreter_version
 
 GLIBC_TAG = "manylinux_2_34"
 

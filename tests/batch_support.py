@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from local_lambda.s3_server import LocalS3
-from local_lambda.sample_files import feature_rows, write_csv, write_json_lines
 from onnx_serving.model_card import ModelCard
+from tools.local_lambda.s3_server import LocalS3
+from tools.local_lambda.sample_files import feature_rows, write_csv, write_json_lines
 
 __all__ = ["feature_rows", "write_csv", "write_json_lines"]
 ROOT = Path(__file__).resolve().parent.parent

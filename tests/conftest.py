@@ -18,7 +18,7 @@ import joblib
 import pytest
 from fixture_models import demo_model, staged_project
 
-from reliability.inprocess import import_app
+from tools.reliability.inprocess import import_app
 
 # The batch tests' local S3 server and bucket fixtures, shared by every module that scores files.
 pytest_plugins = ["batch_support"]

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from reliability.inprocess import InProcessFunction
+from tools.reliability.inprocess import InProcessFunction
 
 GOLDEN_ROWS = 5
 

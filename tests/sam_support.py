@@ -23,8 +23,8 @@ from botocore.response import StreamingBody
 from fixture_models import staged_project
 from samtranslator.yaml_helper import yaml_parse
 
+from layer.interpreters import installed_interpreter
 from layer.runtimes import DEFAULT_RUNTIME
-from local_lambda.interpreter import installed_interpreter
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"

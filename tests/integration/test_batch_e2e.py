@@ -23,9 +23,9 @@ from batch_support import (
 )
 from sam_support import ROOT
 
-from local_lambda import LocalLambda
-from local_lambda.interpreter import runtime_client_dir
-from local_lambda.template import function_config
+from tools.local_lambda import LocalLambda
+from tools.local_lambda.installs import runtime_client_dir
+from tools.local_lambda.template import function_config
 
 pytestmark = pytest.mark.slow
 
@@ -209,7 +209,7 @@ def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_ba
     package.mkdir()
     subprocess.run(
         [
-            *("make", "--no-print-directory", "-f", "baseline/Makefile"),
+            *("make", "--no-print-directory", "-f", "tools/baseline/Makefile"),
             "build-PickleBatchBaseline",
             f"ARTIFACTS_DIR={package}",
             f"PICKLE_BASELINE_DIR={baseline_dir}",
@@ -228,5 +228,7 @@ def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_ba
         "model.pkl",
         "model.json",
     }
-    assert (package / "batch_app.py").read_bytes() == (ROOT / "baseline/batch_app.py").read_bytes()
-    assert (package / "app.py").read_bytes() == (ROOT / "baseline/app.py").read_bytes()
+    assert (package / "batch_app.py").read_bytes() == (
+        ROOT / "tools/baseline/batch_app.py"
+    ).read_bytes()
+    assert (package / "app.py").read_bytes() == (ROOT / "tools/baseline/app.py").read_bytes()

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.cold_start import cold_starts
-from benchmarks.packages import build_packages
-from local_lambda.interpreter import find_interpreter
-from local_lambda.template import function_config
+from layer.interpreters import find_interpreter
+from tools.benchmarks.cold_start import cold_starts
+from tools.benchmarks.packages import build_packages
+from tools.local_lambda.template import function_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = b'{"features": [5.1, 3.5, 1.4, 0.2]}'

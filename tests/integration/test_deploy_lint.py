@@ -13,10 +13,10 @@ from fixture_models import staged_project
 from hook_support import golden_card
 from sam_support import ROOT, SAM, sam_env
 
-from deploy.security import load_skips, scan
-from deploy.templates import LAYER_STACK, TEMPLATES
-from local_lambda.function import run_isolated
-from local_lambda.interpreter import host_interpreter
+from layer.interpreters import host_interpreter
+from tools.deploy.security import load_skips, scan
+from tools.deploy.templates import LAYER_STACK, TEMPLATES
+from tools.local_lambda.function import run_isolated
 
 TOOLS = ROOT / ".venv-tools" / "bin"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from sam_support import TEMPLATE
 
-from benchmarks.cold_start import cold_start
-from benchmarks.generated_code import generated_contender
-from local_lambda import LocalLambda
-from local_lambda.interpreter import find_interpreter
-from local_lambda.template import function_config
+from layer.interpreters import find_interpreter
 from onnx_serving.model_card import ModelCard
+from tools.benchmarks.cold_start import cold_start
+from tools.benchmarks.generated_code import generated_contender
+from tools.local_lambda import LocalLambda
+from tools.local_lambda.template import function_config
 
 
 @pytest.fixture(scope="module")

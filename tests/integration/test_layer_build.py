@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 
 from layer import build as layer_build
+from layer.interpreters import installed_interpreter
 from layer.profiles import GENERIC, ONNXRUNTIME
 from layer.report import tree_size
 from layer.targets import lambda_target
-from local_lambda.function import run_isolated
-from local_lambda.interpreter import installed_interpreter
+from tools.local_lambda.function import run_isolated
 
 pytestmark = pytest.mark.slow
 
@@ -94,7 +94,7 @@ def arm_layer(tmp_path_factory):
 @pytest.fixture(scope="session")
 def pickle_stack(tmp_path_factory):
     out = tmp_path_factory.mktemp("layers") / "sklearn-layer-python3.13-x86_64"
-    requirements = ROOT / "baseline/layer/requirements-x86_64.txt"
+    requirements = ROOT / "tools/baseline/layer/requirements-x86_64.txt"
     return _build(out, requirements, GENERIC, "python3.13", "x86_64")
 
 
@@ -199,7 +199,7 @@ def test_generic_cleaning_keeps_what_the_pickle_baseline_needs(
     pickle_dir = tmp_path / "baseline"
     pickle_dir.mkdir()
     shutil.copytree(function_dir / "onnx_serving", pickle_dir / "onnx_serving")
-    shutil.copy(ROOT / "baseline/app.py", pickle_dir / "app.py")
+    shutil.copy(ROOT / "tools/baseline/app.py", pickle_dir / "app.py")
     for name in ("model.pkl", "model.json"):
         shutil.copy(baseline_dir / name, pickle_dir)
     answer = _serve(python313, pickle_dir, pickle_stack.python_dir)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sam_support import TEMPLATE
 
-from local_lambda import FunctionConfig, LocalLambda
-from local_lambda.runner import strict_json
-from local_lambda.runtime_api import MAX_RESPONSE_BYTES, RuntimeApiServer, RuntimeState
-from local_lambda.template import function_config
+from tools.local_lambda import FunctionConfig, LocalLambda
+from tools.local_lambda.runner import strict_json
+from tools.local_lambda.runtime_api import MAX_RESPONSE_BYTES, RuntimeApiServer, RuntimeState
+from tools.local_lambda.template import function_config
 
 HANDLER = """
 import os

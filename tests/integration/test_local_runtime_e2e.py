@@ -17,22 +17,17 @@ import sam_support
 from conftest import event_expectations, event_names, load_event
 from sam_support import ROOT
 
-from local_lambda import LocalLambda
-from local_lambda.host_layer import fallback_note, host_layer, runnable_layers
-from local_lambda.interpreter import (
-    HOST_VERSION,
-    Interpreter,
-    find_interpreter,
-    host_interpreter,
-    runtime_client_dir,
-)
-from local_lambda.runner import strict_json
-from local_lambda.template import function_config
+from layer.interpreters import HOST_VERSION, Interpreter, find_interpreter, host_interpreter
+from tools.local_lambda import LocalLambda
+from tools.local_lambda.host_layer import fallback_note, host_layer, runnable_layers
+from tools.local_lambda.installs import runtime_client_dir
+from tools.local_lambda.runner import strict_json
+from tools.local_lambda.template import function_config
 
 pytestmark = pytest.mark.slow
 
 LAYER = "OnnxRuntimeLayer"
-CLI = [sys.executable, "-m", "local_lambda"]
+CLI = [sys.executable, "-m", "tools.local_lambda"]
 LABELS = {"setosa", "versicolor", "virginica"}
 # Modules that exist in the dev virtualenv and must not be importable by the function.
 DEV_ONLY_MODULES = ["sklearn", "skl2onnx", "onnx", "google.protobuf", "pytest", "samcli"]
@@ -243,7 +238,7 @@ def test_broken_model_fails_init_and_every_invoke_reports_it(build_dir, config, 
 
 
 def run_cli(build_dir: Path, *options: str) -> subprocess.CompletedProcess[str]:
-    """`python -m local_lambda invoke events/direct-single.json` on the test build."""
+    """`python -m tools.local_lambda invoke events/direct-single.json` on the test build."""
     return subprocess.run(
         [*CLI, "invoke", "events/direct-single.json", "--build-dir", str(build_dir), *options],
         cwd=ROOT,

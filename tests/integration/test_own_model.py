@@ -23,8 +23,8 @@ import sam_support
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
-from local_lambda.runner import strict_json
-from reliability.sam_build_output import FUNCTION, LAYER, built_lambda
+from tools.local_lambda.runner import strict_json
+from tools.reliability.sam_build_output import FUNCTION, LAYER, built_lambda
 
 pytestmark = pytest.mark.slow
 
@@ -123,7 +123,7 @@ def test_make_invoke_answers_the_golden_rows_through_the_runtime_client(converte
     build_dir, _ = converted
     done = subprocess.run(
         [
-            *(sys.executable, "-m", "local_lambda", "invoke", "events/direct-describe.json"),
+            *(sys.executable, "-m", "tools.local_lambda", "invoke", "events/direct-describe.json"),
             *("--golden", "--build-dir", str(build_dir)),
         ],
         cwd=ROOT,

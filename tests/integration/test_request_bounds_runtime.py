@@ -24,8 +24,8 @@ from onnx_serving.event_kinds import DIRECT, HTTP_API
 from onnx_serving.model_card import ModelCard
 from onnx_serving.request_limits import RequestLimits
 from onnx_serving.request_path import MAX_BATCH_ROWS_LIMIT
-from reliability.corpus import http_event
-from reliability.memory_bound import (
+from tools.reliability.corpus import http_event
+from tools.reliability.memory_bound import (
     compact_model,
     densest_payload,
     indented_batch,
@@ -34,7 +34,7 @@ from reliability.memory_bound import (
     task_copy,
     with_rows,
 )
-from reliability.sam_build_output import FUNCTION, built_config, built_lambda
+from tools.reliability.sam_build_output import FUNCTION, built_config, built_lambda
 
 pytestmark = pytest.mark.slow
 

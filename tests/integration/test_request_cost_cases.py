@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.request_cost import cases
-from reliability.corpus import INVOKE_LIMIT_BYTES
-from reliability.inprocess import InProcessFunction
-from reliability.verdict import judge
+from tools.benchmarks.request_cost import cases
+from tools.reliability.corpus import INVOKE_LIMIT_BYTES
+from tools.reliability.inprocess import InProcessFunction
+from tools.reliability.verdict import judge
 
 pytestmark = pytest.mark.slow
 

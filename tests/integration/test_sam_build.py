@@ -54,7 +54,7 @@ def test_built_template_points_at_the_built_folders(build_dir):
 
 
 def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
-    makefile = staged_project() / "baseline" / "Makefile"
+    makefile = staged_project() / "tools" / "baseline" / "Makefile"
     done = subprocess.run(
         [
             *("make", "-f", str(makefile), "build-PickleBaselineFunction"),
@@ -68,7 +68,7 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert shipped == with_pyc(ONLINE_SOURCES) | {"model.pkl", "model.json"}
-    assert (tmp_path / "app.py").read_bytes() == (ROOT / "baseline" / "app.py").read_bytes()
+    assert (tmp_path / "app.py").read_bytes() == (ROOT / "tools" / "baseline" / "app.py").read_bytes()
 
 
 def test_sam_validate_lint_passes():

@@ -1,4 +1,4 @@
-"""`python -m local_lambda serve` (``make serve``) with clients nobody here wrote: curl, and
+"""`python -m tools.local_lambda serve` (``make serve``) with clients nobody here wrote: curl, and
 schemathesis generating requests from the function's own OpenAPI description.
 
 The server runs as a user runs it, a subprocess on the ``sam build`` output, each request through
@@ -53,7 +53,7 @@ class Served:
 
 def serve(log: Path) -> Served:
     """Start the server on a free port; return once it has printed its banner."""
-    command = [sys.executable, "-m", "local_lambda", "serve", "--port", "0"]
+    command = [sys.executable, "-m", "tools.local_lambda", "serve", "--port", "0"]
     process = subprocess.Popen(
         [*command, "--build-dir", str(sam_support.sam_build_dir())],
         cwd=ROOT,

@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import CLIENT_STATUSES
 
-from reliability.corpus import HTTP_SAMPLES, http_event
-from reliability.inprocess import InProcessFunction
-from reliability.verdict import ERROR_TYPES, judge, log_problems
+from tools.reliability.corpus import HTTP_SAMPLES, http_event
+from tools.reliability.inprocess import InProcessFunction
+from tools.reliability.verdict import ERROR_TYPES, judge, log_problems
 
 REQUEST_ID = "req-property"
 SETTINGS = settings(

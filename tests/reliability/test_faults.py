@@ -28,12 +28,12 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
-from local_lambda import FunctionConfig, LocalLambda
-from local_lambda.runner import strict_json
-from reliability.corpus import load_cases
-from reliability.sam_build_output import FUNCTION, built_config, built_lambda
-from reliability.tracing import file_writes, strace_launcher, strace_works
-from reliability.verdict import judge
+from tools.local_lambda import FunctionConfig, LocalLambda
+from tools.local_lambda.runner import strict_json
+from tools.reliability.corpus import load_cases
+from tools.reliability.sam_build_output import FUNCTION, built_config, built_lambda
+from tools.reliability.tracing import file_writes, strace_launcher, strace_works
+from tools.reliability.verdict import judge
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 SETOSA = [5.1, 3.5, 1.4, 0.2]

@@ -7,10 +7,10 @@ import json
 import pytest
 from conftest import ROOT
 
-from reliability.corpus import load_cases
-from reliability.fuzz import SEED_BYTES, FuzzTarget, invocation, seeds
+from tools.reliability.corpus import load_cases
+from tools.reliability.fuzz import SEED_BYTES, FuzzTarget, invocation, seeds
 
-REGRESSIONS = ROOT / "reliability" / "fuzz_regressions"
+REGRESSIONS = ROOT / "tools" / "reliability" / "fuzz_regressions"
 FOUND = sorted(p for p in REGRESSIONS.iterdir() if p.name != "README.md")
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import pytest
 import sam_support
 
-from reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases
-from reliability.inprocess import InProcessFunction
-from reliability.sam_build_output import built_lambda
-from reliability.verdict import (
+from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases
+from tools.reliability.inprocess import InProcessFunction
+from tools.reliability.sam_build_output import built_lambda
+from tools.reliability.verdict import (
     ENTRY_KINDS,
     ERROR_TYPES,
     Verdict,

@@ -22,9 +22,9 @@ import sam_support
 from fixture_models import demo_model, staged_project
 from sam_support import ROOT, as_list, iam_statements, load_template
 
-from deploy.templates import TEMPLATES, translated
-from reliability.corpus import load_cases
-from reliability.inprocess import InProcessFunction
+from tools.deploy.templates import TEMPLATES, translated
+from tools.reliability.corpus import load_cases
+from tools.reliability.inprocess import InProcessFunction
 
 # Pickle protocols 2-5 start with PROTO (0x80) and the protocol number; a joblib file with them.
 PICKLE_MAGIC = re.compile(rb"\A\x80[\x02-\x05]")

@@ -10,10 +10,10 @@ import json
 import pytest
 import sam_support
 
-from local_lambda import InvokeResult
 from onnx_serving.model_card import ModelCard
-from reliability.sam_build_output import FUNCTION, built_lambda
-from reliability.soak import SoakReport, palette, run_soak
+from tools.local_lambda import InvokeResult
+from tools.reliability.sam_build_output import FUNCTION, built_lambda
+from tools.reliability.soak import SoakReport, palette, run_soak
 
 SHORT_SOAK = 2000
 

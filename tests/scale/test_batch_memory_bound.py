@@ -15,9 +15,9 @@ import pytest
 import sam_support
 from batch_support import new_bucket, write_csv, write_json_lines
 
-from local_lambda import LocalLambda
-from local_lambda.s3_server import LocalS3
-from local_lambda.template import function_config
+from tools.local_lambda import LocalLambda
+from tools.local_lambda.s3_server import LocalS3
+from tools.local_lambda.template import function_config
 
 # Minutes of work: `make test-batch-scale` runs it, `make test` lists it as skipped.
 pytestmark = pytest.mark.skipif(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from benchmarks.batch import cpu_seconds, table
+from tools.benchmarks.batch import cpu_seconds, table
 
 
 def sample(rows_per_second: float, rss: float) -> dict:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.analysis import (
+from tools.benchmarks.analysis import (
     PerformanceTarget,
     crossover,
     grid_targets,
@@ -21,13 +21,13 @@ from benchmarks.analysis import (
     matchups,
     overhead_ratios,
 )
-from benchmarks.cold_start import alternating
-from benchmarks.dollar_cost import billed_ms, price_per_million, smallest_memory_mb
-from benchmarks.packages import Contender
-from benchmarks.report_line import ReportLineError, parse_log_result, parse_report
-from benchmarks.stats import Summary, median, percentile, ratio
-from benchmarks.summary import render_markdown
-from benchmarks.tables import all_tables
+from tools.benchmarks.cold_start import alternating
+from tools.benchmarks.dollar_cost import billed_ms, price_per_million, smallest_memory_mb
+from tools.benchmarks.packages import Contender
+from tools.benchmarks.report_line import ReportLineError, parse_log_result, parse_report
+from tools.benchmarks.stats import Summary, median, percentile, ratio
+from tools.benchmarks.summary import render_markdown
+from tools.benchmarks.tables import all_tables
 
 RESULTS = Path(__file__).parent / "benchmark_results.json"
 

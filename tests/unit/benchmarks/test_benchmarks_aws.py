@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 from sam_support import invoke_response
 
-from benchmarks.aws import (
+from tools.benchmarks.aws import (
     MARKER,
     AwsBenchmarkError,
     AwsSettings,
@@ -17,7 +17,7 @@ from benchmarks.aws import (
     restored_invoke,
     run_aws,
 )
-from benchmarks.report_line import parse_report
+from tools.benchmarks.report_line import parse_report
 
 FUNCTION = "stack-inference"
 ENVIRONMENT = {"LOG_LEVEL": "INFO", "MAX_BATCH_ROWS": "1000"}

@@ -8,13 +8,13 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from benchmarks.grid_models import GridPoint, build_grid_model, default_grid
-from benchmarks.synthetic_forests import FEATURES, train_synthetic
-from benchmarks.tree_ensemble_variants import slim_classifier, tensor_thresholds
 from convert.export import export_onnx
 from convert.parity import check_parity, random_rows
 from convert.train import train_iris
 from convert.tree_ensemble import RewriteError, to_tree_ensemble_v5
+from tools.benchmarks.grid_models import GridPoint, build_grid_model, default_grid
+from tools.benchmarks.synthetic_forests import FEATURES, train_synthetic
+from tools.benchmarks.tree_ensemble_variants import slim_classifier, tensor_thresholds
 
 REWRITES = {
     "slim": slim_classifier,

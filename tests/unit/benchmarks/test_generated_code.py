@@ -17,8 +17,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from benchmarks import generated_code
-from benchmarks.generated_code import (
+from layer.interpreters import find_interpreter
+from tools.benchmarks import generated_code
+from tools.benchmarks.generated_code import (
     GeneratedParityError,
     NotAForest,
     TooLarge,
@@ -27,7 +28,6 @@ from benchmarks.generated_code import (
     generated_contender,
     tree_nodes,
 )
-from local_lambda.interpreter import find_interpreter
 
 FEATURES = ["a", "b", "c", "d"]
 CLASSES = ["east", "north", "west"]

@@ -7,8 +7,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from benchmarks.predict_timing import predict_seconds
 from convert.export import export_onnx
+from tools.benchmarks.predict_timing import predict_seconds
 
 
 def test_a_pipeline_is_timed_with_one_job_for_its_forest():

@@ -4,8 +4,8 @@ is checked in tests/integration/test_request_cost_cases.py.)"""
 
 from __future__ import annotations
 
-from benchmarks.request_cost import DIRECT, HTTP, ratios
-from reliability.corpus import INVOKE_LIMIT_BYTES, fitted_payload
+from tools.benchmarks.request_cost import DIRECT, HTTP, ratios
+from tools.reliability.corpus import INVOKE_LIMIT_BYTES, fitted_payload
 
 
 def test_fitted_payloads_are_the_largest_that_fit():

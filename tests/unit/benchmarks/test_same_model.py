@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from benchmarks.packages import BuildError, check_same_model
+from tools.benchmarks.packages import BuildError, check_same_model
 
 
 def test_a_baseline_of_the_served_model_passes(model_dir, baseline_dir):

@@ -14,11 +14,11 @@ from botocore.stub import ANY, Stubber
 from hook_support import golden_card, handler_answers
 from sam_support import ROOT, invoke_response
 
-from deploy.smoke import smoke
 from pre_traffic.card import CardError, HookCard
 from pre_traffic.checks import ROUNDING, answer_problems, prediction_problems
 from pre_traffic.hook import check_version, load_samples, run_hook
 from pre_traffic.probes import DESCRIBE, ERROR, GOLDEN, build_probes
+from tools.deploy.smoke import smoke
 
 VERSION = "arn:aws:lambda:us-east-1:123456789012:function:onnx-lambda-inference:7"
 HOOK_EVENT = {"DeploymentId": "d-ABC123", "LifecycleEventHookExecutionId": "hook-execution-1"}

@@ -8,9 +8,9 @@ import tomllib
 import pytest
 from sam_support import ROOT, as_list
 
-from deploy.security import SkipFileError, load_skips
-from deploy.templates import BOOTSTRAP_STACK, FUNCTION_STACK, LAYER_STACK, load_template
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
+from tools.deploy.security import SkipFileError, load_skips
+from tools.deploy.templates import BOOTSTRAP_STACK, FUNCTION_STACK, LAYER_STACK, load_template
 
 FUNCTION = load_template(FUNCTION_STACK)["Resources"]
 LAYER = load_template(LAYER_STACK)

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from deploy.templates import FUNCTION_STACK, load_template, translate, translated
+from tools.deploy.templates import FUNCTION_STACK, load_template, translate, translated
 
 SOURCE = load_template(FUNCTION_STACK)
 PARAMETERS = SOURCE["Parameters"]

@@ -8,11 +8,11 @@ import re
 import pytest
 from sam_support import ROOT, load_template
 
-from benchmarks import __main__ as benchmarks_main
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
-from local_lambda.function import FunctionConfig
+from tools.benchmarks import __main__ as benchmarks_main
+from tools.local_lambda.function import FunctionConfig
 
-MAKEFILES = ["Makefile", "layer/Makefile", "baseline/layer/Makefile"]
+MAKEFILES = ["Makefile", "layer/Makefile", "tools/baseline/layer/Makefile"]
 
 
 def makefile_default(path: str, variable: str) -> str:
@@ -48,6 +48,7 @@ def test_local_benchmark_refuses_an_architecture_this_cpu_cannot_run(capsys):
     assert exit_info.value.code == 2
     message = capsys.readouterr().err.strip().splitlines()[-1]
     assert message == (
-        f"python -m benchmarks: error: --arch {other}: local benchmarks run the layer on this "
+        "python -m tools.benchmarks: error: "
+        f"--arch {other}: local benchmarks run the layer on this "
         f"machine's CPU ({host_arch()}); measure {other} on AWS with make benchmark-aws"
     )

@@ -167,8 +167,8 @@ def test_baseline_exists_only_behind_its_condition():
     assert TEMPLATE_DOC["Conditions"]["WithBaseline"] == {
         "Fn::Equals": [{"Ref": "DeployBaseline"}, "true"]
     }
-    assert RESOURCES["SklearnLayer"]["Properties"]["ContentUri"] == "baseline/layer/"
-    assert RESOURCES["PickleBaselineFunction"]["Properties"]["CodeUri"] == "baseline/"
+    assert RESOURCES["SklearnLayer"]["Properties"]["ContentUri"] == "tools/baseline/layer/"
+    assert RESOURCES["PickleBaselineFunction"]["Properties"]["CodeUri"] == "tools/baseline/"
     assert OUTPUTS["PickleBaselineFunctionName"]["Condition"] == "WithBaseline"
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from layer.interpreters import installed_interpreter
 from layer.pyc import main
 from layer.runtimes import DEFAULT_RUNTIME
-from local_lambda.interpreter import installed_interpreter
 
 VERSION = DEFAULT_RUNTIME.removeprefix("python")
 TAG = "cpython-" + VERSION.replace(".", "")

@@ -8,10 +8,11 @@ import urllib.request
 import pytest
 from sam_support import TEMPLATE
 
-from local_lambda.interpreter import COMPILED_LAYOUT, Interpreter
-from local_lambda.runtime_sdk import LOCK, runtime_sdk_dir
-from local_lambda.s3_server import LocalS3
-from local_lambda.template import function_config
+from layer.interpreters import Interpreter
+from tools.local_lambda.installs import COMPILED_LAYOUT
+from tools.local_lambda.runtime_sdk import LOCK, runtime_sdk_dir
+from tools.local_lambda.s3_server import LocalS3
+from tools.local_lambda.template import function_config
 
 
 def test_a_sub_over_parameters_and_pseudo_parameters_resolves_like_cloudformation():

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from local_lambda.cpu_quota import PERIOD_US, CpuLimit, cpus_for_memory
+from tools.local_lambda.cpu_quota import PERIOD_US, CpuLimit, cpus_for_memory
 
 UNAVAILABLE = CpuLimit().available()
 needs_cgroups = pytest.mark.skipif(bool(UNAVAILABLE), reason=f"no CPU quota here: {UNAVAILABLE}")

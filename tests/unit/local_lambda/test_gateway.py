@@ -9,7 +9,7 @@ import json
 import pytest
 from sam_support import TEMPLATE
 
-from local_lambda.gateway import HttpRequest, Route, api_event, http_api_routes, http_response
+from tools.local_lambda.gateway import HttpRequest, Route, api_event, http_api_routes, http_response
 
 
 def request(method="POST", target="/predict", headers=(), body=b"") -> HttpRequest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 
-from local_lambda.golden import golden_event, golden_mismatches
+from tools.local_lambda.golden import golden_event, golden_mismatches
 
 
 def test_the_handlers_answer_to_the_golden_rows_reproduces_them(app, context):

@@ -10,7 +10,7 @@ import numpy
 import onnxruntime
 from conftest import FUNCTION_DIR
 
-from local_lambda.function import run_isolated
+from tools.local_lambda.function import run_isolated
 
 FORBIDDEN = ["sklearn", "skl2onnx", "onnx", "google.protobuf", "scipy", "joblib"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from local_lambda.template import function_config
+from tools.local_lambda.template import function_config
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"

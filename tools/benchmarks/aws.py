@@ -1,0 +1,171 @@
+"""``make benchmark-aws``: the same measurements against deployed functions, from Lambda's logs.
+
+A cold start is forced by changing an environment variable: Lambda then retires every execution
+environment of ``$LATEST`` and the next invoke starts a new one. Each invoke asks for the log
+tail (``LogType=Tail``); its REPORT line carries Lambda's own ``Init Duration``, ``Duration``
+and ``Max Memory Used``. The functions' original environment is restored at the end.
+
+SnapStart (``--snapstart``) applies to published versions only: each cold start then also
+publishes a version after the environment change (Lambda initialises it and takes the snapshot),
+invokes that version, whose REPORT carries ``Restore Duration`` instead of ``Init Duration``,
+and deletes it again. The samples' ``init_ms`` is then the restore duration.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tools.benchmarks.environment import now_utc
+from tools.benchmarks.report_line import Report, parse_log_result
+
+MARKER = "BENCHMARK_COLD_START"
+ONE_ROW = {"features": [5.1, 3.5, 1.4, 0.2]}
+BATCH = {
+    "instances": [
+        [5.1, 3.5, 1.4, 0.2],
+        [6.2, 2.9, 4.3, 1.3],
+        [7.7, 3.0, 6.1, 2.3],
+        [5.0, 3.4, 1.5, 0.2],
+    ]
+    * 250
+}
+METHOD = [
+    "Deployed functions. Cold start: an environment-variable update (then the FunctionUpdated",
+    "waiter) before each invoke retires every warm environment; init and first-invoke durations",
+    "and Max Memory Used are read from the REPORT line of that invoke (LogType=Tail).",
+    "Contenders alternate, order flipped every round. Warm: invokes in a row after the cold",
+    "ones, REPORT Duration of each.",
+]
+
+
+class AwsBenchmarkError(RuntimeError):
+    """An invoke failed or did not behave as the measurement assumes (e.g. a warm 'cold')."""
+
+
+@dataclass(frozen=True)
+class AwsSettings:
+    """Which functions, and how many cold and warm samples of each."""
+
+    functions: dict[str, str]
+    cold_starts: int = 10
+    warm_invokes: int = 50
+    snapstart: bool = False
+
+
+def _environment(client: Any, function: str) -> dict[str, str]:
+    config = client.get_function_configuration(FunctionName=function)
+    return dict(config.get("Environment", {}).get("Variables", {}))
+
+
+def _set_environment(client: Any, function: str, variables: dict[str, str]) -> None:
+    client.update_function_configuration(
+        FunctionName=function, Environment={"Variables": variables}
+    )
+    client.get_waiter("function_updated").wait(FunctionName=function)
+
+
+def invoke(
+    client: Any, function: str, event: dict[str, Any], qualifier: str | None = None
+) -> Report:
+    """Invoke synchronously (``qualifier``: a version) and parse the log tail's REPORT line."""
+    response = client.invoke(
+        FunctionName=function,
+        InvocationType="RequestResponse",
+        LogType="Tail",
+        Payload=json.dumps(event).encode(),
+        **({"Qualifier": qualifier} if qualifier else {}),
+    )
+    payload = response["Payload"].read()
+    if response.get("FunctionError"):
+        raise AwsBenchmarkError(f"{function}: {response['FunctionError']}: {payload[:300]!r}")
+    return parse_log_result(response["LogResult"])
+
+
+def cold_invoke(client: Any, function: str, base: dict[str, str], marker: str) -> Report:
+    """Force a new execution environment, invoke once, insist that it was a cold start."""
+    _set_environment(client, function, {**base, MARKER: marker})
+    report = invoke(client, function, ONE_ROW)
+    if not report.cold:
+        raise AwsBenchmarkError(f"{function}: invoke after an update was not a cold start")
+    return report
+
+
+def restored_invoke(client: Any, function: str, base: dict[str, str], marker: str) -> Report:
+    """A SnapStart cold start: publish a fresh version, invoke it once, delete it."""
+    _set_environment(client, function, {**base, MARKER: marker})
+    version = client.publish_version(FunctionName=function, Description=f"{MARKER} {marker}")
+    number = version["Version"]
+    try:
+        client.get_waiter("published_version_active").wait(FunctionName=function, Qualifier=number)
+        report = invoke(client, function, ONE_ROW, qualifier=number)
+    finally:
+        client.delete_function(FunctionName=function, Qualifier=number)
+    if report.restore_duration_ms is None:
+        raise AwsBenchmarkError(
+            f"{function}:{number}: no Restore Duration in its first REPORT; is SnapStart on?"
+        )
+    return report
+
+
+def run_aws(
+    client: Any,
+    settings: AwsSettings,
+    tick: Callable[[str], None],
+    set_total: Callable[[int], None],
+) -> dict[str, Any]:
+    """Cold and warm samples of each function; the results document ``summary`` renders."""
+    names = list(settings.functions)
+    set_total(len(names) * (settings.cold_starts + 2 * settings.warm_invokes))
+    originals = {n: _environment(client, settings.functions[n]) for n in names}
+    cold: dict[str, list[dict[str, float]]] = {n: [] for n in names}
+    memory: dict[str, int] = {}
+    try:
+        for index in range(settings.cold_starts):
+            for name in names if index % 2 == 0 else list(reversed(names)):
+                start = restored_invoke if settings.snapstart else cold_invoke
+                report = start(
+                    client, settings.functions[name], originals[name], f"{now_utc()}-{index}"
+                )
+                memory[name] = report.memory_size_mb
+                cold[name].append(
+                    {
+                        "init_ms": report.startup_ms,
+                        "first_invoke_ms": report.duration_ms,
+                        "peak_rss_mb": float(report.max_memory_used_mb),
+                    }
+                )
+                tick(f"cold start {name}")
+        warm = {n: {"1 row": [], f"{len(BATCH['instances'])} rows": []} for n in names}
+        for _ in range(settings.warm_invokes):
+            for name in names:
+                for label, event in (
+                    ("1 row", ONE_ROW),
+                    (f"{len(BATCH['instances'])} rows", BATCH),
+                ):
+                    report = invoke(client, settings.functions[name], event)
+                    warm[name][label].append(report.duration_ms)
+                    tick(f"warm {name}")
+    finally:
+        for name in names:
+            _set_environment(client, settings.functions[name], originals[name])
+    return {
+        "mode": "aws",
+        "created_utc": now_utc(),
+        "machine": {
+            "description": "AWS Lambda, memory sizes "
+            + ", ".join(f"{n} {memory.get(n, '?')} MB" for n in names)
+        },
+        "versions": {},
+        "method": METHOD,
+        "cpu": {"mode": "lambda", "modes": ["lambda"], "note": ""},
+        "settings": {
+            "functions": settings.functions,
+            "cold_starts": settings.cold_starts,
+            "warm_invokes": settings.warm_invokes,
+            "snapstart": settings.snapstart,
+        },
+        "iris": {"cold": cold, "warm_ms": warm},
+    }

@@ -1,0 +1,204 @@
+"""Build the contenders the way they are deployed, into ``build/benchmarks``.
+
+Layers come from the project's one layer builder (``python -m layer.build``): the slim
+onnxruntime + numpy profile for ONNX, the generic profile over scikit-learn + scipy + joblib +
+numpy for the pickle baseline, both for the same Lambda runtime and with ``.pyc`` compiled by
+the target interpreter. Functions come from the same Makefile targets ``sam build`` runs, so the
+packages measured are the packages deployed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
+from tools.local_lambda.template import function_config
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "build" / "benchmarks"
+PROBES = Path(__file__).resolve().parent / "probes"
+IMPORT_ONLY_HANDLER = PROBES / "import_only_handler.py"
+EMPTY_HANDLER = PROBES / "empty_handler.py"
+# What `make convert` writes: the served model, and the same model pickled for the baseline.
+SERVED_MODEL_DIR = ROOT / "function"
+BASELINE_MODEL_DIR = ROOT / "build" / "baseline"
+
+
+class BuildError(RuntimeError):
+    """A contender could not be built; the message says which step failed."""
+
+
+@dataclass(frozen=True)
+class Contender:
+    """A function package, the layers under it and the environment it runs with."""
+
+    name: str
+    task_root: Path
+    layers: tuple[Path, ...]
+    environment: dict[str, str] = field(default_factory=dict)
+
+    def with_model(self, name: str, model_dir: Path) -> Contender:
+        """The same package serving the model in ``model_dir`` (via ``MODEL_DIR``)."""
+        return Contender(
+            name, self.task_root, self.layers, {**self.environment, "MODEL_DIR": str(model_dir)}
+        )
+
+
+@dataclass(frozen=True)
+class Packages:
+    """Everything the local benchmark runs: the contenders and the two layers."""
+
+    onnx: Contender
+    onnx_sources: Contender
+    pickle: Contender
+    floor: Contender
+    empty: Contender
+    onnx_layer: Path
+    sklearn_layer: Path
+
+
+def build_layer(name: str, runtime: str, arch: str, extra: list[str], rebuild: bool) -> Path:
+    """``build/benchmarks/layers/NAME`` (holding ``python/``) and ``NAME.zip``, built once."""
+    out = BUILD / "layers" / name
+    if rebuild or not (out / "python").is_dir() or not out.with_suffix(".zip").is_file():
+        command = [
+            sys.executable,
+            "-m",
+            "layer.build",
+            "--runtime",
+            runtime,
+            "--arch",
+            arch,
+            "--out",
+            str(out),
+            "--zip",
+            str(out.with_suffix(".zip")),
+            *extra,
+        ]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BuildError(f"layer {name}: {done.stderr.strip() or done.stdout.strip()}")
+    return out
+
+
+def build_function(name: str, make_args: list[str]) -> Path:
+    """Run a function's ``build-<LogicalId>`` target into ``build/benchmarks/functions/NAME``."""
+    out = BUILD / "functions" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    done = subprocess.run(
+        ["make", "--no-print-directory", *make_args, f"ARTIFACTS_DIR={out}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise BuildError(f"function {name}: {done.stderr.strip() or done.stdout.strip()}")
+    return out
+
+
+def build_packages(
+    runtime: str = DEFAULT_RUNTIME,
+    arch: str = DEFAULT_ARCH,
+    rebuild_layers: bool = False,
+    model_dir: Path = SERVED_MODEL_DIR,
+    baseline_dir: Path = BASELINE_MODEL_DIR,
+) -> Packages:
+    """Build (or reuse) both layers and all three function packages, serving the model in
+    ``model_dir`` (ONNX) and the same model pickled in ``baseline_dir``."""
+    check_same_model(model_dir, baseline_dir)
+    onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild_layers)
+    sklearn_layer = build_layer(
+        "sklearn",
+        runtime,
+        arch,
+        ["--requirements", f"tools/baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
+        rebuild_layers,
+    )
+    onnx_fn = build_function(
+        "onnx",
+        [
+            *("-C", "function", "build-InferenceFunction"),
+            *(f"SERVED_MODEL_DIR={model_dir}", f"RUNTIME={runtime}"),
+        ],
+    )
+    pickle_fn = build_function(
+        "pickle",
+        [
+            *("-f", "tools/baseline/Makefile", "build-PickleBaselineFunction"),
+            *(f"PICKLE_BASELINE_DIR={baseline_dir}", f"RUNTIME={runtime}"),
+        ],
+    )
+    onnx_sources_fn = _sources_only(onnx_fn, BUILD / "functions" / "onnx-sources-only")
+    return Packages(
+        onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
+        onnx_sources=Contender("onnx-sources-only", onnx_sources_fn, (onnx_layer,)),
+        pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
+        floor=Contender("floor", _one_file_package("floor", IMPORT_ONLY_HANDLER), (onnx_layer,)),
+        empty=Contender("empty", _one_file_package("empty", EMPTY_HANDLER), ()),
+        onnx_layer=onnx_layer,
+        sklearn_layer=sklearn_layer,
+    )
+
+
+def _one_file_package(name: str, handler: Path) -> Path:
+    """``build/benchmarks/functions/NAME/app.py``: a probe handler as a function package."""
+    out = BUILD / "functions" / name
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    shutil.copyfile(handler, out / "app.py")
+    return out
+
+
+def function_environment() -> dict[str, str]:
+    """InferenceFunction's variables in template.yaml (``OPENBLAS_NUM_THREADS`` among them): a
+    probe that imports numpy itself runs with them, as the function does."""
+    return function_config(ROOT / "template.yaml", "InferenceFunction").environment
+
+
+def check_same_model(model_dir: Path, baseline_dir: Path) -> None:
+    """The two contenders must serve one model: a baseline left from an earlier conversion
+    would compare two different models."""
+    cards = {}
+    for folder in (model_dir, baseline_dir):
+        try:
+            cards[folder] = json.loads((folder / "model.json").read_text())["sha256"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise BuildError(f"{folder / 'model.json'}: no model card ({exc})") from None
+    if len(set(cards.values())) != 1:
+        raise BuildError(
+            f"the pickle baseline in {baseline_dir} is not the model in {model_dir}: run "
+            "make convert (or make convert MODEL=...) again to write both"
+        )
+
+
+def _sources_only(source: Path, out: Path) -> Path:
+    """A copy of a function package without its ``.pyc``: what shipping them saves is measured
+    against it (``/var/task`` is read-only, so such a package recompiles at every cold start)."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(source, out, ignore=shutil.ignore_patterns("__pycache__"))
+    return out
+
+
+def tree_bytes(path: Path) -> int:
+    """Bytes in the files under ``path``, the way Lambda adds up an unzipped package."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+
+
+def zip_bytes(folder: Path, destination: Path) -> int:
+    """Size of ``folder`` zipped (deflate, level 9) as a deployment package would be."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(destination, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for item in sorted(folder.rglob("*")):
+            if item.is_file():
+                archive.write(item, item.relative_to(folder).as_posix())
+    return destination.stat().st_size
