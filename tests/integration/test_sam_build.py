@@ -68,7 +68,8 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     assert shipped == with_pyc(ONLINE_SOURCES) | {"model.pkl", "model.json"}
-    assert (tmp_path / "app.py").read_bytes() == (ROOT / "tools" / "baseline" / "app.py").read_bytes()
+    baseline_app = ROOT / "tools" / "baseline" / "app.py"
+    assert (tmp_path / "app.py").read_bytes() == baseline_app.read_bytes()
 
 
 def test_sam_validate_lint_passes():
