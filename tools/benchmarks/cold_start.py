@@ -10,10 +10,11 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import replace
 
 from layer.interpreters import Interpreter
 from tools.benchmarks.packages import Contender
+from tools.benchmarks.results import ColdSample
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.cpu_quota import CpuLimit
 
@@ -22,32 +23,12 @@ class InvokeFailed(RuntimeError):
     """A contender failed to init or answered with an error: its numbers would mean nothing."""
 
 
-@dataclass(frozen=True)
-class ColdSample:
-    """One cold start as Lambda's REPORT line would show it."""
-
-    init_ms: float
-    first_invoke_ms: float
-    peak_rss_mb: float
-
-
 def alternating(contenders: Sequence[Contender], rounds: int) -> list[Contender]:
     """Round-robin order, reversed every other round: A B, B A, A B, ..."""
     order: list[Contender] = []
     for index in range(rounds):
         order.extend(contenders if index % 2 == 0 else list(reversed(contenders)))
     return order
-
-
-def _config(base: FunctionConfig, contender: Contender) -> FunctionConfig:
-    return FunctionConfig(
-        name=contender.name,
-        handler=base.handler,
-        runtime=base.runtime,
-        memory_mb=base.memory_mb,
-        timeout_s=base.timeout_s,
-        environment={**base.environment, **contender.environment},
-    )
 
 
 def _start(
@@ -59,7 +40,7 @@ def _start(
     return LocalLambda(
         contender.task_root,
         contender.layers,
-        _config(base, contender),
+        replace(base, name=contender.name),
         interpreter,
         logs=subprocess.DEVNULL,
         cpu_limit=cpu_limit,

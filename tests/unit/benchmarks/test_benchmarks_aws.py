@@ -14,10 +14,12 @@ from tools.benchmarks.aws import (
     AwsBenchmarkError,
     AwsSettings,
     cold_invoke,
+    function_names,
     restored_invoke,
     run_aws,
 )
 from tools.benchmarks.report_line import parse_report
+from tools.benchmarks.results import ColdSample
 
 FUNCTION = "stack-inference"
 ENVIRONMENT = {"LOG_LEVEL": "INFO", "MAX_BATCH_ROWS": "1000"}
@@ -104,15 +106,78 @@ def test_full_run_records_samples_and_restores_the_environment(client):
         stubber.add_response("invoke", _invoke_response(1.25, None))
         stubber.add_response("invoke", _invoke_response(9.5, None))
         _expect_update(stubber, ENVIRONMENT)
-        results = run_aws(
+        run = run_aws(
             client, AwsSettings({"onnx": FUNCTION}, 1, 1), ticks.append, lambda total: None
         )
         stubber.assert_no_pending_responses()
-    assert results["iris"]["cold"]["onnx"] == [
-        {"init_ms": 400.0, "first_invoke_ms": 3.0, "peak_rss_mb": 70.0}
-    ]
-    assert results["iris"]["warm_ms"]["onnx"] == {"1 row": [1.25], "1000 rows": [9.5]}
+    assert [mode.mode for mode in run.modes] == ["lambda"]
+    assert run.main.cold["onnx"] == [ColdSample(400.0, 3.0, 70.0)]
+    assert run.main.warm_ms["onnx"] == {"1 row": [1.25], "1000 rows": [9.5]}
+    assert run.machine.description == "AWS Lambda, memory sizes onnx 512 MB"
     assert len(ticks) == 3
+
+
+@pytest.fixture
+def cloudformation():
+    return boto3.client(
+        "cloudformation",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _stack(name: str, key: str, value: str) -> dict:
+    created = "2026-01-01T00:00:00Z"
+    return {
+        "Stacks": [
+            {
+                "StackName": name,
+                "CreationTime": created,
+                "StackStatus": "CREATE_COMPLETE",
+                "Outputs": [{"OutputKey": key, "OutputValue": value}],
+            }
+        ]
+    }
+
+
+def test_function_names_come_from_both_stacks_outputs(cloudformation):
+    with Stubber(cloudformation) as stubber:
+        stubber.add_response(
+            "describe_stacks",
+            _stack("onnx-lambda", "InferenceFunctionName", "onnx-lambda-inference"),
+            {"StackName": "onnx-lambda"},
+        )
+        stubber.add_response(
+            "describe_stacks",
+            _stack("onnx-lambda-baseline", "PickleBaselineFunctionName", "baseline-fn"),
+            {"StackName": "onnx-lambda-baseline"},
+        )
+        names = function_names(cloudformation, None, None)
+        stubber.assert_no_pending_responses()
+    assert names == {"onnx": "onnx-lambda-inference", "pickle": "baseline-fn"}
+
+
+def test_without_a_baseline_stack_only_onnx_is_measured(cloudformation):
+    with Stubber(cloudformation) as stubber:
+        stubber.add_client_error(
+            "describe_stacks",
+            "ValidationError",
+            "Stack with id onnx-lambda-baseline does not exist",
+            expected_params={"StackName": "onnx-lambda-baseline"},
+        )
+        names = function_names(cloudformation, "given-fn", None)
+        stubber.assert_no_pending_responses()
+    assert names == {"onnx": "given-fn"}
+
+
+def test_an_application_stack_without_the_function_output_is_an_error(cloudformation):
+    with Stubber(cloudformation) as stubber:
+        stubber.add_response("describe_stacks", _stack("onnx-lambda", "Other", "x"))
+        with pytest.raises(
+            AwsBenchmarkError, match="stack onnx-lambda has no InferenceFunctionName"
+        ):
+            function_names(cloudformation, None, "pickle-fn")
 
 
 # REPORT lines in the formats Lambda writes them: a log tail's (tab-separated, as `sam logs`
