@@ -20,15 +20,21 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
 from tools.benchmarks import batch, local
-from tools.benchmarks.aws import AwsSettings, function_names, run_aws
+from tools.benchmarks.aws import (
+    APPLICATION_STACK,
+    BASELINE_STACK,
+    AwsSettings,
+    function_names,
+    run_aws,
+)
 from tools.benchmarks.chart import write_chart
+from tools.benchmarks.packages import BUILD
 from tools.benchmarks.results import BenchmarkRun
 from tools.benchmarks.summary import print_tables, render_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Where a --quick smoke run writes unless --out says otherwise: never over the committed results.
-QUICK_RESULTS = Path(__file__).resolve().parents[2] / "build" / "benchmarks" / "quick"
-BATCH_RESULTS = Path(__file__).resolve().parents[2] / "build" / "benchmarks" / "batch"
+QUICK_RESULTS = BUILD / "quick"
 MODES = ("local", "batch", "aws")
 Measure = Callable[[Callable[[str], None], Callable[[int], None]], BenchmarkRun]
 
@@ -61,6 +67,14 @@ def output_dir(out: Path | None, quick: bool) -> Path:
     return QUICK_RESULTS if quick else RESULTS
 
 
+def with_default_mode(argv: list[str]) -> list[str]:
+    """``argv`` with ``local`` in front unless it names a mode (or asks for help): ``make
+    benchmark`` and a bare ``python -m tools.benchmarks`` run the local benchmark."""
+    if argv and argv[0] in (*MODES, "-h", "--help"):
+        return list(argv)
+    return ["local", *argv]
+
+
 def _target_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=LAMBDA_RUNTIMES)
     parser.add_argument("--arch", default=DEFAULT_ARCH, choices=LAMBDA_ARCHES)
@@ -74,35 +88,35 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = top.add_subparsers(dest="mode", required=True)
-    local = sub.add_parser("local", help="(default) local runtime, no AWS")
-    local.add_argument("--quick", action="store_true", help="few samples: a smoke run")
-    local.add_argument("--cold-starts", type=int, help="cold starts per contender and CPU mode")
-    local.add_argument("--warm-rounds", type=int, help="warm invokes per contender and event")
-    local.add_argument("--no-free", action="store_true", help="one CPU of time only")
-    local.add_argument("--rebuild-layers", action="store_true")
-    local.add_argument("--out", type=Path, help=f"default {RESULTS}; --quick: {QUICK_RESULTS}")
-    _target_options(local)
-    batch = sub.add_parser("batch", help="batch scoring through the local runtime")
-    batch.add_argument("--rows", type=int, default=1_000_000)
-    batch.add_argument("--rounds", type=int, default=3)
-    batch.add_argument("--out", type=Path, default=BATCH_RESULTS)
-    _target_options(batch)
-    aws = sub.add_parser("aws", help="deployed functions; needs AWS credentials")
-    aws.add_argument("--stack", default="onnx-lambda", help="the application's stack")
-    aws.add_argument(
-        "--baseline-stack", default="onnx-lambda-baseline", help="the pickle baseline's stack"
+    local_mode = sub.add_parser("local", help="(default) local runtime, no AWS")
+    local_mode.add_argument("--quick", action="store_true", help="few samples: a smoke run")
+    local_mode.add_argument(
+        "--cold-starts", type=int, help="cold starts per contender and CPU mode"
     )
-    aws.add_argument("--onnx-function", help="name or ARN (default: the stack's output)")
-    aws.add_argument("--pickle-function", help="name or ARN (default: the baseline's output)")
-    aws.add_argument("--cold-starts", type=int, default=10)
-    aws.add_argument("--warm-invokes", type=int, default=50)
-    aws.add_argument("--region")
-    aws.add_argument(
+    local_mode.add_argument("--warm-rounds", type=int, help="warm invokes per contender and event")
+    local_mode.add_argument("--no-free", action="store_true", help="one CPU of time only")
+    local_mode.add_argument("--rebuild-layers", action="store_true")
+    local_mode.add_argument("--out", type=Path, help=f"default {RESULTS}; --quick: {QUICK_RESULTS}")
+    _target_options(local_mode)
+    batch_mode = sub.add_parser("batch", help="batch scoring through the local runtime")
+    batch_mode.add_argument("--rows", type=int, default=1_000_000)
+    batch_mode.add_argument("--rounds", type=int, default=3)
+    batch_mode.add_argument("--out", type=Path, default=batch.OUT)
+    _target_options(batch_mode)
+    aws_mode = sub.add_parser("aws", help="deployed functions; needs AWS credentials")
+    aws_mode.add_argument("--stack", default=APPLICATION_STACK, help="the application's stack")
+    aws_mode.add_argument("--baseline-stack", default=BASELINE_STACK, help="the pickle baseline's")
+    aws_mode.add_argument("--onnx-function", help="name or ARN (default: the stack's output)")
+    aws_mode.add_argument("--pickle-function", help="name or ARN (default: the baseline's output)")
+    aws_mode.add_argument("--cold-starts", type=int, default=10)
+    aws_mode.add_argument("--warm-invokes", type=int, default=50)
+    aws_mode.add_argument("--region")
+    aws_mode.add_argument(
         "--snapstart",
         action="store_true",
         help="functions deployed with SnapStart=true: measure restores of published versions",
     )
-    aws.add_argument("--out", type=Path, default=RESULTS)
+    aws_mode.add_argument("--out", type=Path, default=RESULTS)
     return top
 
 
@@ -144,11 +158,8 @@ def _batch(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark the arguments ask for; 0 when it ran (targets are reported only)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in (*MODES, "-h", "--help"):
-        argv.insert(0, "local")
     top = parser()
-    args = top.parse_args(argv)
+    args = top.parse_args(with_default_mode(sys.argv[1:] if argv is None else argv))
     if args.mode != "aws" and args.arch != host_arch():
         top.error(
             f"--arch {args.arch}: local benchmarks run the layer on this machine's CPU "

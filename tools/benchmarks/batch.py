@@ -33,7 +33,7 @@ from tools.local_lambda.sample_files import write_csv
 from tools.local_lambda.template import function_config
 
 ROOT = packages.ROOT
-OUT = ROOT / "build" / "benchmarks" / "batch"
+OUT = packages.BUILD / "batch"
 BUCKET = "batch-benchmark"
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tools.benchmarks.__main__ import QUICK_RESULTS, RESULTS, output_dir, with_default_mode
 from tools.benchmarks.analysis import PerformanceTarget, costs, targets
 from tools.benchmarks.chart import write_chart
 from tools.benchmarks.cold_start import alternating
@@ -239,3 +240,24 @@ class TestRendering:
 def test_contenders_alternate_and_flip():
     a, b = Contender("a", Path("a"), ()), Contender("b", Path("b"), ())
     assert [c.name for c in alternating([a, b], 3)] == ["a", "b", "b", "a", "a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["local"]),
+        (["--quick"], ["local", "--quick"]),
+        (["batch", "--rows", "10"], ["batch", "--rows", "10"]),
+        (["aws", "--region", "eu-west-1"], ["aws", "--region", "eu-west-1"]),
+        (["-h"], ["-h"]),
+    ],
+    ids=["bare", "local-options", "batch", "aws", "help"],
+)
+def test_the_local_benchmark_is_the_default_mode(argv, expected):
+    assert with_default_mode(argv) == expected
+
+
+def test_a_smoke_run_never_writes_over_the_committed_results(tmp_path):
+    assert output_dir(None, quick=False) == RESULTS
+    assert output_dir(None, quick=True) == QUICK_RESULTS
+    assert output_dir(tmp_path, quick=True) == tmp_path
