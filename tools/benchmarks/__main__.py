@@ -28,13 +28,15 @@ from tools.benchmarks.aws import (
     run_aws,
 )
 from tools.benchmarks.chart import write_chart
-from tools.benchmarks.packages import BUILD
+from tools.benchmarks.packages import BUILD, SERVED_MODEL_DIR
 from tools.benchmarks.results import BenchmarkRun
 from tools.benchmarks.summary import print_tables, render_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Where a --quick smoke run writes unless --out says otherwise: never over the committed results.
 QUICK_RESULTS = BUILD / "quick"
+# The model card of the model this checkout deploys: the AWS mode's events are drawn from it.
+CARD = SERVED_MODEL_DIR / "model.json"
 MODES = ("local", "batch", "aws")
 Measure = Callable[[Callable[[str], None], Callable[[int], None]], BenchmarkRun]
 
@@ -148,7 +150,8 @@ def _aws(args: argparse.Namespace, console: Console) -> BenchmarkRun:
         args.baseline_stack,
     )
     client = boto3.client("lambda", region_name=args.region)
-    settings = AwsSettings(functions, args.cold_starts, args.warm_invokes, args.snapstart)
+    events = local.sample_events(CARD)
+    settings = AwsSettings(functions, events, args.cold_starts, args.warm_invokes, args.snapstart)
     return with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
 
 

@@ -17,7 +17,6 @@ for benchmarks; without it the run measures ONNX alone).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,16 +31,6 @@ APPLICATION_STACK = "onnx-lambda"
 BASELINE_STACK = "onnx-lambda-baseline"
 FUNCTION_OUTPUT = "InferenceFunctionName"
 BASELINE_OUTPUT = "PickleBaselineFunctionName"
-ONE_ROW_EVENT = {"features": [5.1, 3.5, 1.4, 0.2]}
-BATCH = {
-    "instances": [
-        [5.1, 3.5, 1.4, 0.2],
-        [6.2, 2.9, 4.3, 1.3],
-        [7.7, 3.0, 6.1, 2.3],
-        [5.0, 3.4, 1.5, 0.2],
-    ]
-    * 250
-}
 METHOD = (
     "Deployed functions. Cold start: an environment-variable update (then the FunctionUpdated "
     "waiter) before each invoke retires every warm environment; init and first-invoke durations "
@@ -87,9 +76,11 @@ def function_names(
 
 @dataclass(frozen=True)
 class AwsSettings:
-    """Which functions, and how many cold and warm samples of each."""
+    """Which functions, the events they answer (the one-row event for cold starts), and how many
+    cold and warm samples of each."""
 
     functions: dict[str, str]
+    events: dict[str, bytes]
     cold_starts: int = 10
     warm_invokes: int = 50
     snapstart: bool = False
@@ -107,15 +98,13 @@ def _set_environment(client: Any, function: str, variables: dict[str, str]) -> N
     client.get_waiter("function_updated").wait(FunctionName=function)
 
 
-def invoke(
-    client: Any, function: str, event: dict[str, Any], qualifier: str | None = None
-) -> Report:
+def invoke(client: Any, function: str, event: bytes, qualifier: str | None = None) -> Report:
     """Invoke synchronously (``qualifier``: a version) and parse the log tail's REPORT line."""
     response = client.invoke(
         FunctionName=function,
         InvocationType="RequestResponse",
         LogType="Tail",
-        Payload=json.dumps(event).encode(),
+        Payload=event,
         **({"Qualifier": qualifier} if qualifier else {}),
     )
     payload = response["Payload"].read()
@@ -124,23 +113,27 @@ def invoke(
     return parse_log_result(response["LogResult"])
 
 
-def cold_invoke(client: Any, function: str, base: dict[str, str], marker: str) -> Report:
+def cold_invoke(
+    client: Any, function: str, base: dict[str, str], marker: str, event: bytes
+) -> Report:
     """Force a new execution environment, invoke once, insist that it was a cold start."""
     _set_environment(client, function, {**base, MARKER: marker})
-    report = invoke(client, function, ONE_ROW_EVENT)
+    report = invoke(client, function, event)
     if not report.cold:
         raise AwsBenchmarkError(f"{function}: invoke after an update was not a cold start")
     return report
 
 
-def restored_invoke(client: Any, function: str, base: dict[str, str], marker: str) -> Report:
+def restored_invoke(
+    client: Any, function: str, base: dict[str, str], marker: str, event: bytes
+) -> Report:
     """A SnapStart cold start: publish a fresh version, invoke it once, delete it."""
     _set_environment(client, function, {**base, MARKER: marker})
     version = client.publish_version(FunctionName=function, Description=f"{MARKER} {marker}")
     number = version["Version"]
     try:
         client.get_waiter("published_version_active").wait(FunctionName=function, Qualifier=number)
-        report = invoke(client, function, ONE_ROW_EVENT, qualifier=number)
+        report = invoke(client, function, event, qualifier=number)
     finally:
         client.delete_function(FunctionName=function, Qualifier=number)
     if report.restore_duration_ms is None:
@@ -158,7 +151,8 @@ def run_aws(
 ) -> BenchmarkRun:
     """Cold and warm samples of each function."""
     names = list(settings.functions)
-    set_total(len(names) * (settings.cold_starts + 2 * settings.warm_invokes))
+    events = settings.events
+    set_total(len(names) * (settings.cold_starts + len(events) * settings.warm_invokes))
     originals = {n: _environment(client, settings.functions[n]) for n in names}
     cold: dict[str, list[ColdSample]] = {n: [] for n in names}
     memory: dict[str, int] = {}
@@ -166,9 +160,9 @@ def run_aws(
         for index in range(settings.cold_starts):
             for name in names if index % 2 == 0 else list(reversed(names)):
                 start = restored_invoke if settings.snapstart else cold_invoke
-                report = start(
-                    client, settings.functions[name], originals[name], f"{now_utc()}-{index}"
-                )
+                marker = f"{now_utc()}-{index}"
+                function = settings.functions[name]
+                report = start(client, function, originals[name], marker, events[ONE_ROW])
                 memory[name] = report.memory_size_mb
                 cold[name].append(
                     ColdSample(
@@ -176,7 +170,6 @@ def run_aws(
                     )
                 )
                 tick(f"cold start {name}")
-        events = {ONE_ROW: ONE_ROW_EVENT, f"{len(BATCH['instances'])} rows": BATCH}
         warm: dict[str, dict[str, list[float]]] = {
             n: {label: [] for label in events} for n in names
         }

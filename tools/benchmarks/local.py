@@ -103,6 +103,15 @@ def event(rows: np.ndarray) -> bytes:
     return json.dumps({"instances": rows.tolist()}).encode()
 
 
+def sample_events(card_path: Path) -> dict[str, bytes]:
+    """One row and ``BATCH_ROWS`` rows across the card's bounds, as direct-invoke events."""
+    card = ModelCard.load(card_path)
+    return {
+        ONE_ROW: event(rows_in_range(card, 1)),
+        f"{BATCH_ROWS} rows": event(rows_in_range(card, BATCH_ROWS)),
+    }
+
+
 def package_sizes(built: packages.Packages) -> dict[str, PackageSizes]:
     """Layer and function of both compared contenders, unzipped and zipped."""
     zips = packages.BUILD / "zips"
@@ -178,11 +187,7 @@ def run(
     built = packages.build_packages(
         settings.runtime, settings.arch, settings.rebuild_layers, model_dir, baseline_dir
     )
-    card = ModelCard.load(built.onnx.task_root / "model.json")
-    events = {
-        ONE_ROW: event(rows_in_range(card, 1)),
-        f"{BATCH_ROWS} rows": event(rows_in_range(card, BATCH_ROWS)),
-    }
+    events = sample_events(built.onnx.task_root / "model.json")
     set_total(settings.steps(4, len(events), len(modes)))
     tick("built layers and functions")
     base = function_config(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import math
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from tools.benchmarks.analysis import PerformanceTarget, costs, targets
 from tools.benchmarks.chart import write_chart
 from tools.benchmarks.cold_start import alternating
 from tools.benchmarks.dollar_cost import billed_ms, price_per_million, smallest_memory_mb
+from tools.benchmarks.local import sample_events
 from tools.benchmarks.packages import Contender
 from tools.benchmarks.report_line import ReportLineError, parse_log_result, parse_report
 from tools.benchmarks.results import LAMBDA, BenchmarkRun
@@ -261,3 +263,12 @@ def test_a_smoke_run_never_writes_over_the_committed_results(tmp_path):
     assert output_dir(None, quick=False) == RESULTS
     assert output_dir(None, quick=True) == QUICK_RESULTS
     assert output_dir(tmp_path, quick=True) == tmp_path
+
+
+def test_sample_events_are_one_row_and_a_batch_of_the_served_model(model_dir):
+    events = {
+        label: json.loads(body) for label, body in sample_events(model_dir / "model.json").items()
+    }
+    assert list(events) == ["1 row", "1000 rows"]
+    assert len(events["1 row"]["features"]) == 4
+    assert [len(row) for row in events["1000 rows"]["instances"]] == [4] * 1000
