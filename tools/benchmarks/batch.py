@@ -21,9 +21,9 @@ from pathlib import Path
 from layer.interpreters import find_interpreter
 from onnx_serving.model_card import ModelCard
 from tools.benchmarks import packages
-from tools.benchmarks.cold_start import alternating
+from tools.benchmarks.cold_start import alternating, cpu_modes
 from tools.benchmarks.environment import layer_versions, machine, now_utc
-from tools.benchmarks.results import FREE, ONE_CPU, BatchRun, BatchSample
+from tools.benchmarks.results import BatchRun, BatchSample
 from tools.benchmarks.stats import Summary, ratio
 from tools.benchmarks.summary import machine_line
 from tools.local_lambda import FunctionConfig, LocalLambda
@@ -99,19 +99,17 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
     card = ModelCard.load(contenders[0].task_root / "model.json")
     path = OUT / f"rows-{rows}.csv"
     size = write_csv(path, card, rows)
-    unavailable = CpuLimit().available()
-    if unavailable:
-        print(f"no one-CPU quota here, measuring free only: {unavailable}", file=sys.stderr)
-    modes = [FREE] if unavailable else [ONE_CPU, FREE]
-    samples: dict[str, dict[str, list[BatchSample]]] = {m: {} for m in modes}
+    modes, cpu_note = cpu_modes(free=True)
+    if cpu_note:
+        print(f"WARNING: {cpu_note}", file=sys.stderr)
+    samples: dict[str, dict[str, list[BatchSample]]] = {mode: {} for mode, _ in modes}
     with LocalS3(logs=OUT / "moto.log") as local_s3:
         s3 = local_s3.client()
         s3.create_bucket(Bucket=BUCKET)
         key = f"incoming/{path.name}"
         s3.upload_file(str(path), BUCKET, key)
         config = replace(base, environment={**base.environment, **local_s3.client_environment()})
-        for mode in modes:
-            limit = CpuLimit() if mode == ONE_CPU else None
+        for mode, limit in modes:
             for contender in alternating(contenders, rounds):
                 sample = _sample(contender, config, key, rows, size, limit)
                 samples[mode].setdefault(contender.name, []).append(sample)

@@ -14,13 +14,26 @@ from dataclasses import replace
 
 from layer.interpreters import Interpreter
 from tools.benchmarks.packages import Contender
-from tools.benchmarks.results import ColdSample
+from tools.benchmarks.results import FREE, ONE_CPU, ColdSample
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.cpu_quota import CpuLimit
 
 
 class InvokeFailed(RuntimeError):
     """A contender failed to init or answered with an error: its numbers would mean nothing."""
+
+
+def cpu_modes(free: bool) -> tuple[list[tuple[str, CpuLimit | None]], str]:
+    """The CPU modes to measure, the main one first, and why one-CPU is missing if it is.
+
+    Where no cgroup can be made (not root, no writable cpu controller), every number is taken
+    with free CPU and the results say so, rather than silently measuring another machine.
+    """
+    limit = CpuLimit()
+    unavailable = limit.available()
+    if unavailable:
+        return [(FREE, None)], f"no one-CPU quota here ({unavailable}): measured with free CPU"
+    return [(ONE_CPU, limit)] + ([(FREE, None)] if free else []), ""
 
 
 def alternating(contenders: Sequence[Contender], rounds: int) -> list[Contender]:

@@ -22,15 +22,9 @@ from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from onnx_serving.model_card import ModelCard
 from tools.benchmarks import packages
 from tools.benchmarks.analysis import ONE_ROW
-from tools.benchmarks.cold_start import cold_starts, warm_latencies
+from tools.benchmarks.cold_start import cold_starts, cpu_modes, warm_latencies
 from tools.benchmarks.environment import layer_versions, machine, now_utc
-from tools.benchmarks.results import (
-    FREE,
-    ONE_CPU,
-    BenchmarkRun,
-    ModeResults,
-    PackageSizes,
-)
+from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes
 from tools.local_lambda import FunctionConfig
 from tools.local_lambda.cpu_quota import CpuLimit
 from tools.local_lambda.template import function_config
@@ -73,19 +67,6 @@ class LocalSettings:
     def steps(self, cold_contenders: int, events: int, modes: int) -> int:
         """Progress-bar length: the build, then one step per cold start and warm round."""
         return 1 + modes * (cold_contenders * self.cold_starts + events * self.warm_rounds)
-
-
-def cpu_modes(free: bool) -> tuple[list[tuple[str, CpuLimit | None]], str]:
-    """The CPU modes to measure, the main one first, and why one-CPU is missing if it is.
-
-    Where no cgroup can be made (not root, no writable cpu controller), every number is taken
-    with free CPU and the results say so, rather than silently measuring another machine.
-    """
-    limit = CpuLimit()
-    unavailable = limit.available()
-    if unavailable:
-        return [(FREE, None)], f"no one-CPU quota here ({unavailable}): measured with free CPU"
-    return [(ONE_CPU, limit)] + ([(FREE, None)] if free else []), ""
 
 
 def rows_in_range(card: ModelCard, n: int, seed: int = 0) -> np.ndarray:
