@@ -94,6 +94,7 @@ def _sample(
 def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
     """Measure every contender ``rounds`` times per CPU mode."""
     OUT.mkdir(parents=True, exist_ok=True)
+    started = machine()
     contenders = _contenders(runtime, arch)
     base = function_config(ROOT / "template.yaml", "BatchFunction", {"Runtime": runtime})
     card = ModelCard.load(contenders[0].task_root / "model.json")
@@ -116,7 +117,7 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
                 print(f"{mode:8} {contender.name:7} {sample}", file=sys.stderr, flush=True)
     return BatchRun(
         created_utc=now_utc(),
-        machine=machine(),
+        machine=replace(started, load_at_end=os.getloadavg()[0]),
         versions={
             **layer_versions(contenders[0].layers[0] / "python"),
             **layer_versions(contenders[1].layers[0] / "python"),
