@@ -126,7 +126,7 @@ def measure_mode(
         tick(f"{name} {label}")
 
     cold = cold_starts(
-        [built.onnx, built.pickle, built.empty, built.floor],
+        built.cold_contenders,
         settings.cold_starts,
         events[ONE_ROW],
         base,
@@ -135,7 +135,7 @@ def measure_mode(
         limit,
     )
     warm = warm_latencies(
-        [built.onnx, built.pickle, built.floor],
+        built.warm_contenders,
         events,
         settings.warm_rounds,
         base,
@@ -169,7 +169,7 @@ def run(
         settings.runtime, settings.arch, settings.rebuild_layers, model_dir, baseline_dir
     )
     events = sample_events(built.onnx.task_root / "model.json")
-    set_total(settings.steps(4, len(events), len(modes)))
+    set_total(settings.steps(len(built.cold_contenders), len(events), len(modes)))
     tick("built layers and functions")
     base = function_config(
         packages.ROOT / "template.yaml", "InferenceFunction", {"Runtime": settings.runtime}

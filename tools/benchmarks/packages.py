@@ -53,6 +53,16 @@ class Packages:
     onnx_layer: Path
     sklearn_layer: Path
 
+    @property
+    def cold_contenders(self) -> list[Contender]:
+        """Both compared contenders, then both anchors: what every cold round starts."""
+        return [self.onnx, self.pickle, self.empty, self.floor]
+
+    @property
+    def warm_contenders(self) -> list[Contender]:
+        """Both compared contenders and the floor, whose warm answer is the runtime's round trip."""
+        return [self.onnx, self.pickle, self.floor]
+
 
 def build_layer(name: str, runtime: str, arch: str, extra: list[str], rebuild: bool) -> Path:
     """``build/benchmarks/layers/NAME`` (holding ``python/``) and ``NAME.zip``, built once."""
