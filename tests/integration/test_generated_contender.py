@@ -11,7 +11,7 @@ import pytest
 from sam_support import TEMPLATE
 
 from layer.interpreters import find_interpreter
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks.cold_start import cold_start
 from tools.benchmarks.generated_code import generated_contender
 from tools.local_lambda import LocalLambda

@@ -23,7 +23,7 @@ from typing import Any
 
 from layer.interpreters import find_interpreter
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks import packages
 from tools.benchmarks.cold_start import alternating
 from tools.benchmarks.environment import layer_versions, machine, now_utc

@@ -46,7 +46,7 @@ import numpy as np
 
 from convert.parity import PROBABILITY_TOLERANCE, ParityReport, random_rows
 from layer.pyc import compile_pyc
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks.packages import PROBES, Contender
 
 GENERATED_HANDLER = PROBES / "generated_handler.py"

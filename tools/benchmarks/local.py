@@ -18,7 +18,7 @@ import numpy as np
 
 from layer.interpreters import Interpreter, find_interpreter
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks import cold_start, init_options, packages
 from tools.benchmarks.analysis import SHIPPED_VARIANT
 from tools.benchmarks.environment import layer_versions, machine, now_utc

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks.cold_start import alternating
 from tools.benchmarks.environment import machine, now_utc
 from tools.benchmarks.stats import median
