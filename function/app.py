@@ -11,9 +11,12 @@ would add to every cold start.
 
 import os
 
+# The model module first: it imports onnxruntime right after numpy, before the request path's
+# modules, the order that keeps init's peak RSS lowest (docs/serving.md).
+from onnx_serving.model import init_failure, load_model  # isort: split
+
 from onnx_serving.answers import RequestLimits
 from onnx_serving.handler import ServingSettings, handle
-from onnx_serving.model import init_failure, load_model
 
 MODEL_DIR = os.path.normpath(
     os.environ.get("MODEL_DIR") or os.path.dirname(os.path.realpath(__file__))
