@@ -108,11 +108,11 @@ class OnnxModel:
         """Reproduce the card's golden rows: a model that answers otherwise must not serve.
 
         The golden rows hold the reference scikit-learn model's answers, recorded by ``convert``
-        on rows whose best class leads clearly. So a model whose answer to them is the one
-        ``golden_mismatches`` accepts (the check every other reader of the card makes) is the
-        model that was converted, whatever its SHA-256 says; and since each
-        label must sit in the card's column of the highest probability, a card that lists the
-        classes in another order than the model fails here instead of mislabelling answers.
+        on rows whose best class leads clearly. So a model whose answer to them, rounded as
+        callers get it, passes ``golden_mismatches`` (the check every reader of the card makes)
+        is the model that was converted, whatever its SHA-256 says; and since each label must
+        sit in the card's column of the highest probability, a card that lists the classes in
+        another order than the model fails here instead of mislabelling answers.
         """
         card = self.card
         classes = card.classes
