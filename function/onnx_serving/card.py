@@ -34,8 +34,8 @@ FLOAT32_MAX = 3.4028234663852886e38
 GOLDEN_ROW_FIELDS = {"features", "label", "probabilities"}
 # How far a probability may be from the reference model's: trees compare in float32 on both
 # sides, but their float32 sums move by rounding and summation order (docs/convert.md has by how
-# much), so labels are compared exactly and probabilities to this absolute tolerance. ``convert`` checks parity
-# with it and records it in the card (``parity["tolerance"]``).
+# much), so labels are compared exactly and probabilities to this absolute tolerance. ``convert``
+# checks parity with it and records it in the card (``parity["tolerance"]``).
 PROBABILITY_TOLERANCE = 1e-5
 # Answers round probabilities to this many decimals: float32 carries about 7 significant digits,
 # and more would print summation noise as if it meant something (0.99999934 for a sure class).
