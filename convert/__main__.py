@@ -23,7 +23,7 @@ from convert.from_pickle import InputError
 from convert.golden import GoldenRowsError
 from convert.parity import ParityError
 from convert.servable import UnsupportedModelError
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from convert.input_ranges import check_region, remembered_range
 from convert.parity import RANDOM_ROWS, random_rows
 from convert.servable import check_servable, describe_estimator
 from convert.train import train_iris
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 
 DEMO_NAME = "iris-random-forest"
 NO_RANGE_NOTE = (

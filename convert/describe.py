@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 from convert import FUNCTION_DIR
-from onnx_serving.event_kinds import HTTP_API
-from onnx_serving.model_card import ModelCard
+from onnx_serving.answers import RequestLimits
+from onnx_serving.card import ModelCard
+from onnx_serving.events import HTTP_API
+from onnx_serving.handler import ServingSettings
 from onnx_serving.openapi import openapi_document
-from onnx_serving.request_limits import RequestLimits
-from onnx_serving.request_path import ServingSettings
 
 
 def describe(model_dir: Path) -> str:

@@ -32,7 +32,7 @@ from convert.servable import (
     unconvertible_part,
 )
 from convert.tree_ensemble import to_tree_ensemble_v5
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.

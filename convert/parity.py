@@ -4,8 +4,9 @@ Both sides get the same float32 rows (the handler feeds onnxruntime float32). La
 and probabilities must be within an absolute tolerance. Trees compare in float32 on both sides
 (scikit-learn's trees cast their input to float32), so the same leaves are reached, but
 scikit-learn averages leaf values in float64 while onnxruntime sums in float32 in its own order,
-which moves the result by float32 rounding (~1e-7 per tree). 1e-5 is two orders of magnitude
-above that and far below any difference that changes a decision.
+which moves the result by float32 rounding (~1e-7 per tree). The tolerance,
+``onnx_serving.card.PROBABILITY_TOLERANCE`` (1e-5, the one every golden-row check uses too), is
+two orders of magnitude above that and far below any difference that changes a decision.
 
 Two kinds of disagreement are not conversion errors, and the card counts both:
 
@@ -32,9 +33,9 @@ import numpy as np
 import onnxruntime as ort
 
 from convert.servable import first_line
+from onnx_serving.card import PROBABILITY_TOLERANCE
 from onnx_serving.model import session_options
 
-PROBABILITY_TOLERANCE = 1e-5
 RANDOM_ROWS = 5000
 MAX_BOUNDARY_SHARE = 0.01
 # How far (in float32 steps, one feature at a time) a boundary row's neighbours are looked for.

@@ -2,18 +2,21 @@
 
 A model that is missing, corrupted or not the one its card describes, or a bad setting, fails
 init: Lambda reports an init error instead of a function that answers 500 forever. The error
-invokers see names the problem and the model's files, without stack frames (``init_failure``).
-Everything else lives in the ``onnx_serving`` package beside this file (``/var/task``).
-Paths are plain strings here and in the package: ``pathlib`` is not otherwise imported in the
-Lambda process, and importing it costs ~5 ms of every cold start.
+invokers see names the problem and the model's files, without stack frames
+(``model.init_failure``). Everything else lives in the ``onnx_serving`` package beside this file
+(``/var/task``); docs/serving.md follows one request through it. Paths are plain strings here and
+in the package: ``pathlib`` is not otherwise imported in the Lambda process, and importing it
+would add to every cold start.
 """
 
 import os
 
-from onnx_serving.init_failure import init_failure
-from onnx_serving.model import load_model
-from onnx_serving.request_limits import RequestLimits
-from onnx_serving.request_path import ServingSettings, handle
+# The model module first: it imports onnxruntime right after numpy, before the request path's
+# modules, the order that keeps init's peak RSS lowest (docs/serving.md).
+from onnx_serving.model import init_failure, load_model  # isort: split
+
+from onnx_serving.answers import RequestLimits
+from onnx_serving.handler import ServingSettings, handle
 
 MODEL_DIR = os.path.normpath(
     os.environ.get("MODEL_DIR") or os.path.dirname(os.path.realpath(__file__))

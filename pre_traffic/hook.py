@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pre_traffic.card import HookCard
+from onnx_serving.card import ModelCard
 from pre_traffic.checks import answer_problems
 from pre_traffic.probes import Probe, build_probes
 
@@ -29,7 +29,7 @@ def load_samples(folder: Path) -> dict[str, dict[str, Any]]:
     return {path.stem: json.loads(path.read_text()) for path in sorted(folder.glob("*.json"))}
 
 
-def check_version(probes: list[Probe], card: HookCard, invoke: Invoke) -> list[str]:
+def check_version(probes: list[Probe], card: ModelCard, invoke: Invoke) -> list[str]:
     """Send every probe and collect every problem; an empty list means the version passed."""
     problems = []
     for probe in probes:
@@ -61,7 +61,7 @@ def run_hook(
 ) -> dict[str, Any]:
     """Check ``version_arn`` and report to CodeDeploy; returns the verdict for the log."""
     try:
-        card = HookCard.load(package / "model.json")
+        card = ModelCard.load(package / "model.json")
         probes = build_probes(card, load_samples(package / "events"))
         problems = check_version(probes, card, version_invoker(lambda_client, version_arn))
     except Exception as exc:  # any failure of the check itself fails the deployment

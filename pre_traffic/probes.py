@@ -6,7 +6,7 @@ another model would refuse them. So the hook keeps each event's envelope and put
 golden rows in it, and builds its bad requests from the card too (one value too many, an empty
 batch, broken JSON, a wrong method, a wrong media type). Every probe then works for any model,
 and every expected answer is exact: golden labels, golden probabilities within the card's
-tolerance, the card's identity, or one status with one error type.
+``ANSWER_TOLERANCE``, the card's identity, or one status with one error type.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pre_traffic.card import HookCard
+from onnx_serving.card import ModelCard
 
 GOLDEN = "golden"
 DESCRIBE = "describe"
@@ -71,14 +71,16 @@ def with_body(event: dict[str, Any], text: str, content_type: str = "application
     return {**event, "headers": headers, "body": body, "isBase64Encoded": encoded}
 
 
-def build_probes(card: HookCard, samples: dict[str, dict[str, Any]]) -> list[Probe]:
+def build_probes(card: ModelCard, samples: dict[str, dict[str, Any]]) -> list[Probe]:
     """Direct probes from the card, then one per sample event, then bad requests."""
     rows = card.golden_rows
     everything = list(range(len(rows)))
-    first = rows[0].features
+    first = rows[0]["features"]
     named_first = dict(zip(card.feature_names, first, strict=True))
     probes = [
-        Probe("direct batch", {"instances": [r.features for r in rows]}, GOLDEN, False, everything),
+        Probe(
+            "direct batch", {"instances": [r["features"] for r in rows]}, GOLDEN, False, everything
+        ),
         Probe("direct row", {"features": first}, GOLDEN, False, [0]),
         Probe("direct named row", {"features": named_first}, GOLDEN, False, [0]),
         Probe("direct describe", {"action": "describe"}, DESCRIBE, False),
@@ -93,7 +95,7 @@ def build_probes(card: HookCard, samples: dict[str, dict[str, Any]]) -> list[Pro
             probes.append(Probe(f"{name} (GET)", event, DESCRIBE, True))
             continue
         posts.append(event)
-        batch = json.dumps({"instances": [r.features for r in rows]})
+        batch = json.dumps({"instances": [r["features"] for r in rows]})
         probes.append(
             Probe(f"{name} (golden rows)", with_body(event, batch), GOLDEN, True, everything)
         )

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.local_lambda.s3_server import LocalS3
 from tools.local_lambda.sample_files import feature_rows, write_csv, write_json_lines
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from samtranslator.yaml_helper import yaml_parse
 
 from convert.conversion import convert_demo
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILES = ("model.onnx", "model.json")

@@ -12,9 +12,10 @@ imported, so it is set here, first; a value set in the function's environment wi
 
 ``OPENBLAS_NUM_THREADS=1`` likewise, for a stack that deploys this code without the project's
 template (which sets it for every function): numpy's bundled OpenBLAS starts a worker thread that
-busy-waits for ~100 ms at import (numpy#29193, OpenBLAS#5171), and with Lambda's one CPU of time
-below 1,769 MB that spin is paid in init. Nothing here uses BLAS. OpenBLAS reads the variable
-when numpy loads it, so it only takes effect if this package is imported before numpy.
+busy-waits at import (numpy#29193, OpenBLAS#5171; docs/serving.md has what it costs), and with
+Lambda's one CPU of time below 1,769 MB that spin is paid in init. Nothing here uses BLAS.
+OpenBLAS reads the variable when numpy loads it, so it only takes effect if this package is
+imported before numpy.
 """
 
 import os

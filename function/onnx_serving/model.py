@@ -3,17 +3,40 @@
 Everything that can be wrong with a model is checked here, at init: a Lambda whose init raises is
 reported as an init error and retried, which is loud; a half-initialised global that answers 500
 forever is not.
+
+**Digest.** ``hashlib.sha256`` is OpenSSL's: importing ``hashlib`` maps libcrypto, which costs
+init time and peak RSS for one digest of a model that is often under 100 KB. CPython also carries
+its own SHA-256 (HACL*, the module ``hashlib`` falls back to without OpenSSL: ``_sha2`` on 3.12+,
+``_sha256`` on 3.11), cheap to import but several times slower per byte than OpenSSL's SHA-NI
+code. So a model up to ``SMALL_MODEL_BYTES`` is hashed by the built-in one and a bigger one by
+OpenSSL (docs/serving.md has the measurements). Same digest either way.
+
+**Init failures.** When importing the handler module raises, awslambdaric 4.2.2 posts the error to
+Lambda's ``/runtime/init/error`` as ``{"errorMessage", "errorType", "requestId": "",
+"stackTrace"}``, and Lambda returns that document as the payload of every invoke until an init
+succeeds (with ``X-Amz-Function-Error: Unhandled``). For most exceptions ``stackTrace`` is the
+formatted traceback: importlib's frames with the interpreter's path, then the function's own
+files under ``/var/task``. An ``ImportError`` is the exception the runtime client reports without
+frames (``Runtime.ImportModuleError``, ``stackTrace: []``, the message prefixed "Unable to import
+module 'app': "). So the entry point turns any init failure into one (``init_failure``), whose
+message names the problem and the model's files by name only; the full traceback goes to the
+function's log, one JSON line at level ERROR, where the deployer looks for it.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import sys
+import traceback
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
 
-from .digest import sha256_hex
-from .model_card import ModelCard, ModelCardError
+from .answers import PredictionAnswer, rounded
+from .card import ModelCard, ModelCardError, golden_mismatches, reference
 
 # One thread each: Lambda gives 1 vCPU below 1,769 MB, explicit counts stop onnxruntime from
 # pinning threads (it logs pthread_setaffinity_np failures in restricted cpusets), and a fixed
@@ -85,10 +108,11 @@ class OnnxModel:
         """Reproduce the card's golden rows: a model that answers otherwise must not serve.
 
         The golden rows hold the reference scikit-learn model's answers, recorded by ``convert``
-        on rows whose best class leads clearly. So a model that answers them within the parity
-        tolerance is the model that was converted, whatever its SHA-256 says; and since each
-        label must sit in the card's column of the highest probability, a card that lists the
-        classes in another order than the model fails here instead of mislabelling answers.
+        on rows whose best class leads clearly. So a model whose answer to them, rounded as
+        callers get it, passes ``golden_mismatches`` (the check every reader of the card makes)
+        is the model that was converted, whatever its SHA-256 says; and since each label must
+        sit in the card's column of the highest probability, a card that lists the classes in
+        another order than the model fails here instead of mislabelling answers.
         """
         card = self.card
         classes = card.classes
@@ -108,18 +132,12 @@ class OnnxModel:
                     f"answered {label!r} with its highest probability at {classes[best]!r}: "
                     "the card lists the classes in another order than the model"
                 )
-        expected = np.asarray(
-            [[golden["probabilities"][name] for name in classes] for golden in card.golden_rows]
-        )
-        gaps = np.abs(probabilities.astype(np.float64) - expected).max(axis=1)
-        tolerance = card.parity["tolerance"]
-        for i, (label, golden) in enumerate(zip(labels, card.golden_rows, strict=True)):
-            if label != golden["label"] or gaps[i] > tolerance:
-                raise self._error(
-                    f"answers golden row {i} with {label!r} (probabilities up to {gaps[i]:.3g} "
-                    f"from the reference, tolerance {tolerance:g}) where the converted model "
-                    f"answered {golden['label']!r}: this is not the model the card was written for"
-                )
+        answer = PredictionAnswer(card, labels, rounded(probabilities), None, reference(card))
+        mismatches = golden_mismatches(card, answer.as_dict())
+        if mismatches:
+            raise ModelLoadError(
+                f"{self._path}: {mismatches[0]}: this is not the model the card was written for"
+            )
 
     def _error(self, problem: str) -> ModelLoadError:
         return ModelLoadError(f"{self._path}: the model {problem}")
@@ -151,3 +169,46 @@ def _read(path: str | os.PathLike[str]) -> bytes:
         raise ModelLoadError(f"{path}: model file not found") from None
     except OSError as exc:
         raise ModelLoadError(f"{path}: model file unreadable ({exc.strerror})") from None
+
+
+SMALL_MODEL_BYTES = 1 << 20
+
+
+def _builtin_sha256() -> Callable[[bytes], Any]:
+    """CPython's own SHA-256 constructor, or OpenSSL's where the interpreter has no such module."""
+    try:
+        from _sha2 import sha256
+    except ImportError:
+        try:
+            from _sha256 import sha256
+        except ImportError:
+            from hashlib import sha256
+    return sha256
+
+
+def sha256_hex(data: bytes) -> str:
+    """The hex SHA-256 of ``data``, from whichever implementation finishes first for its size."""
+    if len(data) <= SMALL_MODEL_BYTES:
+        return _builtin_sha256()(data).hexdigest()
+    from hashlib import sha256
+
+    return sha256(data).hexdigest()
+
+
+class InitFailure(ImportError):
+    """The handler module cannot serve: raised at import, reported by the runtime as such."""
+
+
+def init_failure(exc: BaseException, model_dir: str | os.PathLike[str]) -> InitFailure:
+    """Log ``exc`` with its traceback; return the frameless error to raise instead."""
+    message = f"{type(exc).__name__}: {exc}".replace(f"{model_dir}{os.sep}", "")
+    record = {
+        "level": "ERROR",
+        "event": "init",
+        "error_type": type(exc).__name__,
+        "message": message,
+        "traceback": "".join(traceback.format_exception(exc)),
+    }
+    sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+    return InitFailure(message)

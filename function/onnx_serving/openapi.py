@@ -3,7 +3,8 @@
 Everything a client needs to know is in the card and the limits: the feature names and their
 order, the class names, how many rows a batch may hold. So the description is built from them
 (never written by hand, never out of date), the function serves it at ``GET /openapi.json`` and
-``make build`` writes it to ``build/openapi.json``. Schemas are JSON Schema 2020-12, as OpenAPI
+``make build`` writes it to ``build/openapi.json``. The handler imports this module on the first
+``GET /openapi.json``, never at init. Schemas are JSON Schema 2020-12, as OpenAPI
 3.1 has them: exact where the handler is exact (row length, named features, float32 range,
 classes as an enum), so that a client generated from it sends only what the handler accepts and
 reads everything it answers. ``out_of_range`` is optional: a card without training ranges
@@ -14,10 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .answer_size import model_reference
-from .feature_rows import FLOAT32_MAX
-from .model_card import ModelCard
-from .responses import ALLOWED_METHODS, HEADERS
+from .answers import ALLOWED_METHODS, HEADERS
+from .card import FLOAT32_MAX, ModelCard, reference
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
@@ -209,8 +208,8 @@ def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
         "Prediction": _prediction_schema(card),
         "ModelReference": {
             "type": "object",
-            "properties": _constants(model_reference(card)),
-            "required": list(model_reference(card)),
+            "properties": _constants(reference(card)),
+            "required": list(reference(card)),
             "additionalProperties": False,
         },
         "Predictions": {
@@ -273,7 +272,7 @@ def _card_schema(card: ModelCard) -> dict[str, Any]:
             "model": {
                 "type": "object",
                 "properties": {
-                    **_constants(model_reference(card)),
+                    **_constants(reference(card)),
                     "features": {"const": list(card.feature_names)},
                     "classes": {"const": list(card.classes)},
                     "feature_ranges": {"type": ["object", "null"]},

@@ -109,7 +109,11 @@ def test_the_hook_package_holds_its_modules_the_card_and_the_events_and_runs_alo
     shipped = {str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()}
     modules = {f"pre_traffic/{p.name}" for p in (ROOT / "pre_traffic").glob("*.py")}
     events = {f"pre_traffic/events/{p.name}" for p in (ROOT / "events").glob("*.json")}
-    assert shipped == modules | events | {"pre_traffic/model.json"}
+    # The card module is the function's own, copied at build time: one reader, one comparison.
+    assert shipped == modules | events | {"pre_traffic/model.json", "onnx_serving/card.py"}
+    assert (tmp_path / "onnx_serving" / "card.py").read_bytes() == (
+        project / "function" / "onnx_serving" / "card.py"
+    ).read_bytes()
     assert (tmp_path / "pre_traffic" / "model.json").read_bytes() == (
         project / "function" / "model.json"
     ).read_bytes()
@@ -118,10 +122,11 @@ def test_the_hook_package_holds_its_modules_the_card_and_the_events_and_runs_alo
     (tmp_path / "pre_traffic" / "model.json").write_text(json.dumps(golden_card(app)))
     probe = (
         "import json; from pre_traffic.hook import PACKAGE, load_samples;"
-        "from pre_traffic.card import HookCard; from pre_traffic.probes import build_probes;"
-        "card = HookCard.load(PACKAGE / 'model.json');"
+        "from onnx_serving.card import ModelCard; from pre_traffic.probes import build_probes;"
+        "card = ModelCard.load(PACKAGE / 'model.json');"
         "print(json.dumps([p.name for p in build_probes(card, load_samples(PACKAGE / 'events'))]))"
     )
     names = run_isolated(host_interpreter(), [tmp_path], probe, tmp_path)
     assert len(names) == 16 and names[0] == "direct batch"
     shutil.rmtree(tmp_path / "pre_traffic")
+    shutil.rmtree(tmp_path / "onnx_serving")

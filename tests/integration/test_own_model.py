@@ -23,14 +23,13 @@ import sam_support
 from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
+from onnx_serving.card import ANSWER_TOLERANCE
 from tools.local_lambda.runner import strict_json
 from tools.reliability.sam_build_output import FUNCTION, LAYER, built_lambda
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-# awslambdaric answers with probabilities rounded to 6 decimals.
-SERVED_TOLERANCE = 1e-5 + 5e-7
 
 
 def make_convert_command(*variables: str) -> list[str]:
@@ -152,6 +151,6 @@ def test_every_training_row_is_answered_as_scikit_learn_does_and_none_is_out_of_
     as_trained = pd.DataFrame(rows, columns=frame.columns)
     assert [p["label"] for p in predictions] == forest.predict(as_trained).tolist()
     served = np.array([[p["probabilities"][c] for c in forest.classes_] for p in predictions])
-    assert np.abs(served - forest.predict_proba(as_trained)).max() <= SERVED_TOLERANCE
+    assert np.abs(served - forest.predict_proba(as_trained)).max() <= ANSWER_TOLERANCE
     assert [p["out_of_range"] for p in predictions] == [[]] * len(rows)
     assert outside["predictions"][0]["out_of_range"] == ["worst fractal dimension"]

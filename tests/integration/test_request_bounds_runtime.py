@@ -19,11 +19,10 @@ import pytest
 import sam_support
 from sam_support import load_template
 
-from onnx_serving.answer_size import LAMBDA_RESPONSE_BYTES
-from onnx_serving.event_kinds import DIRECT, HTTP_API
-from onnx_serving.model_card import ModelCard
-from onnx_serving.request_limits import RequestLimits
-from onnx_serving.request_path import MAX_BATCH_ROWS_LIMIT
+from onnx_serving.answers import LAMBDA_RESPONSE_BYTES, RequestLimits
+from onnx_serving.card import ModelCard
+from onnx_serving.events import DIRECT, HTTP_API
+from onnx_serving.handler import MAX_BATCH_ROWS_LIMIT
 from tools.reliability.corpus import http_event
 from tools.reliability.memory_bound import (
     compact_model,

@@ -10,7 +10,7 @@ import json
 import pytest
 import sam_support
 
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.local_lambda import InvokeResult
 from tools.reliability.sam_build_output import FUNCTION, built_lambda
 from tools.reliability.soak import SoakReport, palette, run_soak

@@ -11,9 +11,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from onnx_serving.model_card import ModelCard
-from onnx_serving.request_limits import RequestLimits
-from onnx_serving.request_path import ServingSettings, handle
+from onnx_serving.answers import RequestLimits
+from onnx_serving.card import ModelCard
+from onnx_serving.handler import ServingSettings, handle
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
 

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from layer.interpreters import find_interpreter
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks import packages
 from tools.benchmarks.cold_start import alternating, cpu_modes
 from tools.benchmarks.environment import layer_versions, machine, now_utc

@@ -19,7 +19,7 @@ import numpy as np
 
 from layer.interpreters import Interpreter, find_interpreter
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.benchmarks import packages
 from tools.benchmarks.analysis import ONE_ROW
 from tools.benchmarks.cold_start import cold_starts, cpu_modes, warm_latencies

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pre_traffic.card import HookCard
+from onnx_serving.card import ModelCard
 from pre_traffic.hook import check_version, load_samples, version_invoker
 from pre_traffic.probes import build_probes
 from tools.deploy.templates import ROOT
@@ -39,7 +39,7 @@ def smoke(
     events: Path = ROOT / "events",
 ) -> list[str]:
     """Every problem the alias's answers show; empty when the release serves what it should."""
-    card = HookCard.load(card_path)
+    card = ModelCard.load(card_path)
     probes = build_probes(card, load_samples(events))
     target = alias_arn(cloudformation, stack)
     return check_version(probes, card, version_invoker(lambda_client, target))

@@ -24,11 +24,11 @@ from pathlib import Path
 from types import FrameType
 
 from layer.interpreters import Interpreter, find_interpreter
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard, golden_mismatches
 from tools.local_lambda import host_layer
 from tools.local_lambda.function import FunctionConfig
 from tools.local_lambda.gateway import LocalGateway, http_api_routes
-from tools.local_lambda.golden import golden_event, golden_mismatches
+from tools.local_lambda.golden import golden_event
 from tools.local_lambda.runner import InvokeResult, LocalLambda
 from tools.local_lambda.template import function_config
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from layer.interpreters import find_interpreter
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.local_lambda.runner import LocalLambda
 from tools.local_lambda.s3_server import LocalS3
 from tools.local_lambda.sample_files import write_csv

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 
 BLOCK_ROWS = 200_000
 

@@ -200,7 +200,7 @@ def generated_specs() -> list[dict[str, Any]]:
     many_keys = ", ".join(f'"f{i}": 0' for i in range(100_000))
     valid_big = _padded('{"features": [5.1, 3.5, 1.4, 0.2]}', BIG_BODY_BYTES)
     garbage = base64.b64encode(b"\xff" * (BIG_BODY_BYTES * 3 // 4)).decode()
-    # The body bounds of MAX_BATCH_ROWS rows of the four Iris features (bounded_json): one
+    # The body bounds of MAX_BATCH_ROWS rows of the four Iris features (events.BodyBounds): one
     # array per row plus two, four commas per row.
     commas = MAX_BATCH_ROWS * len(SETOSA)
     rows = [json.dumps(SETOSA)] * (MAX_BATCH_ROWS - 1)
@@ -236,7 +236,7 @@ def generated_specs() -> list[dict[str, Any]]:
         "one-comma-over-the-bound": (400, "InvalidFeatures"),
         "tiny-objects-6mb": (413, "PayloadTooLarge"),
     }
-    # HTTP bodies are bounded before they are parsed (bounded_json): more arrays, objects or
+    # HTTP bodies are bounded before they are parsed (events.BodyBounds): more arrays, objects or
     # commas than MAX_BATCH_ROWS rows can hold is a 413 without a parse.
     http_expected = {
         "deep-array-nesting": (413, "PayloadTooLarge"),

@@ -31,7 +31,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import ModelInfo, export_onnx, verify_and_write
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.local_lambda import FunctionConfig
 from tools.reliability.corpus import DIRECT, fitted_payload
 from tools.reliability.sam_build_output import FUNCTION, built_lambda

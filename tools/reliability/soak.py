@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from onnx_serving.model_card import ModelCard
+from onnx_serving.card import ModelCard
 from tools.local_lambda import InvokeResult, LocalLambda
 from tools.local_lambda.runner import proc_status_kb
 from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases

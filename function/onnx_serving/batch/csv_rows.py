@@ -12,8 +12,8 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
+from ..card import ModelCard
 from ..errors import quoted, quoted_list
-from ..model_card import ModelCard
 from .failures import BadFile
 from .records import LABEL, Record
 from .row_checks import ROW

@@ -6,8 +6,8 @@ import json
 import sys
 from typing import Any
 
+from ..answers import Model
 from ..errors import RequestError
-from ..request_path import Model
 from .events import S3_NOTIFICATION, FileJob, read_event
 from .scoring import Batch, score_file, score_rows
 from .settings import BatchSettings

@@ -11,9 +11,9 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from ..bounded_json import parse_json
+from ..card import ModelCard
 from ..errors import RequestError, quoted_list
-from ..model_card import ModelCard
+from ..events import parse_json
 from .failures import BadFile
 from .records import LABEL, PROBABILITIES, Record
 from .row_checks import ROW

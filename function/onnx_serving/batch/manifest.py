@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model_card import ModelCard
+from ..card import ModelCard
 from .s3_io import clean_etag, s3_uri
 
 MANIFEST_FORMAT = 1

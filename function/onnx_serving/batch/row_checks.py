@@ -1,9 +1,9 @@
 """The one place batch code calls the online row validation, and the model's answers.
 
-Every value a batch row carries passes ``feature_rows.to_matrix``, the same checks and the same
+Every value a batch row carries passes ``rows.to_matrix``, the same checks and the same
 messages the online handler gives (NaN, infinity, float32 overflow, booleans, strings, wrong
 counts, missing names). Only its public function is used, and only here, so a change inside
-``feature_rows`` (say, vectorised checks) reaches batch scoring without touching it.
+``rows`` (say, vectorised checks) reaches batch scoring without touching it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from ..answers import Model, check_output
+from ..card import PROBABILITY_DECIMALS, ModelCard
 from ..errors import RequestError
-from ..feature_rows import to_matrix
-from ..model_card import ModelCard
-from ..request_path import PROBABILITY_DECIMALS, Model, check_output
+from ..rows import to_matrix
 
 # How a row is named in a rejection reason; the manifest gives its line number beside it.
 ROW = "row"

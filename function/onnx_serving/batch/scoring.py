@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ..request_path import Model
+from ..answers import Model
 from .csv_rows import CsvFile, CsvRows
 from .events import FileJob, RowsJob
 from .failures import BadFile

@@ -24,8 +24,8 @@ from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from convert import __main__ as cli
 from convert.conversion import NO_RANGE_NOTE
 from convert.input_ranges import check_region, remembered_range, split_thresholds
+from onnx_serving.handler import ServingSettings, handle
 from onnx_serving.model import load_model
-from onnx_serving.request_path import ServingSettings, handle
 
 QUIET = ServingSettings(log_requests=False)
 

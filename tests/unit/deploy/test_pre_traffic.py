@@ -14,8 +14,8 @@ from botocore.stub import ANY, Stubber
 from hook_support import golden_card, handler_answers
 from sam_support import ROOT, invoke_response
 
-from pre_traffic.card import CardError, HookCard
-from pre_traffic.checks import ROUNDING, answer_problems, prediction_problems
+from onnx_serving.card import ANSWER_TOLERANCE, ModelCard, ModelCardError, reference
+from pre_traffic.checks import answer_problems
 from pre_traffic.hook import check_version, load_samples, run_hook
 from pre_traffic.probes import DESCRIBE, ERROR, GOLDEN, build_probes
 from tools.deploy.smoke import smoke
@@ -32,7 +32,7 @@ def card_json(app):
 
 @pytest.fixture(scope="module")
 def card(card_json):
-    return HookCard.from_dict(card_json)
+    return ModelCard.from_dict(card_json)
 
 
 @pytest.fixture(scope="module")
@@ -74,9 +74,9 @@ def test_http_probes_keep_the_envelope_and_carry_the_golden_rows(probes, card):
     assert url["requestContext"] == sample["requestContext"]
     assert url["isBase64Encoded"] is True
     body = json.loads(base64.b64decode(url["body"]))
-    assert body == {"instances": [row.features for row in card.golden_rows]}
+    assert body == {"instances": [row["features"] for row in card.golden_rows]}
     named = next(p for p in probes if p.name == "direct named row").event
-    first = dict(zip(card.feature_names, card.golden_rows[0].features, strict=True))
+    first = dict(zip(card.feature_names, card.golden_rows[0]["features"], strict=True))
     assert named == {"features": first}
 
 
@@ -91,9 +91,11 @@ def test_a_card_whose_golden_label_differs_fails_every_probe_holding_that_row(
     changed = copy.deepcopy(card_json)
     golden = changed["golden_rows"][0]
     other = next(c for c in changed["classes"] if c != golden["label"])
-    expected = f"golden row 0: label {golden['label']!r}, golden {other!r}"
+    expected = (
+        f"golden row 0 answered {golden['label']!r} where the reference model answered {other!r}"
+    )
     golden["label"] = other
-    wrong = HookCard.from_dict(changed)
+    wrong = ModelCard.from_dict(changed)
     found = [
         problem
         for probe, answer in zip(probes, answers, strict=True)
@@ -104,22 +106,22 @@ def test_a_card_whose_golden_label_differs_fails_every_probe_holding_that_row(
     assert len(found) == 9
 
 
-def test_probabilities_may_differ_by_the_tolerance_plus_the_answers_rounding(card):
+def test_probabilities_may_differ_by_the_tolerance_plus_the_answers_rounding(probes, card):
     golden = card.golden_rows[0]
     name = card.classes[0]
-    allowed = card.tolerance + ROUNDING
+    probe = next(p for p in probes if p.name == "direct row")
 
-    def body(shift: float) -> dict:
-        probabilities = {**golden.probabilities, name: golden.probabilities[name] + shift}
-        prediction = {"label": golden.label, "probabilities": probabilities}
-        return {"predictions": [prediction], "model": card.model_ref}
+    def answer(shift: float) -> bytes:
+        probabilities = {**golden["probabilities"], name: golden["probabilities"][name] + shift}
+        prediction = {"label": golden["label"], "probabilities": probabilities}
+        return json.dumps({"predictions": [prediction], "model": reference(card)}).encode()
 
-    assert prediction_problems(body(allowed * 0.99), card, [0]) == []
-    assert prediction_problems(body(-allowed * 0.99), card, [0]) == []
-    too_far = golden.probabilities[name] + allowed * 1.01
-    assert prediction_problems(body(allowed * 1.01), card, [0]) == [
-        f"golden row 0: p({name}) = {too_far!r}, golden {golden.probabilities[name]!r} "
-        f"(allowed ±{allowed:.2g})"
+    assert answer_problems(probe, card, answer(ANSWER_TOLERANCE * 0.99), None) == []
+    assert answer_problems(probe, card, answer(-ANSWER_TOLERANCE * 0.99), None) == []
+    too_far = answer_problems(probe, card, answer(ANSWER_TOLERANCE * 1.01), None)
+    assert too_far == [
+        f"direct row: golden row 0 answered probabilities up to {ANSWER_TOLERANCE * 1.01:.3g} "
+        "from the reference model's (tolerance 1.05e-05)"
     ]
 
 
@@ -171,21 +173,21 @@ def test_a_function_error_or_a_non_json_answer_fails_the_probe(probes, card):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda c: c.pop("golden_rows"), "the model card has no golden_rows"),
-        (lambda c: c.update(golden_rows=[]), "the model card has no golden_rows"),
+        (lambda c: c.pop("golden_rows"), "golden_rows must hold at least one row"),
+        (lambda c: c.update(golden_rows=[]), "golden_rows must hold at least one row"),
         (lambda c: c["golden_rows"][1]["features"].pop(), "golden_rows[1].features must hold"),
         (lambda c: c["golden_rows"][0].update(label="nope"), "golden_rows[0].label 'nope' is not"),
         (lambda c: c["golden_rows"][2]["probabilities"].popitem(), "golden_rows[2].probabilities"),
-        (lambda c: c.update(parity={}), "the model card's parity.tolerance must be a number"),
-        (lambda c: c.pop("sha256"), "the model card's sha256 must be a non-empty string"),
-        (lambda c: c.update(classes="setosa"), "the model card's classes must be a list"),
+        (lambda c: c.update(parity={}), "parity must record a positive tolerance"),
+        (lambda c: c.pop("sha256"), "ModelCard.__init__() missing 1 required positional argument"),
+        (lambda c: c.update(classes="setosa"), "classes must be a non-empty list"),
     ],
 )
 def test_a_card_the_hook_cannot_check_against_is_refused(card_json, change, message):
     broken = copy.deepcopy(card_json)
     change(broken)
-    with pytest.raises(CardError) as refused:
-        HookCard.from_dict(broken)
+    with pytest.raises(ModelCardError) as refused:
+        ModelCard.from_dict(broken)
     assert str(refused.value).startswith(message)
 
 
@@ -258,8 +260,9 @@ def test_a_card_without_golden_rows_fails_without_invoking_anything(package, car
     (package / "model.json").write_text(json.dumps({**card_json, "golden_rows": []}))
     verdict = run_with(package, [], "Failed", capsys)
     assert verdict["problems"] == [
-        "the check could not run: CardError: the model card has no golden_rows: "
-        "nothing to check the version by"
+        "the check could not run: ModelCardError: "
+        f"{package / 'model.json'}: invalid model card: "
+        "golden_rows must hold at least one row: convert the model again"
     ]
 
 

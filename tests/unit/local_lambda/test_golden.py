@@ -1,11 +1,13 @@
-"""``local_lambda invoke --golden``: the card's golden rows as one invoke, and the check."""
+"""``local_lambda invoke --golden``: the card's golden rows as one invoke, and the card's check
+of the answer (``golden_mismatches``, the one every reader of the card makes)."""
 
 from __future__ import annotations
 
 import copy
 import json
 
-from tools.local_lambda.golden import golden_event, golden_mismatches
+from onnx_serving.card import golden_mismatches
+from tools.local_lambda.golden import golden_event
 
 
 def test_the_handlers_answer_to_the_golden_rows_reproduces_them(app, context):
@@ -23,10 +25,11 @@ def test_a_differing_answer_names_the_row(app, context):
     other = next(name for name in card.classes if name != expected)
     first["label"] = other
     first["probabilities"][other] += 0.25
+    gap = abs(first["probabilities"][other] - card.golden_rows[0]["probabilities"][other])
     assert golden_mismatches(card, answer) == [
-        f"golden row 0: answered {other!r} (probabilities up to 0.25 away), "
-        f"the reference model {expected!r}"
+        f"golden row 0 answered {other!r} where the reference model answered {expected!r}; "
+        f"answered probabilities up to {gap:.3g} from the reference model's (tolerance 1.05e-05)"
     ]
     assert golden_mismatches(card, {"error": {"status": 400}}) == [
-        'the answer holds no prediction per golden row: {"error": {"status": 400}}'
+        'no predictions in {"error": {"status": 400}}'
     ]

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from onnx_serving.digest import SMALL_MODEL_BYTES, sha256_hex
+from onnx_serving.model import SMALL_MODEL_BYTES, sha256_hex
 
 
 @pytest.mark.parametrize(
@@ -31,7 +31,7 @@ def test_a_known_digest():
 )
 def test_only_a_big_model_loads_openssl(size, loads_openssl):
     program = (
-        "import sys; from onnx_serving.digest import sha256_hex; "
+        "import sys; from onnx_serving.model import sha256_hex; "
         f"sha256_hex(bytes({size})); print('_hashlib' in sys.modules)"
     )
     done = subprocess.run(

@@ -50,6 +50,38 @@ def test_handler_runs_with_only_numpy_and_onnxruntime(tmp_path, function_dir):
     )
 
 
+SERVING_AT_INIT = [
+    "onnx_serving",
+    "onnx_serving.answers",
+    "onnx_serving.card",
+    "onnx_serving.errors",
+    "onnx_serving.events",
+    "onnx_serving.handler",
+    "onnx_serving.model",
+    "onnx_serving.rows",
+]
+
+MODULES_PROBE = """
+import json, sys
+import app
+serving = lambda: sorted(m for m in sys.modules if m.split(".")[0] == "onnx_serving")
+at_init = serving()
+get = {"requestContext": {"http": {"method": "GET"}}, "rawPath": "/openapi.json"}
+status = app.handler(get, None)["statusCode"]
+print(json.dumps({"init": at_init, "status": status, "after": serving()}))
+"""
+
+
+def test_init_loads_the_request_path_only_and_openapi_on_its_first_request(tmp_path, function_dir):
+    site = site_with_only(tmp_path)
+    result = run_isolated(Path(sys.executable), [function_dir, site], MODULES_PROBE, tmp_path)
+    assert result == {
+        "init": SERVING_AT_INIT,
+        "status": 200,
+        "after": sorted([*SERVING_AT_INIT, "onnx_serving.openapi"]),
+    }
+
+
 def imported_roots(path: Path) -> set[str]:
     """Top-level names of every module ``path`` imports."""
     roots = set()
@@ -61,8 +93,8 @@ def imported_roots(path: Path) -> set[str]:
     return roots
 
 
-# CPython's own SHA-256 (onnx_serving.digest), a stdlib module named for the running version
-# only: _sha256 up to 3.11, _sha2 from 3.12.
+# CPython's own SHA-256 (onnx_serving.model.sha256_hex), a stdlib module named for the running
+# version only: _sha256 up to 3.11, _sha2 from 3.12.
 BUILTIN_SHA256 = {"_sha2", "_sha256"}
 
 

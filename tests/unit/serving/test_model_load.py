@@ -17,10 +17,9 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
-from onnx_serving.init_failure import init_failure
-from onnx_serving.model import ModelLoadError, load_model
-from onnx_serving.model_card import ModelCard, ModelCardError
-from onnx_serving.request_path import ServingSettings
+from onnx_serving.card import ModelCard, ModelCardError
+from onnx_serving.handler import ServingSettings
+from onnx_serving.model import ModelLoadError, init_failure, load_model
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 
@@ -205,7 +204,7 @@ def test_init_error_reaches_lambda_from_app_import(model_copy):
     assert run.returncode == 1
     # The runtime client reports an ImportError without stack frames, so the message names the
     # model's file by name only; the log line keeps the whole story.
-    assert "init_failure.InitFailure: ModelLoadError: model.onnx: SHA-256 " in run.stderr
+    assert "model.InitFailure: ModelLoadError: model.onnx: SHA-256 " in run.stderr
     assert str(model_copy) not in run.stderr.splitlines()[-1]
     record = json.loads(run.stdout)
     assert set(record) == {"level", "event", "error_type", "message", "traceback"}

@@ -13,18 +13,25 @@ from types import SimpleNamespace
 import pytest
 from fixture_models import synthetic_card
 
-from onnx_serving.answer_size import (
+from onnx_serving.answers import (
     ALB_RESPONSE_BYTES,
     LAMBDA_RESPONSE_BYTES,
+    RequestLimits,
     response_limit,
     worst_answer_size,
 )
-from onnx_serving.bounded_json import BodyBounds, parse_body
+from onnx_serving.card import ModelCard
 from onnx_serving.errors import RequestError
-from onnx_serving.event_kinds import ALB, DIRECT, FUNCTION_URL, HTTP_API, REST_API
-from onnx_serving.model_card import ModelCard
-from onnx_serving.request_limits import RequestLimits
-from onnx_serving.request_path import MAX_BATCH_ROWS_LIMIT, ServingSettings, handle
+from onnx_serving.events import (
+    ALB,
+    DIRECT,
+    FUNCTION_URL,
+    HTTP_API,
+    REST_API,
+    BodyBounds,
+    parse_body,
+)
+from onnx_serving.handler import MAX_BATCH_ROWS_LIMIT, ServingSettings, handle
 
 CONTEXT = SimpleNamespace(aws_request_id="req-bounds")
 

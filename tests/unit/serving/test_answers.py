@@ -9,7 +9,7 @@ from fixture_models import synthetic_card
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onnx_serving.prediction_answer import PredictionAnswer
+from onnx_serving.answers import PredictionAnswer
 
 # Names that need escaping or could upset a %-format: quotes, backslashes, controls, percent
 # signs, non-ASCII (encoded as \\u escapes, as json.dumps does by default).

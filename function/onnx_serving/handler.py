@@ -1,7 +1,13 @@
-"""Answer one event: parse, validate, predict, shape the response, log one line.
+"""Answer one event: read it, validate its rows, predict, shape the response, log one line.
 
-Kept apart from ``app.py`` so that the pickle baseline serves the very same request handling with
-another model backend, and benchmarks compare backends, not code paths.
+``handle`` is the whole request path of the online function, and each step is one module of
+this package: ``events`` reads the event into a ``Request`` (entry point, headers, bounded strict
+JSON), ``rows`` turns its rows into the model's matrix, ``answers`` predicts and shapes the
+answer for the entry point, ``errors`` is the one error shape. Settings come from the
+environment once, at init. Kept apart from ``app.py`` so that the pickle baseline serves the very
+same request handling with another model backend, and benchmarks compare backends, not code
+paths. The OpenAPI description is built only when asked for (``GET /openapi.json``): no init pays
+for a document that most functions never serve.
 """
 
 from __future__ import annotations
@@ -11,39 +17,27 @@ import sys
 import time
 import traceback
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
-import numpy as np
-
-from .answer_size import model_reference
+from .answers import Model, PredictionAnswer, RequestLimits, RowLimit, predicted, render
 from .errors import RequestError, error_body
-from .event_kinds import ALB, event_kind
-from .event_parsing import DESCRIBE_ACTION, OPENAPI_ACTION, Request, read_request
-from .feature_rows import out_of_range, request_rows, to_matrix
-from .http_headers import is_multi_value
-from .model_card import ModelCard
-from .openapi import openapi_document
-from .prediction_answer import PredictionAnswer
-from .request_limits import RequestLimits, RowLimit
-from .responses import render
+from .events import (
+    ALB,
+    DESCRIBE_ACTION,
+    OPENAPI_ACTION,
+    Request,
+    event_kind,
+    is_multi_value,
+    read_request,
+)
+from .rows import request_rows, to_matrix
 
 DEFAULT_MAX_BATCH_ROWS = 1000
 # The largest MAX_BATCH_ROWS any model can honour through API Gateway or a Function URL: the most
 # rows whose answer fits in 6 MB for the most compact card there can be (two one-letter classes,
-# one one-letter feature; answer_size). The template's MaxBatchRows stops there too.
+# one one-letter feature; answers.worst_answer_size). The template's MaxBatchRows stops there too.
 MAX_BATCH_ROWS_LIMIT = 67_647
-# float32 carries about 7 significant digits; more would print summation noise as if it meant
-# something (a certain class comes out as 0.99999934).
-PROBABILITY_DECIMALS = 6
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-class Model(Protocol):
-    """What a backend offers: its card, and labels + probabilities for a float32 matrix."""
-
-    card: ModelCard
-
-    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]: ...
 
 
 class ServingSettings(NamedTuple):
@@ -106,27 +100,12 @@ def _answer(
     if request.action == DESCRIBE_ACTION:
         return {"model": card.public()}, 0
     if request.action == OPENAPI_ACTION:
+        from .openapi import openapi_document
+
         return openapi_document(card, row_limit.rows), 0
     rows, where = request_rows(request.payload, card, row_limit.rows, row_limit.reason)
-    matrix = to_matrix(rows, where, card)
-    labels, probabilities = model.predict(matrix)
-    check_output(labels, probabilities, card)
-    rounded = np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS)
-    answer = PredictionAnswer(
-        card, labels, rounded, out_of_range(matrix, card), model_reference(card)
-    )
+    answer = predicted(model, to_matrix(rows, where, card))
     return answer, len(answer)
-
-
-def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
-    """A backend answering outside its card is a fault (500), never a 200 with a wrong answer.
-
-    NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)
-    and make ``json.dumps`` raise for HTTP: either way no caller could read the answer.
-    """
-    unknown = set(labels) - set(card.classes)
-    if unknown or not np.isfinite(probabilities).all():
-        raise ValueError(f"the model answered outside its card (labels {sorted(unknown)})")
 
 
 def _log(

@@ -1,14 +1,17 @@
-"""The model card: everything the handler needs to know about ``model.onnx``.
+"""The model card: everything the handler needs to know about ``model.onnx``, and its check.
 
-One source of truth for the schema. ``convert`` writes it as ``model.json`` beside the model and
-the handler reads it at init. It lives in the function package (stdlib only) so that reading it
-never needs scikit-learn, onnx or protobuf, and ``convert`` imports this same module to write it.
+One source of truth for the schema and for what reproducing the golden rows means. ``convert``
+writes the card as ``model.json`` beside the model and the handler reads it at init; the
+pre-traffic hook, the local runtime and the post-deploy smoke check read it with this same
+reader and compare answers with this same ``golden_mismatches``. The module is stdlib only and
+imports nothing else of the package: reading it never needs scikit-learn, onnx or protobuf (nor
+numpy), and the hook's package carries a copy of this file, made at build time.
 
 Two fields carry what the conversion knew, so that nothing has to be guessed later:
 
 - ``golden_rows``: input rows with the answers of the *reference* scikit-learn model
   (``{"features": [...], "label": ..., "probabilities": {class: p}}``). Init reproduces them
-  within ``parity["tolerance"]`` or refuses to start, so a file that is not the model that was
+  within ``ANSWER_TOLERANCE`` or refuses to start, so a file that is not the model that was
   converted (a same-schema model with a fixed-up SHA-256 included) never serves.
 - ``feature_min``/``feature_max``: the training range when it is known (sample rows, or a
   leading MinMaxScaler), else both ``null``: an unknown range is said so, never invented.
@@ -19,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -28,6 +32,17 @@ CARD_FORMAT = 2
 # The largest float32: a golden row is fed to the model as float32.
 FLOAT32_MAX = 3.4028234663852886e38
 GOLDEN_ROW_FIELDS = {"features", "label", "probabilities"}
+# How far a probability may be from the reference model's: trees compare in float32 on both
+# sides, but their float32 sums move by rounding and summation order (docs/convert.md has by how
+# much), so labels are compared exactly and probabilities to this absolute tolerance. ``convert``
+# checks parity with it and records it in the card (``parity["tolerance"]``).
+PROBABILITY_TOLERANCE = 1e-5
+# Answers round probabilities to this many decimals: float32 carries about 7 significant digits,
+# and more would print summation noise as if it meant something (0.99999934 for a sure class).
+PROBABILITY_DECIMALS = 6
+# An answer is rounded after the model's tolerance applied: a probability at the tolerance may
+# come back up to half a unit of the last printed decimal further away.
+ANSWER_TOLERANCE = PROBABILITY_TOLERANCE + 0.5 * 10.0**-PROBABILITY_DECIMALS
 
 
 class ModelCardError(ValueError):
@@ -131,6 +146,62 @@ class ModelCard:
             return cls.from_dict(data)
         except ModelCardError as exc:
             raise ModelCardError(f"{path}: invalid model card: {exc}") from None
+
+
+def reference(card: ModelCard) -> dict[str, str]:
+    """Which model answered: the ``model`` object of every prediction answer."""
+    return {"name": card.name, "version": card.version, "sha256": card.sha256}
+
+
+def golden_mismatches(
+    card: ModelCard, answer: object, rows: Sequence[int] | None = None
+) -> list[str]:
+    """What differs between a prediction answer and the card's golden rows; empty when none.
+
+    ``answer`` is an answer as callers read it (``{"predictions": [...], "model": {...}}``,
+    parsed JSON or the handler's own dict) to a request for the golden rows numbered ``rows``,
+    in that order (default: all of them). Labels must be the reference model's exactly, and
+    probabilities within ``ANSWER_TOLERANCE``; anything that is not an answer is a mismatch.
+    """
+    wanted = list(range(len(card.golden_rows))) if rows is None else list(rows)
+    predictions = answer.get("predictions") if isinstance(answer, dict) else None
+    if not isinstance(predictions, list):
+        return [f"no predictions in {json.dumps(answer, default=repr)[:300]}"]
+    problems = []
+    if answer.get("model") != reference(card):
+        problems.append(f"answered for model {answer.get('model')}, expected {reference(card)}")
+    if len(predictions) != len(wanted):
+        return [*problems, f"{len(predictions)} predictions for {len(wanted)} golden rows"]
+    for index, prediction in zip(wanted, predictions, strict=True):
+        problem = _golden_mismatch(card, card.golden_rows[index], prediction)
+        if problem:
+            problems.append(f"golden row {index} {problem}")
+    return problems
+
+
+def _golden_mismatch(card: ModelCard, golden: dict[str, Any], prediction: object) -> str:
+    """How one prediction differs from its golden row, or "" when it reproduces it."""
+    if not isinstance(prediction, dict):
+        return f"answered {prediction!r:.100}, not a prediction"
+    label, probabilities = prediction.get("label"), prediction.get("probabilities")
+    if not isinstance(probabilities, dict) or set(probabilities) != set(card.classes):
+        return f"answered probabilities {probabilities!r:.200}, not one per class of the card"
+    values = [probabilities[name] for name in card.classes]
+    if not all(_is_finite_number(v) for v in values):
+        return f"answered probabilities {probabilities!r:.200}, not all finite numbers"
+    reference_values = [golden["probabilities"][name] for name in card.classes]
+    gap = max(abs(v - r) for v, r in zip(values, reference_values, strict=True))
+    differences = []
+    if label != golden["label"]:
+        differences.append(
+            f"answered {label!r} where the reference model answered {golden['label']!r}"
+        )
+    if gap > ANSWER_TOLERANCE:
+        differences.append(
+            f"answered probabilities up to {gap:.3g} from the reference model's "
+            f"(tolerance {ANSWER_TOLERANCE:.3g})"
+        )
+    return "; ".join(differences)
 
 
 def _problems(card: ModelCard) -> list[str]:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from strategies import FEATURES
 
 from onnx_serving.errors import RequestError
-from onnx_serving.feature_rows import (
+from onnx_serving.rows import (
     RowPositions,
     checked_matrix,
     out_of_range,

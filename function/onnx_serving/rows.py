@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .card import FLOAT32_MAX, ModelCard
 from .errors import RequestError, bad_request, quoted_list
-from .model_card import FLOAT32_MAX, ModelCard
 
 
 class RowPositions(Sequence[str]):

@@ -1,0 +1,296 @@
+"""The answer to a request: predictions, their size limits, and the HTTP response around them.
+
+**Predictions.** ``predicted`` runs the model on a validated matrix and checks what it answered
+against the card: a backend answering outside its card is a fault (500), never a 200 with a wrong
+answer. ``PredictionAnswer`` holds labels, rounded probabilities and out-of-range names, built for
+the entry point that asked. A direct invoke returns a dict, which the runtime client encodes. An
+HTTP entry point returns the body as JSON text, and for a batch that text is most of the
+handler's time: ``json.dumps`` of a batch walks one dict per prediction built only to be encoded,
+and ``repr`` of every float. ``as_json`` writes the same bytes straight from the rounded numbers:
+one ``%``-format per row, every class name encoded once, and each distinct probability printed
+once (a forest's probabilities are vote fractions, so a batch holds few distinct values).
+``tests/unit/serving/test_answers.py`` pins that it is byte for byte what
+``json.dumps(as_dict(), separators=(",", ":"))`` writes; docs/serving.md has the timings.
+
+**Size limits.** Lambda refuses a synchronous response over 6 MB *after* the function did the
+work, and the caller gets ``Function.ResponseSizeTooLarge`` (a 502 over HTTP) instead of an
+answer; ALB takes at most 1 MB of response JSON from a Lambda target. The rows of an answer are
+all alike: a label, one probability per class, the features outside the training range. So the
+largest answer ``n`` rows can have is ``fixed + n * per_row``, where ``per_row`` is a row with the
+longest class name as its label, every probability printed at its longest and every feature out
+of range. Both are measured exactly by encoding a one-row and a two-row worst case the way the
+runtime client will (``json.dumps`` with its separators; ``ensure_ascii`` never makes a name
+shorter than UTF-8 does, so the figure is exact for ASCII names and an upper bound otherwise).
+``RequestLimits`` meets that with ``MAX_BATCH_ROWS``, the deployer's limit, once at init: a batch
+over either is a 413 before any value is converted, with a message naming the limit that applied,
+and the body of an HTTP request is bounded by the same number of rows before it is parsed.
+
+**Responses.** Direct invokes get the body itself. API Gateway, Function URLs and ALB get
+``statusCode``, headers and the body as a JSON string; ALB also gets a ``statusDescription``, and
+in multi-value mode its headers as lists (``multiValueHeaders``), which is the only form it reads
+then. Every HTTP answer says ``nosniff`` (a browser must not guess that the JSON is HTML) and
+``no-store`` (a prediction for one caller is not a page for a shared cache to hand to another).
+"""
+
+from __future__ import annotations
+
+import json
+from operator import itemgetter
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from .card import PROBABILITY_DECIMALS, ModelCard, reference
+from .events import ALB, DIRECT, KINDS, BodyBounds
+from .rows import out_of_range
+
+COMPACT = (",", ":")
+
+
+class Model(Protocol):
+    """What a backend offers: its card, and labels + probabilities for a float32 matrix."""
+
+    card: ModelCard
+
+    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]: ...
+
+
+def predicted(model: Model, matrix: np.ndarray) -> PredictionAnswer:
+    """``model``'s answer to the validated rows of ``matrix``, checked against its card."""
+    card = model.card
+    labels, probabilities = model.predict(matrix)
+    check_output(labels, probabilities, card)
+    return PredictionAnswer(
+        card, labels, rounded(probabilities), out_of_range(matrix, card), reference(card)
+    )
+
+
+def rounded(probabilities: np.ndarray) -> np.ndarray:
+    """Probabilities as answers print them: float64, to ``PROBABILITY_DECIMALS`` decimals."""
+    return np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS)
+
+
+def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
+    """A backend answering outside its card is a fault (500), never a 200 with a wrong answer.
+
+    NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)
+    and make ``json.dumps`` raise for HTTP: either way no caller could read the answer.
+    """
+    unknown = set(labels) - set(card.classes)
+    if unknown or not np.isfinite(probabilities).all():
+        raise ValueError(f"the model answered outside its card (labels {sorted(unknown)})")
+
+
+class PredictionAnswer:
+    """Labels, rounded probabilities and (when the card knows ranges) out-of-range names.
+
+    ``probabilities`` is float64 ``[rows, classes]``, already rounded; a negative zero (which
+    rounding a tiny negative value gives) is answered as 0.0.
+    """
+
+    def __init__(
+        self,
+        card: ModelCard,
+        labels: list[str],
+        probabilities: np.ndarray,
+        out_of_range: list[list[str]] | None,
+        model_reference: dict[str, str],
+    ) -> None:
+        self._classes = card.classes
+        self._labels = labels
+        self._probabilities = probabilities + 0.0
+        self._out_of_range = out_of_range
+        self._model = model_reference
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"predictions": [{"label", "probabilities", "out_of_range"?}, ...], "model"}``."""
+        classes = self._classes
+        predictions = [
+            {"label": label, "probabilities": dict(zip(classes, p, strict=True))}
+            for label, p in zip(self._labels, self._probabilities.tolist(), strict=True)
+        ]
+        if self._out_of_range is not None:
+            for prediction, names in zip(predictions, self._out_of_range, strict=True):
+                prediction["out_of_range"] = names
+        return {"predictions": predictions, "model": self._model}
+
+    def as_json(self) -> str:
+        """``as_dict()`` as compact JSON text (ASCII, as ``json.dumps`` writes it by default).
+
+        One ``%``-format over every row at once: the template repeated per row, its arguments
+        (label, probabilities, names out of range, row after row) laid out by slice assignment.
+        """
+        n = len(self._labels)
+        if n == 0:
+            return '{"predictions":[],"model":' + json.dumps(self._model, separators=COMPACT) + "}"
+        labels = {name: json.dumps(name) for name in self._classes}
+        keys = ",".join(json.dumps(name).replace("%", "%%") + ":%s" for name in self._classes)
+        row = '{"label":%s,"probabilities":{' + keys + "}"
+        columns = [list(map(labels.__getitem__, self._labels)), *self._probability_columns()]
+        if self._out_of_range is None:
+            row += "}"
+        else:
+            row += ',"out_of_range":%s}'
+            columns.append(
+                [
+                    json.dumps(names, separators=COMPACT) if names else "[]"
+                    for names in self._out_of_range
+                ]
+            )
+        width = len(columns)
+        arguments: list[str] = [""] * (n * width)
+        for offset, column in enumerate(columns):
+            arguments[offset::width] = column
+        predictions = ",".join([row] * n) % tuple(arguments)
+        model = json.dumps(self._model, separators=COMPACT)
+        return '{"predictions":[' + predictions + '],"model":' + model + "}"
+
+    def _probability_columns(self) -> list[tuple[str, ...]]:
+        """Per class, ``repr`` of its probability in every row; each distinct value printed once."""
+        unique, index = np.unique(self._probabilities, return_inverse=True)
+        texts = list(map(repr, unique.tolist()))
+        index = index.reshape(self._probabilities.shape)
+        if len(self._labels) == 1:
+            return [(texts[i],) for i in index[0].tolist()]
+        return [itemgetter(*column)(texts) for column in index.T.tolist()]
+
+
+class RowLimit(NamedTuple):
+    """The most rows one request may send, and, if it is not MAX_BATCH_ROWS, why."""
+
+    rows: int
+    reason: str = ""
+
+
+class RequestLimits(NamedTuple):
+    """Row limits and body bounds for each entry point."""
+
+    row_limits: dict[str, RowLimit]
+    body_bounds: dict[str, BodyBounds]
+
+    @classmethod
+    def of(cls, card: ModelCard, max_batch_rows: int) -> RequestLimits:
+        """The limits ``card`` and ``max_batch_rows`` set, for every entry point."""
+        row_limits = {kind: _row_limit(card, kind, max_batch_rows) for kind in KINDS}
+        return cls(
+            row_limits=row_limits,
+            body_bounds={
+                kind: BodyBounds.for_rows(card, limit.rows, limit.reason)
+                for kind, limit in row_limits.items()
+            },
+        )
+
+
+def _row_limit(card: ModelCard, kind: str, max_batch_rows: int) -> RowLimit:
+    limit = response_limit(kind)
+    modes = (False, True) if kind == ALB else (False,)
+    fits = min(worst_answer_size(card, kind, multi).rows_within(limit) for multi in modes)
+    if fits >= max_batch_rows:
+        return RowLimit(max_batch_rows)
+    return RowLimit(
+        fits,
+        f"more rows of this model could answer more than the {limit} bytes a response may have",
+    )
+
+
+# The largest synchronous invoke response: Lambda answers "Response payload size exceeded maximum
+# allowed payload size (6291556 bytes)" above it.
+LAMBDA_RESPONSE_BYTES = 6_291_556
+# "The maximum size of the response JSON that the Lambda function can send is 1 MB" (ELB
+# documentation, Lambda functions as targets), read as the smaller 10^6 bytes.
+ALB_RESPONSE_BYTES = 1_000_000
+# The longest a probability rounded to PROBABILITY_DECIMALS prints: "0." and every decimal.
+LONGEST_PROBABILITY = float("0." + "123456789"[:PROBABILITY_DECIMALS])
+
+
+def response_limit(kind: str) -> int:
+    """The most bytes an answer may have for the entry point ``kind``."""
+    return ALB_RESPONSE_BYTES if kind == ALB else LAMBDA_RESPONSE_BYTES
+
+
+class AnswerSize(NamedTuple):
+    """``fixed + rows * per_row``: the most bytes an answer of ``rows`` predictions takes."""
+
+    fixed: int
+    per_row: int
+
+    def bytes_for(self, rows: int) -> int:
+        """The most bytes an answer of ``rows`` predictions can take."""
+        return self.fixed + rows * self.per_row
+
+    def rows_within(self, limit: int) -> int:
+        """The most rows whose answer is sure to fit in ``limit`` bytes."""
+        return max(0, (limit - self.fixed) // self.per_row)
+
+
+def worst_answer_size(card: ModelCard, kind: str, multi_value: bool = False) -> AnswerSize:
+    """The exact size law of ``card``'s largest answers to ``kind``."""
+    one = _encoded_bytes(card, kind, multi_value, 1)
+    two = _encoded_bytes(card, kind, multi_value, 2)
+    return AnswerSize(fixed=one - (two - one), per_row=two - one)
+
+
+def _encoded_bytes(card: ModelCard, kind: str, multi_value: bool, rows: int) -> int:
+    body = {"predictions": [_worst_prediction(card, kind)] * rows, "model": reference(card)}
+    return len(json.dumps(render(kind, 200, body, multi_value)).encode())
+
+
+def _worst_prediction(card: ModelCard, kind: str) -> dict[str, Any]:
+    """A prediction as ``predicted`` answers it, each part at its longest."""
+    return {
+        "label": max(card.classes, key=lambda name: _encoded_length(name, kind)),
+        "probabilities": dict.fromkeys(card.classes, LONGEST_PROBABILITY),
+        "out_of_range": list(card.feature_names),
+    }
+
+
+def _encoded_length(text: str, kind: str) -> int:
+    """How long ``text`` is in the answer: HTTP bodies are JSON inside a JSON string."""
+    encoded = json.dumps(text)
+    return len(encoded if kind == DIRECT else json.dumps(encoded))
+
+
+HEADERS = {
+    "Content-Type": "application/json",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+ALLOWED_METHODS = "GET, POST"
+# Reason phrases of the statuses the function answers, for ALB's statusDescription (written out
+# because http.HTTPStatus renamed some between Python versions).
+REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    405: "Method Not Allowed",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    500: "Internal Server Error",
+}
+
+
+def render(
+    kind: str, status: int, body: dict[str, Any] | PredictionAnswer, multi_value: bool = False
+) -> dict[str, Any]:
+    """The value the handler returns for ``body`` answered with ``status`` to ``kind``."""
+    if kind == DIRECT:
+        return body.as_dict() if isinstance(body, PredictionAnswer) else body
+    headers = dict(HEADERS)
+    if status == 405:
+        headers["Allow"] = ALLOWED_METHODS
+    response: dict[str, Any] = {"statusCode": status}
+    if kind == ALB:
+        response["statusDescription"] = f"{status} {REASONS[status]}"
+    if multi_value:
+        response["multiValueHeaders"] = {name: [value] for name, value in headers.items()}
+    else:
+        response["headers"] = headers
+    response["body"] = (
+        body.as_json()
+        if isinstance(body, PredictionAnswer)
+        else json.dumps(body, allow_nan=False, separators=(",", ":"))
+    )
+    response["isBase64Encoded"] = False
+    return response
