@@ -59,9 +59,7 @@ def _condition(value: Any, document: dict[str, Any], parameters: Mapping[str, st
     raise Unresolvable(f"cannot evaluate the condition {value!r} outside CloudFormation")
 
 
-def _passed_on(
-    value: Any, document: dict[str, Any], parameters: Mapping[str, str]
-) -> str | None:
+def _passed_on(value: Any, document: dict[str, Any], parameters: Mapping[str, str]) -> str | None:
     """What the parent passes a nested parameter: None for `AWS::NoValue` (its own default)."""
     if isinstance(value, dict) and set(value) == {"Fn::If"}:
         name, when_true, when_false = value["Fn::If"]
