@@ -58,12 +58,13 @@ def demo_model() -> DemoModel:
 
 
 def deployable_folders(template: Path) -> list[str]:
-    """The top folders template.yaml builds from (every CodeUri and ContentUri), relative."""
+    """The top folders template.yaml builds from (every CodeUri and ContentUri, and the folder of
+    every nested application's template), relative."""
     resources = yaml_parse(template.read_text())["Resources"].values()
     folders = {
         Path(str(resource["Properties"][key])).parts[0]
         for resource in resources
-        for key in ("CodeUri", "ContentUri")
+        for key in ("CodeUri", "ContentUri", "Location")
         if isinstance(resource.get("Properties", {}).get(key), str)
     }
     return sorted(folders)

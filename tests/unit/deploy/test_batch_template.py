@@ -356,7 +356,6 @@ def test_state_machine_role_is_for_this_state_machine_and_scoped_to_the_two_pref
                 "logs:ListLogDeliveries",
                 "logs:PutResourcePolicy",
                 "logs:DescribeResourcePolicies",
-                "logs:DescribeLogGroups",
             ],
             "Resource": "*",
         }
