@@ -30,7 +30,9 @@ MODEL_FILES = ("model.onnx", "model.json")
 # Never staged: the user's model, pickles, caches.
 NOT_STAGED = shutil.ignore_patterns(*MODEL_FILES, "*.pkl", "*.joblib", "__pycache__", "*.pyc")
 # Read by a package's Makefile besides its own folder: the pre-traffic hook ships the events.
-ALSO_STAGED = ("events",)
+# The pickle baseline (a template of its own, for the AWS benchmark) is built from the same
+# staged project.
+ALSO_STAGED = ("events", "tools/baseline")
 
 
 @dataclass(frozen=True)
