@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-pyc benchmark-aws test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve benchmark-request-cost baseline-build deploy-baseline
+.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-aws test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve baseline-build deploy-baseline
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -183,28 +183,18 @@ fuzz: $(STAMP) $(SERVED_MODEL)
 
 # ONNX function vs the pickle baseline, locally: table, tools/benchmarks/results/{local.json,summary.md,
 # chart.png}. BENCHMARK_ARGS=--quick for a smoke run (written to build/benchmarks/quick/); `.venv/bin/python
-# -m tools.benchmarks -h` for more.
+# -m tools.benchmarks local -h` for more.
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)
-	$(PY) -m tools.benchmarks $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+	$(PY) -m tools.benchmarks local $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
-# Whether shipping .pyc in the layer pays: fresh layer-only processes with and without them.
-benchmark-pyc: layer
-	$(PY) -m tools.benchmarks.pyc_benefit --layer build/layer-$(RUNTIME)-$(ARCH) \
-		--python-version $(patsubst python%,%,$(RUNTIME))
-
-# The same against deployed stacks (needs AWS credentials; the baseline is deployed by make
-# deploy-baseline): make benchmark-aws ONNX_FUNCTION=<name> [PICKLE_FUNCTION=<name>]. For a stack
-# deployed with SnapStart=true, BENCHMARK_ARGS=--snapstart reads Restore Duration instead.
+# The same against deployed functions (needs AWS credentials): by default the stack's
+# InferenceFunctionName and, when deployed (make deploy-baseline), the onnx-lambda-baseline
+# stack's PickleBaselineFunctionName; ONNX_FUNCTION=<name> / PICKLE_FUNCTION=<name> override them.
+# For a stack deployed with SnapStart=true, BENCHMARK_ARGS=--snapstart reads Restore Duration.
 benchmark-aws: $(STAMP)
-	$(if $(ONNX_FUNCTION),,$(error set ONNX_FUNCTION to the deployed InferenceFunction's name))
-	$(PY) -m tools.benchmarks aws --onnx-function $(ONNX_FUNCTION) \
+	$(PY) -m tools.benchmarks aws $(if $(ONNX_FUNCTION),--onnx-function $(ONNX_FUNCTION)) \
 		$(if $(PICKLE_FUNCTION),--pickle-function $(PICKLE_FUNCTION)) $(BENCHMARK_ARGS)
-
-# What the worst rejected request costs against the largest legal one, through the runtime
-# client in fresh processes, under a one-CPU quota and free: build/request-cost/.
-benchmark-request-cost: build
-	$(PY) -m tools.benchmarks.request_cost --rounds $(or $(ROUNDS),5)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -250,7 +240,7 @@ test-batch-scale: $(STAMP)
 # client, with one CPU of time and free: build/benchmarks/batch/ (BATCH_BENCHMARK_ARGS=--rows N).
 BATCH_BENCHMARK_ARGS ?=
 benchmark-batch: $(STAMP) $(SERVED_MODEL)
-	$(PY) -m tools.benchmarks.batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+	$(PY) -m tools.benchmarks batch $(BATCH_BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # The boto3 the local runtime puts where Lambda's python3.13 runtime has its own (see the .in).
 lock-runtime-sdk: $(STAMP)

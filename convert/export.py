@@ -38,11 +38,10 @@ from onnx_serving.model_card import ModelCard
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
 TARGET_OPSET = {"": 21, "ai.onnx.ml": 3}
 INPUT_NAME = "input"
-# As skl2onnx exports it, a forest of 500 full-depth trees (1.8 M nodes) takes ~2 s and 1.2 GB to
-# become an InferenceSession, more than unpickling it; rewritten to ai.onnx.ml opset-5
-# TreeEnsemble nodes of 10 trees each it takes ~0.5 s and 0.25 GB and predicts batches twice as
-# fast (tools/benchmarks/results/summary.md). Small forests gain nothing and, written once per
-# class, predict batches slower, so only forests past this size are rewritten.
+# As skl2onnx exports it, a large forest takes longer to become an InferenceSession than
+# unpickling it; rewritten to ai.onnx.ml opset-5 TreeEnsemble nodes of 10 trees each it starts in
+# a fraction of that and predicts batches faster (measured: docs/results.md, settled questions).
+# Small forests gain nothing, so only forests past this size are rewritten.
 LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
 

@@ -1,8 +1,8 @@
 """Rewrite the ``TreeEnsembleClassifier`` skl2onnx emits: large forests start much faster.
 
 ``make convert`` applies ``to_tree_ensemble_v5`` to large random forests (``convert.export.
-serving_model``), and parity is checked on the rewritten bytes; ``benchmarks`` measures it (and
-the variants in ``benchmarks.tree_ensemble_variants``) against the plain export.
+serving_model``), and parity is checked on the rewritten bytes. How it compares with the plain
+export and the other variants tried is a settled question in ``docs/results.md``.
 
 ``to_tree_ensemble_v5``
     The ai.onnx.ml opset-5 ``TreeEnsemble`` op: interior nodes and leaves in separate arrays,

@@ -1,37 +1,39 @@
-"""One cold start of each contender through the real runtime: the benchmark's plumbing works.
+"""The whole default run, one sample of each kind: the benchmark's plumbing works end to end.
 
 Builds both layers (cached under build/benchmarks) and needs the target interpreter; measures
-nothing worth quoting, so it asserts only that every contender initialised and answered.
+nothing worth quoting, so it checks what was measured and written, never how fast.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from layer.interpreters import find_interpreter
-from tools.benchmarks.cold_start import cold_starts
-from tools.benchmarks.packages import build_packages
-from tools.local_lambda.template import function_config
-
-ROOT = Path(__file__).resolve().parents[2]
-EVENT = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
+from tools.benchmarks.__main__ import write_outputs
+from tools.benchmarks.local import LocalSettings, run
+from tools.benchmarks.tables import all_tables
 
 
 @pytest.mark.slow
-def test_one_cold_start_of_each_contender(model_dir, baseline_dir):
-    interpreter = find_interpreter("python3.13")
-    if not interpreter.matches_runtime:
+def test_one_sample_of_everything_the_default_run_measures(model_dir, baseline_dir, tmp_path):
+    if not find_interpreter("python3.13").matches_runtime:
         pytest.skip("python3.13 is not installed here")
-    built = build_packages(model_dir=model_dir, baseline_dir=baseline_dir)
-    base = function_config(ROOT / "template.yaml", "InferenceFunction")
     ticks: list[str] = []
-    samples = cold_starts(
-        [built.onnx, built.pickle, built.floor], 1, EVENT, base, interpreter, ticks.append
-    )
-    assert set(samples) == {"onnx", "pickle", "floor"}
-    for name, [sample] in samples.items():
+    totals: list[int] = []
+    settings = LocalSettings(cold_starts=1, warm_rounds=1, free=False)
+    measured = run(settings, ticks.append, totals.append, model_dir, baseline_dir)
+    assert len(measured.modes) == 1
+    main = measured.main
+    assert list(main.cold) == ["onnx", "pickle", "empty", "floor"]
+    for name, [sample] in main.cold.items():
         assert sample.init_ms > 0, name
         assert sample.peak_rss_mb > 0, name
-    assert len(ticks) == 3
+    assert {name: list(by_event) for name, by_event in main.warm_ms.items()} == {
+        name: ["1 row", "1000 rows"] for name in ("onnx", "pickle", "floor")
+    }
+    assert set(measured.sizes) == {"onnx", "pickle"}
+    assert totals == [len(ticks)]
+    keys = ["targets", f"cold-{main.mode}", f"warm-{main.mode}", "sizes", "cost"]
+    assert [t.key for t in all_tables(measured)] == keys
+    write_outputs(measured, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "local.json", "summary.md"]

@@ -1,55 +1,64 @@
-"""``python -m tools.benchmarks [--quick]`` (local), ``python -m tools.benchmarks aws ...`` (AWS).
+"""``python -m tools.benchmarks [local|batch|aws]``: the one command line of the benchmarks.
 
-Writes ``tools/benchmarks/results/{local,aws}.json`` (raw samples, machine, versions, method), a
-Markdown summary and a PNG chart, and prints the tables with every target as measured / target.
+local (the default, ``make benchmark``): the ONNX function against the pickle baseline and two
+anchors, through the real runtime client, one CPU of time and free; writes ``local.json``,
+``summary.md`` and ``chart.png`` to ``tools/benchmarks/results/`` (``--quick``: a smoke run,
+under ``build/``). batch (``make benchmark-batch``): batch scoring throughput and peak RSS,
+ONNX against pickle, to ``build/benchmarks/batch/``. aws (``make benchmark-aws``): cold and warm
+against deployed functions, from Lambda's REPORT lines; needs AWS credentials.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
+from tools.benchmarks import batch, local
+from tools.benchmarks.aws import (
+    APPLICATION_STACK,
+    BASELINE_STACK,
+    AwsSettings,
+    function_names,
+    run_aws,
+)
 from tools.benchmarks.chart import write_chart
+from tools.benchmarks.packages import BUILD, SERVED_MODEL_DIR
+from tools.benchmarks.results import BenchmarkRun
 from tools.benchmarks.summary import print_tables, render_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Where a --quick smoke run writes unless --out says otherwise: never over the committed results.
-QUICK_RESULTS = Path(__file__).resolve().parents[2] / "build" / "benchmarks" / "quick"
+QUICK_RESULTS = BUILD / "quick"
+# The model card of the model this checkout deploys: the AWS mode's events are drawn from it.
+CARD = SERVED_MODEL_DIR / "model.json"
+MODES = ("local", "batch", "aws")
+Measure = Callable[[Callable[[str], None], Callable[[int], None]], BenchmarkRun]
 
 
-def write_outputs(results: dict[str, Any], out: Path, stem: str, summary: str, chart: str) -> None:
+def write_outputs(run: BenchmarkRun, out: Path) -> None:
     """The JSON, the Markdown summary and the chart, side by side in ``out``."""
+    suffix = "" if run.kind == "local" else f"-{run.kind}"
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{stem}.json").write_text(json.dumps(results, indent=1) + "\n")
-    write_chart(results, out / chart)
-    (out / summary).write_text(render_markdown(results, chart))
+    (out / f"{run.kind}.json").write_text(run.to_json())
+    write_chart(run, out / f"chart{suffix}.png")
+    (out / f"summary{suffix}.md").write_text(render_markdown(run, f"chart{suffix}.png"))
 
 
-def _with_progress(console: Console, measure: Callable[..., dict[str, Any]]) -> dict[str, Any]:
-    columns = (
-        TextColumn("{task.description:<28}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, transient=False) as progress:
+def with_progress(console: Console, measure: Measure) -> BenchmarkRun:
+    """Run ``measure`` with a progress bar it advances (``tick``) and sizes (``set_total``)."""
+    columns = (TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=console) as progress:
         task = progress.add_task("starting", total=None)
-
-        def tick(description: str) -> None:
-            progress.update(task, advance=1, description=description)
-
-        def set_total(total: int) -> None:
-            progress.update(task, total=total)
-
-        return measure(tick, set_total)
+        return measure(
+            lambda description: progress.update(task, advance=1, description=description),
+            lambda total: progress.update(task, total=total),
+        )
 
 
 def output_dir(out: Path | None, quick: bool) -> Path:
@@ -60,99 +69,116 @@ def output_dir(out: Path | None, quick: bool) -> Path:
     return QUICK_RESULTS if quick else RESULTS
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.benchmarks", description=__doc__)
-    parser.add_argument(
-        "--out",
-        type=Path,
-        help=f"where results are written (default {RESULTS}; --quick: {QUICK_RESULTS})",
+def with_default_mode(argv: list[str]) -> list[str]:
+    """``argv`` with ``local`` in front unless it names a mode (or asks for help): ``make
+    benchmark`` and a bare ``python -m tools.benchmarks`` run the local benchmark."""
+    if argv and argv[0] in (*MODES, "-h", "--help"):
+        return list(argv)
+    return ["local", *argv]
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=LAMBDA_RUNTIMES)
+    parser.add_argument("--arch", default=DEFAULT_ARCH, choices=LAMBDA_ARCHES)
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand per mode."""
+    top = argparse.ArgumentParser(
+        prog="python -m tools.benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="mode")
-    local = sub.add_parser("local", help="(default) local runtime, no AWS")
-    for target in (parser, local):
-        target.add_argument("--quick", action="store_true", help="few samples: a smoke run")
-        target.add_argument("--cold-starts", type=int, help="Iris cold starts per contender")
-        target.add_argument("--grid-cold-starts", type=int, help="per contender and grid point")
-        target.add_argument("--warm-rounds", type=int, help="warm invokes per event")
-        target.add_argument("--lever-rounds", type=int, help="fresh processes per lever")
-        target.add_argument("--no-grid", action="store_true", help="skip the forest grid")
-        target.add_argument("--no-levers", action="store_true", help="skip the lever study")
-        target.add_argument("--rebuild-layers", action="store_true")
-        target.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=LAMBDA_RUNTIMES)
-        target.add_argument("--arch", default=DEFAULT_ARCH, choices=LAMBDA_ARCHES)
-    aws = sub.add_parser("aws", help="deployed stacks; needs AWS credentials")
-    aws.add_argument("--onnx-function", required=True, help="name or ARN of InferenceFunction")
-    aws.add_argument("--pickle-function", help="name or ARN of PickleBaselineFunction")
-    aws.add_argument("--cold-starts", type=int, default=10)
-    aws.add_argument("--warm-invokes", type=int, default=50)
-    aws.add_argument("--region")
-    aws.add_argument(
+    sub = top.add_subparsers(dest="mode", required=True)
+    local_mode = sub.add_parser("local", help="(default) local runtime, no AWS")
+    local_mode.add_argument("--quick", action="store_true", help="few samples: a smoke run")
+    local_mode.add_argument(
+        "--cold-starts", type=int, help="cold starts per contender and CPU mode"
+    )
+    local_mode.add_argument("--warm-rounds", type=int, help="warm invokes per contender and event")
+    local_mode.add_argument("--no-free", action="store_true", help="one CPU of time only")
+    local_mode.add_argument("--rebuild-layers", action="store_true")
+    local_mode.add_argument("--out", type=Path, help=f"default {RESULTS}; --quick: {QUICK_RESULTS}")
+    _target_options(local_mode)
+    batch_mode = sub.add_parser("batch", help="batch scoring through the local runtime")
+    batch_mode.add_argument("--rows", type=int, default=1_000_000)
+    batch_mode.add_argument("--rounds", type=int, default=3)
+    batch_mode.add_argument("--out", type=Path, default=batch.OUT)
+    _target_options(batch_mode)
+    aws_mode = sub.add_parser("aws", help="deployed functions; needs AWS credentials")
+    aws_mode.add_argument("--stack", default=APPLICATION_STACK, help="the application's stack")
+    aws_mode.add_argument("--baseline-stack", default=BASELINE_STACK, help="the pickle baseline's")
+    aws_mode.add_argument("--onnx-function", help="name or ARN (default: the stack's output)")
+    aws_mode.add_argument("--pickle-function", help="name or ARN (default: the baseline's output)")
+    aws_mode.add_argument("--cold-starts", type=int, default=10)
+    aws_mode.add_argument("--warm-invokes", type=int, default=50)
+    aws_mode.add_argument("--region")
+    aws_mode.add_argument(
         "--snapstart",
         action="store_true",
         help="functions deployed with SnapStart=true: measure restores of published versions",
     )
-    return parser
+    aws_mode.add_argument("--out", type=Path, default=RESULTS)
+    return top
 
 
-def _local(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    from tools.benchmarks.local import LocalBenchmarkSettings, run
-
-    overrides = {
-        key: value
-        for key, value in {
-            "cold_starts": args.cold_starts,
-            "grid_cold_starts": args.grid_cold_starts,
-            "warm_rounds": args.warm_rounds,
-            "lever_rounds": args.lever_rounds,
-        }.items()
-        if value is not None
-    }
+def _local(args: argparse.Namespace, console: Console) -> BenchmarkRun:
+    counts = {"cold_starts": args.cold_starts, "warm_rounds": args.warm_rounds}
+    chosen = {key: value for key, value in counts.items() if value is not None}
     flags = {
-        "grid": not args.no_grid,
-        "levers": not args.no_levers,
+        "free": not args.no_free,
         "rebuild_layers": args.rebuild_layers,
         "runtime": args.runtime,
         "arch": args.arch,
     }
     settings = (
-        LocalBenchmarkSettings.quick(**overrides, **flags)
+        local.LocalSettings.quick(**chosen, **flags)
         if args.quick
-        else LocalBenchmarkSettings(**overrides, **flags)
+        else local.LocalSettings(**chosen, **flags)
     )
-    return _with_progress(console, lambda tick, total: run(settings, tick, total))
+    return with_progress(console, lambda tick, total: local.run(settings, tick, total))
 
 
-def _aws(args: argparse.Namespace, console: Console) -> dict[str, Any]:
-    import boto3
+def _aws(args: argparse.Namespace, console: Console) -> BenchmarkRun:
+    import boto3  # only here: the local modes run without AWS
 
-    from tools.benchmarks.aws import AwsSettings, run_aws
-
+    functions = function_names(
+        boto3.client("cloudformation", region_name=args.region),
+        args.onnx_function,
+        args.pickle_function,
+        args.stack,
+        args.baseline_stack,
+    )
     client = boto3.client("lambda", region_name=args.region)
-    functions = {"onnx": args.onnx_function}
-    if args.pickle_function:
-        functions["pickle"] = args.pickle_function
-    settings = AwsSettings(functions, args.cold_starts, args.warm_invokes, args.snapstart)
-    return _with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
+    events = local.sample_events(CARD)
+    settings = AwsSettings(functions, events, args.cold_starts, args.warm_invokes, args.snapstart)
+    return with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
+
+
+def _batch(args: argparse.Namespace) -> None:
+    print(batch.write(batch.run(args.rows, args.rounds, args.runtime, args.arch), args.out))
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark the arguments ask for; 0 when it ran (targets are reported only)."""
-    parser = _parser()
-    args = parser.parse_args(argv)
+    top = parser()
+    args = top.parse_args(with_default_mode(sys.argv[1:] if argv is None else argv))
     if args.mode != "aws" and args.arch != host_arch():
-        parser.error(
+        top.error(
             f"--arch {args.arch}: local benchmarks run the layer on this machine's CPU "
             f"({host_arch()}); measure {args.arch} on AWS with make benchmark-aws"
         )
-    args.out = output_dir(args.out, args.quick)
+    if args.mode == "batch":
+        _batch(args)
+        return 0
     console = Console(width=None if sys.stdout.isatty() else 140)
     if args.mode == "aws":
-        results = _aws(args, console)
-        write_outputs(results, args.out, "aws", "summary-aws.md", "chart-aws.png")
+        run = _aws(args, console)
     else:
-        results = _local(args, console)
-        write_outputs(results, args.out, "local", "summary.md", "chart.png")
-    print_tables(results, console)
+        args.out = output_dir(args.out, args.quick)
+        run = _local(args, console)
+    write_outputs(run, args.out)
+    print_tables(run, console)
     console.print(f"wrote {args.out}/")
     return 0
 

@@ -13,21 +13,19 @@ Results go to ``build/benchmarks/batch/`` (not committed).
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from layer.interpreters import find_interpreter
-from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
 from onnx_serving.model_card import ModelCard
 from tools.benchmarks import packages
-from tools.benchmarks.cold_start import alternating
+from tools.benchmarks.cold_start import alternating, cpu_modes
 from tools.benchmarks.environment import layer_versions, machine, now_utc
+from tools.benchmarks.results import BatchRun, BatchSample
 from tools.benchmarks.stats import Summary, ratio
+from tools.benchmarks.summary import machine_line
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.cpu_quota import CpuLimit
 from tools.local_lambda.s3_server import LocalS3
@@ -35,20 +33,8 @@ from tools.local_lambda.sample_files import write_csv
 from tools.local_lambda.template import function_config
 
 ROOT = packages.ROOT
-OUT = ROOT / "build" / "benchmarks" / "batch"
+OUT = packages.BUILD / "batch"
 BUCKET = "batch-benchmark"
-
-
-@dataclass(frozen=True)
-class BatchSample:
-    """One cold process scoring the whole file."""
-
-    seconds: float
-    rows_per_second: float
-    megabytes_per_second: float
-    rows_per_cpu_second: float
-    peak_rss_mb: float
-    init_ms: float
 
 
 def cpu_seconds(pid: int) -> float:
@@ -59,14 +45,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def _contenders(runtime: str, arch: str) -> list[packages.Contender]:
-    onnx_layer = packages.build_layer("onnxruntime", runtime, arch, [], False)
-    sklearn_layer = packages.build_layer(
-        "sklearn",
-        runtime,
-        arch,
-        ["--requirements", f"tools/baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
-        False,
-    )
+    onnx_layer, sklearn_layer = packages.build_layers(runtime, arch)
     onnx = packages.build_function("onnx-batch", ["-C", "function", "build-BatchFunction"])
     pickle = packages.build_function(
         "pickle-batch", ["-f", "tools/baseline/Makefile", "build-PickleBatchBaseline"]
@@ -112,92 +91,75 @@ def _sample(
         )
 
 
-def run(rows: int, rounds: int, runtime: str, arch: str) -> dict[str, Any]:
-    """Measure every contender ``rounds`` times per CPU mode; the results document."""
+def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
+    """Measure every contender ``rounds`` times per CPU mode."""
     OUT.mkdir(parents=True, exist_ok=True)
+    started = machine()
     contenders = _contenders(runtime, arch)
     base = function_config(ROOT / "template.yaml", "BatchFunction", {"Runtime": runtime})
     card = ModelCard.load(contenders[0].task_root / "model.json")
     path = OUT / f"rows-{rows}.csv"
     size = write_csv(path, card, rows)
-    unavailable = CpuLimit().available()
-    if unavailable:
-        print(f"no one-CPU quota here, measuring free only: {unavailable}", file=sys.stderr)
-    modes = ["free"] if unavailable else ["one-cpu", "free"]
-    samples: dict[str, dict[str, list[BatchSample]]] = {m: {} for m in modes}
+    modes, cpu_note = cpu_modes(free=True)
+    if cpu_note:
+        print(f"WARNING: {cpu_note}", file=sys.stderr)
+    samples: dict[str, dict[str, list[BatchSample]]] = {mode: {} for mode, _ in modes}
     with LocalS3(logs=OUT / "moto.log") as local_s3:
         s3 = local_s3.client()
         s3.create_bucket(Bucket=BUCKET)
         key = f"incoming/{path.name}"
         s3.upload_file(str(path), BUCKET, key)
         config = replace(base, environment={**base.environment, **local_s3.client_environment()})
-        for mode in modes:
-            limit = CpuLimit() if mode == "one-cpu" else None
+        for mode, limit in modes:
             for contender in alternating(contenders, rounds):
                 sample = _sample(contender, config, key, rows, size, limit)
                 samples[mode].setdefault(contender.name, []).append(sample)
                 print(f"{mode:8} {contender.name:7} {sample}", file=sys.stderr, flush=True)
-    return {
-        "created_utc": now_utc(),
-        "machine": machine(),
-        "versions": {
+    return BatchRun(
+        created_utc=now_utc(),
+        machine=replace(started, load_at_end=os.getloadavg()[0]),
+        versions={
             **layer_versions(contenders[0].layers[0] / "python"),
             **layer_versions(contenders[1].layers[0] / "python"),
         },
-        "file": {"rows": rows, "bytes": size, "format": "csv", "model": card.name},
-        "rounds": rounds,
-        "samples": {
-            mode: {name: [asdict(s) for s in series] for name, series in by_name.items()}
-            for mode, by_name in samples.items()
-        },
-    }
+        rows=rows,
+        file_bytes=size,
+        model=card.name,
+        rounds=rounds,
+        samples=samples,
+    )
 
 
-def table(results: dict[str, Any]) -> str:
+def table(results: BatchRun) -> str:
     """Markdown: medians [min–max] per mode, and the ONNX / pickle ratio of the medians."""
     lines = [
-        f"Batch scoring, {results['file']['rows']:,} CSV rows "
-        f"({results['file']['bytes'] / 1e6:.1f} MB), {results['rounds']} cold runs each, "
-        "through the runtime client from a local S3 server",
+        f"Batch scoring, {results.rows:,} CSV rows ({results.file_bytes / 1e6:.1f} MB), "
+        f"{results.rounds} cold runs each, through the runtime client from a local S3 server",
         "",
         "| CPU | measure | ONNX | pickle | ONNX / pickle |",
         "|---|---|---|---|---|",
     ]
-    for mode, by_name in results["samples"].items():
+    for mode, by_name in results.samples.items():
         for field, label, digits in (
             ("rows_per_second", "rows/s", 0),
             ("megabytes_per_second", "MB/s of input", 2),
             ("rows_per_cpu_second", "rows per CPU-second", 0),
             ("peak_rss_mb", "peak RSS (MB)", 0),
         ):
-            onnx = Summary.of([s[field] for s in by_name["onnx"]])
-            pickle = Summary.of([s[field] for s in by_name["pickle"]])
+            onnx = Summary.of([getattr(s, field) for s in by_name["onnx"]])
+            pickle = Summary.of([getattr(s, field) for s in by_name["pickle"]])
             lines.append(
                 f"| {mode} | {label} | {onnx.spread(digits)} | {pickle.spread(digits)} | "
                 f"{ratio(onnx.median, pickle.median):.2f} |"
             )
-    load = results["machine"]["load_average_at_start"]
-    lines += ["", f"Machine: {results['machine']['description']}; load average at start {load}."]
+    lines += ["", f"Machine: {machine_line(results.machine)}."]
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run, write ``results.json`` and ``summary.md`` under ``--out``, print the table."""
-    parser = argparse.ArgumentParser(prog="python -m tools.benchmarks.batch", description=__doc__)
-    parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--runtime", default=DEFAULT_RUNTIME, choices=LAMBDA_RUNTIMES)
-    parser.add_argument("--arch", default=DEFAULT_ARCH, choices=LAMBDA_ARCHES)
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args(argv)
-    results = run(args.rows, args.rounds, args.runtime, args.arch)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+def write(results: BatchRun, out: Path) -> str:
+    """``results.json`` and ``summary.md`` under ``out``; the summary's text."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(results.to_json())
     summary = table(results)
-    (args.out / "summary.md").write_text(summary)
-    print(summary)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    (out / "summary.md").write_text(summary)
+    return summary

@@ -10,10 +10,11 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import replace
 
 from layer.interpreters import Interpreter
 from tools.benchmarks.packages import Contender
+from tools.benchmarks.results import FREE, ONE_CPU, ColdSample
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.cpu_quota import CpuLimit
 
@@ -22,13 +23,17 @@ class InvokeFailed(RuntimeError):
     """A contender failed to init or answered with an error: its numbers would mean nothing."""
 
 
-@dataclass(frozen=True)
-class ColdSample:
-    """One cold start as Lambda's REPORT line would show it."""
+def cpu_modes(free: bool) -> tuple[list[tuple[str, CpuLimit | None]], str]:
+    """The CPU modes to measure, the main one first, and why one-CPU is missing if it is.
 
-    init_ms: float
-    first_invoke_ms: float
-    peak_rss_mb: float
+    Where no cgroup can be made (not root, no writable cpu controller), every number is taken
+    with free CPU and the results say so, rather than silently measuring another machine.
+    """
+    limit = CpuLimit()
+    unavailable = limit.available()
+    if unavailable:
+        return [(FREE, None)], f"no one-CPU quota here ({unavailable}): measured with free CPU"
+    return [(ONE_CPU, limit)] + ([(FREE, None)] if free else []), ""
 
 
 def alternating(contenders: Sequence[Contender], rounds: int) -> list[Contender]:
@@ -37,17 +42,6 @@ def alternating(contenders: Sequence[Contender], rounds: int) -> list[Contender]
     for index in range(rounds):
         order.extend(contenders if index % 2 == 0 else list(reversed(contenders)))
     return order
-
-
-def _config(base: FunctionConfig, contender: Contender) -> FunctionConfig:
-    return FunctionConfig(
-        name=contender.name,
-        handler=base.handler,
-        runtime=base.runtime,
-        memory_mb=base.memory_mb,
-        timeout_s=base.timeout_s,
-        environment={**base.environment, **contender.environment},
-    )
 
 
 def _start(
@@ -59,7 +53,7 @@ def _start(
     return LocalLambda(
         contender.task_root,
         contender.layers,
-        _config(base, contender),
+        replace(base, name=contender.name),
         interpreter,
         logs=subprocess.DEVNULL,
         cpu_limit=cpu_limit,

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 PRICE_PER_GB_SECOND = 0.0000166667
 PRICE_PER_MILLION_REQUESTS = 0.20
 PRICES_AS_OF = "2025-08-01 (INIT billing start); rates unchanged since 2020-12"
-PRICE_SOURCE = "https://aws.amazon.com/lambda/pricing/ (x86_64, us-east-1, first tier)"
 MIN_MEMORY_MB = 128
 MAX_MEMORY_MB = 10_240
 # Lambda takes any size in 1-MB steps; a 64-MB step keeps the chosen sizes readable and leaves a

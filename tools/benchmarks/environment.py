@@ -1,4 +1,4 @@
-"""Where and with what a run was measured: machine, interpreter and library versions."""
+"""Where and with what a run was measured: machine and library versions."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tools.benchmarks.results import Machine
 
-def machine() -> dict[str, object]:
-    """CPU model, core count, memory and OS: enough to tell two machines apart."""
+
+def machine() -> Machine:
+    """CPU model, core count, memory and OS, enough to tell two machines apart, and the load now."""
     cpu = "unknown CPU"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.is_file():
@@ -21,15 +23,8 @@ def machine() -> dict[str, object]:
     if meminfo.is_file():
         found = re.search(r"^MemTotal:\s*(\d+) kB", meminfo.read_text(), re.MULTILINE)
         memory_gb = int(found.group(1)) / 1024**2 if found else 0.0
-    cores = os.cpu_count() or 0
-    return {
-        "cpu": cpu,
-        "cores": cores,
-        "memory_gb": round(memory_gb, 1),
-        "platform": platform.platform(),
-        "description": f"{cpu}, {cores} cores, {memory_gb:.0f} GB RAM, {platform.system()}",
-        "load_average_at_start": list(os.getloadavg()),
-    }
+    description = f"{cpu}, {os.cpu_count() or 0} cores, {memory_gb:.0f} GB RAM, {platform.system()}"
+    return Machine(description, load_at_start=os.getloadavg()[0])
 
 
 def layer_versions(python_dir: Path) -> dict[str, str]:

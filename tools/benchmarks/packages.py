@@ -14,11 +14,10 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
-from tools.local_lambda.template import function_config
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "benchmarks"
@@ -36,18 +35,11 @@ class BuildError(RuntimeError):
 
 @dataclass(frozen=True)
 class Contender:
-    """A function package, the layers under it and the environment it runs with."""
+    """A function package and the layers under it."""
 
     name: str
     task_root: Path
     layers: tuple[Path, ...]
-    environment: dict[str, str] = field(default_factory=dict)
-
-    def with_model(self, name: str, model_dir: Path) -> Contender:
-        """The same package serving the model in ``model_dir`` (via ``MODEL_DIR``)."""
-        return Contender(
-            name, self.task_root, self.layers, {**self.environment, "MODEL_DIR": str(model_dir)}
-        )
 
 
 @dataclass(frozen=True)
@@ -55,12 +47,21 @@ class Packages:
     """Everything the local benchmark runs: the contenders and the two layers."""
 
     onnx: Contender
-    onnx_sources: Contender
     pickle: Contender
     floor: Contender
     empty: Contender
     onnx_layer: Path
     sklearn_layer: Path
+
+    @property
+    def cold_contenders(self) -> list[Contender]:
+        """Both compared contenders, then both anchors: what every cold round starts."""
+        return [self.onnx, self.pickle, self.empty, self.floor]
+
+    @property
+    def warm_contenders(self) -> list[Contender]:
+        """Both compared contenders and the floor, whose warm answer is the runtime's round trip."""
+        return [self.onnx, self.pickle, self.floor]
 
 
 def build_layer(name: str, runtime: str, arch: str, extra: list[str], rebuild: bool) -> Path:
@@ -104,6 +105,19 @@ def build_function(name: str, make_args: list[str]) -> Path:
     return out
 
 
+def build_layers(runtime: str, arch: str, rebuild: bool = False) -> tuple[Path, Path]:
+    """The onnxruntime layer and the pickle baseline's scikit-learn layer, built once."""
+    onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild)
+    sklearn_layer = build_layer(
+        "sklearn",
+        runtime,
+        arch,
+        ["--requirements", f"tools/baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
+        rebuild,
+    )
+    return onnx_layer, sklearn_layer
+
+
 def build_packages(
     runtime: str = DEFAULT_RUNTIME,
     arch: str = DEFAULT_ARCH,
@@ -111,17 +125,10 @@ def build_packages(
     model_dir: Path = SERVED_MODEL_DIR,
     baseline_dir: Path = BASELINE_MODEL_DIR,
 ) -> Packages:
-    """Build (or reuse) both layers and all three function packages, serving the model in
+    """Build (or reuse) both layers and every function package, serving the model in
     ``model_dir`` (ONNX) and the same model pickled in ``baseline_dir``."""
     check_same_model(model_dir, baseline_dir)
-    onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild_layers)
-    sklearn_layer = build_layer(
-        "sklearn",
-        runtime,
-        arch,
-        ["--requirements", f"tools/baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
-        rebuild_layers,
-    )
+    onnx_layer, sklearn_layer = build_layers(runtime, arch, rebuild_layers)
     onnx_fn = build_function(
         "onnx",
         [
@@ -136,10 +143,8 @@ def build_packages(
             *(f"PICKLE_BASELINE_DIR={baseline_dir}", f"RUNTIME={runtime}"),
         ],
     )
-    onnx_sources_fn = _sources_only(onnx_fn, BUILD / "functions" / "onnx-sources-only")
     return Packages(
         onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
-        onnx_sources=Contender("onnx-sources-only", onnx_sources_fn, (onnx_layer,)),
         pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
         floor=Contender("floor", _one_file_package("floor", IMPORT_ONLY_HANDLER), (onnx_layer,)),
         empty=Contender("empty", _one_file_package("empty", EMPTY_HANDLER), ()),
@@ -157,12 +162,6 @@ def _one_file_package(name: str, handler: Path) -> Path:
     return out
 
 
-def function_environment() -> dict[str, str]:
-    """InferenceFunction's variables in template.yaml (``OPENBLAS_NUM_THREADS`` among them): a
-    probe that imports numpy itself runs with them, as the function does."""
-    return function_config(ROOT / "template.yaml", "InferenceFunction").environment
-
-
 def check_same_model(model_dir: Path, baseline_dir: Path) -> None:
     """The two contenders must serve one model: a baseline left from an earlier conversion
     would compare two different models."""
@@ -177,14 +176,6 @@ def check_same_model(model_dir: Path, baseline_dir: Path) -> None:
             f"the pickle baseline in {baseline_dir} is not the model in {model_dir}: run "
             "make convert (or make convert MODEL=...) again to write both"
         )
-
-
-def _sources_only(source: Path, out: Path) -> Path:
-    """A copy of a function package without its ``.pyc``: what shipping them saves is measured
-    against it (``/var/task`` is read-only, so such a package recompiles at every cold start)."""
-    shutil.rmtree(out, ignore_errors=True)
-    shutil.copytree(source, out, ignore=shutil.ignore_patterns("__pycache__"))
-    return out
 
 
 def tree_bytes(path: Path) -> int:

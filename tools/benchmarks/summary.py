@@ -1,17 +1,17 @@
-"""Render a results document: Markdown for the repository, a rich table for the terminal."""
+"""Render a run: Markdown for the repository, rich tables for the terminal."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from tools.benchmarks.results import BenchmarkRun, Machine
 from tools.benchmarks.tables import Table, all_tables
 
 
-def _markdown_table(table: Table) -> str:
+def markdown_table(table: Table) -> str:
+    """``### title``, the table, and its note."""
     lines = [
         f"### {table.title}",
         "",
@@ -24,37 +24,38 @@ def _markdown_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _load(machine: dict[str, Any]) -> str:
-    """The 1-minute load average before and after: how busy the machine was meanwhile."""
-    if "load_average_at_start" not in machine:
-        return ""
-    start = machine["load_average_at_start"][0]
-    end = machine.get("load_average_at_end", [start])[0]
-    return f" (1-min load average {start:.2f} at start, {end:.2f} at end)"
+def machine_line(machine: Machine) -> str:
+    """The machine, and the 1-minute load average before and after: how busy it was."""
+    if machine.load_at_start is None:
+        return machine.description
+    end = machine.load_at_end if machine.load_at_end is not None else machine.load_at_start
+    return (
+        f"{machine.description} (1-min load average {machine.load_at_start:.2f} at start, "
+        f"{end:.2f} at end)"
+    )
 
 
-def render_markdown(results: dict[str, Any], chart_name: str | None = "chart.png") -> str:
+def render_markdown(run: BenchmarkRun, chart_name: str | None = "chart.png") -> str:
     """The summary page: where and how it was measured, then every table, then the chart."""
-    machine = results["machine"]
     parts = [
-        f"# Benchmark results ({results['mode']})",
+        f"# Benchmark results ({run.kind})",
         "",
-        f"Measured {results['created_utc']} on {machine['description']}{_load(machine)}.",
+        f"Measured {run.created_utc} on {machine_line(run.machine)}.",
         "",
-        "**Method.** " + " ".join(results["method"]),
-        "",
-        "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(results["versions"].items())) + ".",
+        f"**Method.** {run.method}",
     ]
-    for table in all_tables(results):
-        parts += ["", _markdown_table(table)]
+    if run.versions:
+        versions = ", ".join(f"{k} {v}" for k, v in sorted(run.versions.items()))
+        parts += ["", f"Versions: {versions}."]
+    parts += [part for table in all_tables(run) for part in ("", markdown_table(table))]
     if chart_name:
         parts += ["", f"![benchmark chart]({chart_name})"]
     return "\n".join(parts) + "\n"
 
 
-def print_tables(results: dict[str, Any], console: Console) -> None:
-    """Every table on the terminal, targets first."""
-    for table in all_tables(results):
+def print_tables(run: BenchmarkRun, console: Console) -> None:
+    """Every table on the terminal, targets first, missed targets in red."""
+    for table in all_tables(run):
         rich_table = RichTable(
             title=escape(table.title),
             title_justify="left",
@@ -64,6 +65,6 @@ def print_tables(results: dict[str, Any], console: Console) -> None:
         for column in table.header:
             rich_table.add_column(escape(column))
         for row in table.rows:
-            style = "bold red" if table.key == "targets" and row[-1] == "NO" else None
+            style = "bold red" if table.key == "targets" and row[2] == "NO" else None
             rich_table.add_row(*(escape(cell) for cell in row), style=style)
         console.print(rich_table)

@@ -1,49 +1,46 @@
-"""The results as tables (title, header, rows): one source for the terminal and the Markdown.
+"""A run as tables (title, header, rows): one source for the terminal and the Markdown.
 
-Each section renders only when its results are present, so the same code shows a local run
-(everything) and an AWS run (cold and warm only).
+Each section renders only when the run holds it, so the same code shows a local run (sizes too)
+and an AWS run (cold and warm only).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-from tools.benchmarks.analysis import (
-    MB,
-    OVERHEAD_CASE,
-    cold_totals,
-    crossover,
-    deployed_unzipped,
-    grid_targets,
-    iris_costs,
-    iris_targets,
-    lever_gains,
-    matchups,
-    overhead_ratios,
-    series,
-    throughput,
-)
+from tools.benchmarks.analysis import costs, targets
 from tools.benchmarks.dollar_cost import (
     PRICE_PER_GB_SECOND,
     PRICE_PER_MILLION_REQUESTS,
     PRICES_AS_OF,
 )
-from tools.benchmarks.init_levers import KEEP_FROM
-from tools.benchmarks.stats import Summary, median, percentile, ratio
+from tools.benchmarks.results import FREE, LAMBDA, ONE_CPU, BenchmarkRun, ModeResults
+from tools.benchmarks.stats import Summary, median, percentile
 
+MB = 10**6
 UNZIPPED_LIMIT = 262_144_000
+CONTENDER_NOTE = (
+    "empty: a handler importing nothing (the runtime alone); floor: one importing numpy and "
+    "onnxruntime only."
+)
 
 
 @dataclass(frozen=True)
 class Table:
-    """A titled table with an optional note printed under it."""
+    """A titled table with an optional note printed under it; ``key`` names it for tests."""
 
+    key: str
     title: str
     header: list[str]
     rows: list[list[str]]
     note: str = ""
-    key: str = field(default="")
+
+
+def mode_title(run: BenchmarkRun, mode: str) -> str:
+    """How ``mode`` limited the CPU, in words for a title."""
+    if mode == ONE_CPU:
+        return f"one CPU of time, {run.visible_cpus} visible"
+    return {FREE: "free CPU", LAMBDA: "Lambda's own CPU"}.get(mode, mode)
 
 
 def _spread(samples: list[float], digits: int = 0) -> str:
@@ -54,92 +51,47 @@ def _mb(size: int) -> str:
     return f"{size / MB:.1f}"
 
 
-def cpu_modes(results: dict[str, Any]) -> list[str]:
-    """The CPU modes a run measured, the main one first (a run without the record: one)."""
-    return results.get("cpu", {}).get("modes", ["unrecorded"])
-
-
-def mode_title(results: dict[str, Any], mode: str | None = None) -> str:
-    """How ``mode`` (the run's main one by default) limited the CPU, in words for a title."""
-    mode = mode or cpu_modes(results)[0]
-    if mode == "one-cpu":
-        return f"one CPU of time, {results['cpu']['visible_cpus']} visible"
-    names = {"free": "free CPU", "lambda": "Lambda's own CPU"}
-    return names.get(mode, "CPU mode not recorded")
-
-
-def _iris_mode(results: dict[str, Any], mode: str) -> dict[str, Any]:
-    """The Iris cold and warm results of ``mode``: the main mode's live at the top."""
-    iris = results["iris"]
-    return iris if mode == cpu_modes(results)[0] else iris[mode]
-
-
-def targets_table(results: dict[str, Any]) -> Table | None:
+def targets_table(run: BenchmarkRun) -> Table | None:
     """Every target as measured / target, in the run's main CPU mode."""
-    targets = []
-    if "iris" in results:
-        targets += iris_targets(results["iris"])
-    if results.get("grid"):
-        targets += grid_targets(results["grid"])
-    if not targets:
+    found = targets(run)
+    if not found:
         return None
-    note = results.get("cpu", {}).get("note", "")
     return Table(
-        f"Targets (measured / target; {mode_title(results)})",
+        "targets",
+        f"Targets (measured / target; {mode_title(run, run.main.mode)})",
         ["target", "measured / target", "met", "least possible, same run"],
-        [[t.name, t.line().rsplit(" ", 1)[0], "yes" if t.met else "NO", t.limit] for t in targets],
-        note
+        [[t.name, t.line(), "yes" if t.met else "NO", t.limit] for t in found],
+        run.cpu_note
         or "Least possible: what this run measured for the part no change to this project can "
         "cut, as the same ratio; a target below it cannot be met by this design.",
-        key="targets",
     )
 
 
-def cold_tables(results: dict[str, Any]) -> list[Table]:
-    """The Iris cold-start table of every CPU mode measured."""
-    return [cold_table(results, mode) for mode in cpu_modes(results)]
-
-
-def cold_table(results: dict[str, Any], mode: str | None = None) -> Table:
-    """Iris cold starts: init, first invoke, their sum and peak RSS per contender."""
-    mode = mode or cpu_modes(results)[0]
-    cold = _iris_mode(results, mode)["cold"]
+def cold_table(run: BenchmarkRun, mode: ModeResults) -> Table:
+    """Cold starts: init, first invoke, their sum and peak RSS per contender."""
     rows = [
         [
             name,
             str(len(samples)),
-            _spread(series(samples, "init_ms")),
-            _spread(series(samples, "first_invoke_ms"), 1),
-            _spread(cold_totals(samples)),
-            _spread(series(samples, "peak_rss_mb")),
+            _spread([s.init_ms for s in samples]),
+            _spread([s.first_invoke_ms for s in samples], 1),
+            _spread([s.total_ms for s in samples]),
+            _spread([s.peak_rss_mb for s in samples]),
         ]
-        for name, samples in cold.items()
+        for name, samples in mode.cold.items()
     ]
     return Table(
-        f"Iris model: cold start (ms, median [min–max]; {mode_title(results, mode)})",
+        f"cold-{mode.mode}",
+        f"Cold start (ms, median [min–max]; {mode_title(run, mode.mode)})",
         ["contender", "n", "init", "first invoke", "init + first", "peak RSS MB"],
         rows,
-        "empty: a handler importing nothing (the runtime alone); floor: one importing numpy and "
-        "onnxruntime only; generated: the model as m2cgen Python, no layer; onnx-sources-only: "
-        "the function package without .pyc; *-openblas-spins: OPENBLAS_NUM_THREADS unset; "
-        "onnx-gc-paused: the garbage collector paused during init (rejected)."
-        if "empty" in cold
-        else "",
-        key=f"cold-{mode}",
+        CONTENDER_NOTE if "empty" in mode.cold else "",
     )
 
 
-def warm_tables(results: dict[str, Any]) -> list[Table]:
-    """The warm table of every CPU mode measured."""
-    return [warm_table(results, mode) for mode in cpu_modes(results)]
-
-
-def warm_table(results: dict[str, Any], mode: str | None = None) -> Table:
+def warm_table(run: BenchmarkRun, mode: ModeResults) -> Table:
     """Warm per-invoke latency in one process, p50 and p99, per event."""
-    mode = mode or cpu_modes(results)[0]
-    warm = _iris_mode(results, mode)["warm_ms"]
-    labels = list(next(iter(warm.values())))
-    header = ["contender"] + [f"{label} {q}" for label in labels for q in ("p50", "p99")]
+    labels = list(next(iter(mode.warm_ms.values())))
     rows = [
         [name]
         + [
@@ -147,171 +99,49 @@ def warm_table(results: dict[str, Any], mode: str | None = None) -> Table:
             for label in labels
             for value in (median(by[label]), percentile(by[label], 99))
         ]
-        for name, by in warm.items()
+        for name, by in mode.warm_ms.items()
     ]
     return Table(
-        f"Iris model: warm invoke (ms; {mode_title(results, mode)})",
-        header,
+        f"warm-{mode.mode}",
+        f"Warm invoke (ms; {mode_title(run, mode.mode)})",
+        ["contender"] + [f"{label} {q}" for label in labels for q in ("p50", "p99")],
         rows,
-        key=f"warm-{mode}",
+        "floor: answers {} to the same events, which shows the runtime's own round trip."
+        if "floor" in mode.warm_ms
+        else "",
     )
 
 
-def cold_lever_table(results: dict[str, Any]) -> Table | None:
-    """Each cold-start lever: the cold start with it pulled and undone, per CPU mode."""
-    modes = cpu_modes(results)
-    gains = lever_gains(results["iris"], modes)
-    if not gains:
-        return None
-    rows = []
-    for gain in gains:
-        cells = [gain.label, "yes" if gain.shipped else "no"]
-        for mode in modes:
-            if mode in gain.by_mode:
-                pulled, undone = gain.by_mode[mode]
-                cells.append(f"{undone:.0f} → {pulled:.0f} ({gain.gain(mode):+.0%})")
-            else:
-                cells.append("—")
-        rows.append(cells)
-    return Table(
-        "Cold-start levers (median init + first invoke, ms: undone → pulled, share saved)",
-        ["lever", "shipped", *(mode_title(results, mode) for mode in modes)],
-        rows,
-        f"A lever is shipped when it saves at least {KEEP_FROM:.0%} on one CPU and changes no "
-        "answer; each is measured against a copy that differs in that lever alone, in the same "
-        "alternating rounds (two identical copies differ by a few percent).",
-        key="cold-levers",
-    )
-
-
-def overhead_table(results: dict[str, Any]) -> Table | None:
-    """A 1,000-row request's handler time against predict on the same rows."""
-    overhead = results["iris"].get("handler_overhead")
-    if not overhead:
-        return None
-    rows = [
-        [name, f"{handler:.2f}", f"{predict:.2f}", f"{handler - predict:.2f}", f"{share:.2f}"]
-        for name, (handler, predict, share) in overhead_ratios(overhead).items()
-    ]
-    return Table(
-        f"Iris model: a {overhead['rows']}-row request in process (ms, median of "
-        f"{overhead['rounds']}; {mode_title(results)})",
-        ["request", "handler", "predict", "beyond predict", "beyond / predict"],
-        rows,
-        f"The target holds {OVERHEAD_CASE!r}: HTTP cases include parsing the body and writing "
-        "the JSON answer; a direct invoke leaves both to the runtime client.",
-        key="overhead",
-    )
-
-
-def crossover_table(results: dict[str, Any]) -> Table | None:
-    """ONNX as shipped against the forest as generated code, per grid point, and where ONNX
-    starts to win on cold start and on a 1,000-row request."""
-    grid = results.get("grid") or []
-    if not grid or "warm_ms" not in grid[0]:
-        return None
-    found = matchups(grid)
-
-    def versus(ours: float, theirs: float | None) -> str:
-        return f"{ours:.0f} / " + ("not generated" if theirs is None else f"{theirs:.0f}")
-
-    rows = [
-        [
-            m.label,
-            f"{m.nodes:,}",
-            versus(m.onnx_cold, m.generated_cold),
-            versus(m.onnx_batch, m.generated_batch),
-            "ONNX" if m.onnx_wins("cold") else "generated",
-            "ONNX" if m.onnx_wins("batch") else "generated",
-        ]
-        for m in found
-    ]
-    words = []
-    for metric, name in (
-        ("cold", "cold start"),
-        ("batch", f"a {grid[0]['batch_rows']}-row request"),
-    ):
-        point = crossover(found, metric)
-        words.append(
-            f"on {name} from {point.label} ({point.nodes:,} nodes) up"
-            if point
-            else f"on {name} at no grid point"
-        )
-    notes = sorted({m.note for m in found if m.note})
-    return Table(
-        f"Crossover: ONNX (as shipped) / generated code (m2cgen, pure Python), median ms; "
-        f"{mode_title(results)}",
-        [
-            "trees × depth",
-            "nodes",
-            "cold start",
-            f"{grid[0]['batch_rows']}-row invoke",
-            "cold: faster",
-            "batch: faster",
-        ],
-        rows,
-        "ONNX wins " + "; ".join(words) + ". Generated code runs with no layer at all; "
-        "forests it cannot be generated for in reasonable time count as ONNX wins"
-        + (f" ({'; '.join(notes)})" if notes else "")
-        + ".",
-        key="crossover",
-    )
-
-
-def predict_table(results: dict[str, Any]) -> Table | None:
-    """In-process predict per call, onnxruntime against scikit-learn, one thread."""
-    predict = results["iris"].get("predict_s")
-    if not predict:
-        return None
-    rows = []
-    for label, by in predict.items():
-        onnx, sklearn = median(by["onnx"]), median(by["scikit-learn"])
-        rows.append(
-            [label, f"{onnx * 1e6:.1f}", f"{sklearn * 1e6:.1f}", f"{ratio(sklearn, onnx):.1f}×"]
-        )
-    return Table(
-        "Iris model: in-process predict (µs per call, median, 1 thread)",
-        ["rows", "onnxruntime", "scikit-learn", "speed-up"],
-        rows,
-        key="predict",
-    )
-
-
-def size_table(results: dict[str, Any]) -> Table | None:
+def size_table(run: BenchmarkRun) -> Table | None:
     """Layer and function, unzipped and zipped, and whether the whole fits Lambda."""
-    sizes = results["iris"].get("sizes")
-    if not sizes:
+    if not run.sizes:
         return None
     rows = [
         [
             name,
-            _mb(s["layer_unzipped"]),
-            _mb(s["layer_zipped"]),
-            _mb(s["function_unzipped"]),
-            _mb(s["function_zipped"]),
-            _mb(deployed_unzipped(s)),
-            "yes" if deployed_unzipped(s) <= UNZIPPED_LIMIT else "NO",
+            _mb(s.layer_unzipped),
+            _mb(s.layer_zipped),
+            _mb(s.function_unzipped),
+            _mb(s.function_zipped),
+            _mb(s.deployed_unzipped),
+            "yes" if s.deployed_unzipped <= UNZIPPED_LIMIT else "NO",
         ]
-        for name, s in sizes.items()
+        for name, s in run.sizes.items()
     ]
+    header = ["contender", "layer", "layer zip", "function", "function zip"]
     return Table(
-        "Iris model: package sizes (MB)",
-        [
-            "contender",
-            "layer",
-            "layer zip",
-            "function",
-            "function zip",
-            "deployed unzipped",
-            "fits 250 MB",
-        ],
+        "sizes",
+        "Package sizes (MB)",
+        [*header, "deployed unzipped", "fits 250 MB"],
         rows,
-        key="sizes",
     )
 
 
-def cost_table(results: dict[str, Any]) -> Table | None:
-    """A million cold and a million warm invocations at list prices."""
+def cost_table(run: BenchmarkRun) -> Table | None:
+    """A million cold and a million warm invocations at list prices, in the main CPU mode."""
+    found = costs(run.main)
+    if not found:
+        return None
     rows = [
         [
             c.contender,
@@ -321,121 +151,28 @@ def cost_table(results: dict[str, Any]) -> Table | None:
             str(c.warm.billed_ms),
             f"{c.warm.usd:.2f}",
         ]
-        for c in iris_costs(results["iris"])
+        for c in found
     ]
-    note = (
+    return Table(
+        "cost",
+        "Cost of 1 M invocations (USD)",
+        ["contender", "memory MB", "cold billed ms", "1M cold $", "warm billed ms", "1M warm $"],
+        rows,
         f"${PRICE_PER_GB_SECOND}/GB-s + ${PRICE_PER_MILLION_REQUESTS:.2f}/1M requests, "
         f"x86_64 us-east-1 list prices ({PRICES_AS_OF}); INIT billed since 2025-08-01. "
         "Memory: smallest 128 MB + 64 MB steps holding the worst peak RSS. Durations are the "
-        "medians measured here, with at most one CPU of time; Lambda gives memory/1,769 MB of "
-        "one vCPU, so real durations at these sizes are longer for both."
-    )
-    return Table(
-        "Iris model: cost of 1 M invocations (USD)",
-        ["contender", "memory MB", "cold billed ms", "1M cold $", "warm billed ms", "1M warm $"],
-        rows,
-        note,
-        key="cost",
+        "medians measured here, in the main CPU mode; Lambda gives memory/1,769 MB of one vCPU, "
+        "so real durations at these sizes are longer for both.",
     )
 
 
-def grid_table(results: dict[str, Any]) -> Table | None:
-    """How init, size and throughput grow with the forest, all contenders."""
-    grid = results.get("grid")
-    if not grid:
-        return None
-    rows = []
-    for point in grid:
-        cold = {name: median(cold_totals(samples)) for name, samples in point["cold"].items()}
-        rows_per_s = {
-            name: throughput(s, point["batch_rows"]) for name, s in point["predict_s"].items()
-        }
-        size = point["model_bytes"]
-        fits = point["deployed_unzipped"]
-        rows.append(
-            [
-                point["label"],
-                f"{point['nodes']:,}",
-                f"{size['onnx'] / MB:.1f} / {size['onnx-v5'] / MB:.1f} / {size['pickle'] / MB:.1f}",
-                f"{cold['onnx']:.0f}",
-                f"{cold['onnx-v5']:.0f}",
-                f"{cold['pickle']:.0f}",
-                f"{ratio(cold['onnx'], cold['pickle']):.2f}",
-                f"{ratio(cold['onnx-v5'], cold['pickle']):.2f}",
-                f"{rows_per_s['onnx'] / 1e3:.0f} / {rows_per_s['onnx-v5'] / 1e3:.0f} / "
-                f"{rows_per_s['scikit-learn'] / 1e3:.0f}",
-                " / ".join(
-                    f"{median(series(point['cold'][name], 'peak_rss_mb')):.0f}"
-                    for name in ("onnx", "onnx-v5", "pickle")
-                ),
-                "yes" if fits["pickle"] <= UNZIPPED_LIMIT else "NO",
-            ]
-        )
-    return Table(
-        "Forest grid: cold start (init + first invoke, median ms), model size, throughput",
-        [
-            "trees × depth",
-            "nodes",
-            "model MB onnx / v5 / pkl",
-            "cold onnx",
-            "cold v5",
-            "cold pickle",
-            "onnx/pkl",
-            "v5/pkl",
-            "k rows/s onnx / v5 / sklearn",
-            "peak RSS MB onnx / v5 / pkl",
-            "pickle fits 250 MB",
-        ],
-        rows,
-        "v5 = what make convert ships for that forest (convert.export.serving_model): from "
-        "100,000 nodes the ai.onnx.ml opset-5 rewrite (TreeEnsemble nodes of 10 trees, summed), "
-        "below it the plain export. Throughput: "
-        f"in-process predict of a {grid[0]['batch_rows']}-row batch, one thread each.",
-        key="grid",
-    )
-
-
-def lever_table(results: dict[str, Any]) -> Table | None:
-    """Each way of exporting the largest forest: session creation and peak memory."""
-    levers = results.get("levers")
-    if not levers:
-        return None
-    shipped = median([s["session_ms"] for s in levers["results"]["shipped"]["samples"]])
-    rows = []
-    for key, lever in levers["results"].items():
-        session = [s["session_ms"] for s in lever["samples"]]
-        rss = [s["peak_rss_mb"] for s in lever["samples"]]
-        rows.append(
-            [
-                key,
-                lever["label"],
-                f"{lever['model_bytes'] / MB:.1f}",
-                _spread(session),
-                f"{ratio(median(session), shipped):.2f}",
-                _spread(rss),
-            ]
-        )
-    return Table(
-        f"Export options on the {levers['forest']} forest (InferenceSession creation, ms)",
-        ["key", "lever", "model MB", "session ms", "vs shipped", "peak RSS MB"],
-        rows,
-        "Fresh python3.13 process per sample, only the onnxruntime layer on sys.path.",
-        key="levers",
-    )
-
-
-def all_tables(results: dict[str, Any]) -> list[Table]:
-    """Every table the results support, in reading order."""
-    tables = [targets_table(results)]
-    if "iris" in results:
-        tables += [
-            *cold_tables(results),
-            cold_lever_table(results),
-            *warm_tables(results),
-            overhead_table(results),
-            predict_table(results),
-            size_table(results),
-            cost_table(results),
-        ]
-    tables += [grid_table(results), crossover_table(results), lever_table(results)]
+def all_tables(run: BenchmarkRun) -> list[Table]:
+    """Every table the run supports, in reading order."""
+    tables = [
+        targets_table(run),
+        *(cold_table(run, mode) for mode in run.modes),
+        *(warm_table(run, mode) for mode in run.modes),
+        size_table(run),
+        cost_table(run),
+    ]
     return [t for t in tables if t is not None]

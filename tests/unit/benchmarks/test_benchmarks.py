@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 import json
 import math
@@ -11,25 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from tools.benchmarks.analysis import (
-    PerformanceTarget,
-    crossover,
-    grid_targets,
-    iris_costs,
-    iris_targets,
-    lever_gains,
-    matchups,
-    overhead_ratios,
-)
+from tools.benchmarks.__main__ import QUICK_RESULTS, RESULTS, output_dir, with_default_mode
+from tools.benchmarks.analysis import PerformanceTarget, costs, targets
+from tools.benchmarks.chart import write_chart
 from tools.benchmarks.cold_start import alternating
 from tools.benchmarks.dollar_cost import billed_ms, price_per_million, smallest_memory_mb
+from tools.benchmarks.local import sample_events
 from tools.benchmarks.packages import Contender
 from tools.benchmarks.report_line import ReportLineError, parse_log_result, parse_report
+from tools.benchmarks.results import LAMBDA, BenchmarkRun
 from tools.benchmarks.stats import Summary, median, percentile, ratio
 from tools.benchmarks.summary import render_markdown
 from tools.benchmarks.tables import all_tables
 
-RESULTS = Path(__file__).parent / "benchmark_results.json"
+RECORDED = Path(__file__).parent / "benchmark_run.json"
 
 # Log tails as Lambda returns them with LogType=Tail (START / END / REPORT, tab-separated).
 COLD_TAIL = (
@@ -49,8 +43,8 @@ WARM_TAIL = (
 
 
 @pytest.fixture
-def results() -> dict:
-    return json.loads(RESULTS.read_text())
+def run() -> BenchmarkRun:
+    return BenchmarkRun.from_json(RECORDED.read_text())
 
 
 class TestStatistics:
@@ -138,20 +132,19 @@ class TestReportLine:
 
 
 class TestTargets:
-    def test_iris_targets_from_recorded_results(self, results):
-        lines = {t.name: (round(t.measured, 4), t.met) for t in iris_targets(results["iris"])}
+    def test_targets_from_a_recorded_run(self, run):
+        lines = {t.name: (round(t.measured, 4), t.met) for t in targets(run)}
         assert lines == {
             "cold start (init + first invoke), ONNX / pickle": (0.1, True),
             "peak RSS, ONNX / pickle": (0.5, False),
             "warm 1-row invoke, pickle / ONNX (speed-up)": (5.0, False),
             "cold start, ONNX / empty handler (the runtime alone)": (3.3333, True),
             "ONNX init / floor init (numpy + onnxruntime imported)": (1.2, False),
-            "in-process 1000-row request, handler time beyond predict / predict": (0.9, True),
             "deployed unzipped size, ONNX / pickle": (0.4, True),
         }
 
-    def test_each_iris_target_names_the_least_this_design_can_reach(self, results):
-        limits = {t.name: t.limit for t in iris_targets(results["iris"])}
+    def test_each_target_names_the_least_this_design_can_reach(self, run):
+        limits = {t.name: t.limit for t in targets(run)}
         floor = "importing numpy + onnxruntime alone (the floor)"
         assert limits == {
             "cold start (init + first invoke), ONNX / pickle": f"0.083: {floor} / pickle",
@@ -161,77 +154,45 @@ class TestTargets:
                 f"2.77: {floor} / empty handler"
             ),
             "ONNX init / floor init (numpy + onnxruntime imported)": "",
-            "in-process 1000-row request, handler time beyond predict / predict": (
-                "0.50: json.loads of the http-api body alone / predict"
-            ),
             "deployed unzipped size, ONNX / pickle": "",
         }
 
-    def test_grid_targets_hold_the_shipped_export_at_the_worst_point(self, results):
-        targets = {t.name: round(t.measured, 4) for t in grid_targets(results["grid"])}
-        assert targets == {
-            "worst grid point cold start, ONNX (as shipped) / pickle": 0.8,
-            "500 × full forest, 1000-row batch throughput, ONNX (as shipped) / sklearn": 1.0,
-        }
-
     def test_target_lines(self):
-        assert PerformanceTarget("x", 0.12, 0.15, "<=").line() == "0.12 / ≤ 0.15 ✓"
-        assert PerformanceTarget("x", 5, 10, ">=").line() == "5 / ≥ 10 ✗"
+        assert PerformanceTarget("x", 0.12, 0.15, "<=").line() == "0.12 / ≤ 0.15"
+        assert PerformanceTarget("x", 5, 10, ">=").line() == "5 / ≥ 10"
+        assert not PerformanceTarget("x", 5, 10, ">=").met
 
-    def test_a_run_without_anchors_overhead_or_sizes_skips_those_targets(self, results):
-        iris = copy.deepcopy(results["iris"])
-        del iris["cold"]["floor"], iris["cold"]["empty"], iris["sizes"]
-        del iris["handler_overhead"]
-        assert [t.name for t in iris_targets(iris)] == [
+    def test_a_run_without_anchors_or_sizes_skips_those_targets(self, run):
+        main = run.main
+        compared = {name: main.cold[name] for name in ("onnx", "pickle")}
+        bare = dataclasses.replace(run, modes=[dataclasses.replace(main, cold=compared)], sizes={})
+        assert [t.name for t in targets(bare)] == [
             "cold start (init + first invoke), ONNX / pickle",
             "peak RSS, ONNX / pickle",
             "warm 1-row invoke, pickle / ONNX (speed-up)",
         ]
+        assert all(t.limit == "" for t in targets(bare))
 
-    def test_overhead_is_the_handler_beyond_predict_as_a_share_of_predict(self, results):
-        ratios = overhead_ratios(results["iris"]["handler_overhead"])
-        assert {name: tuple(round(v, 4) for v in r) for name, r in ratios.items()} == {
-            "http-api, rows as lists": (3.8, 2.0, 0.9),
-            "http-api, rows as objects": (5.0, 2.0, 1.5),
-            "direct, rows as lists": (3.0, 2.0, 0.5),
-        }
-
-    def test_lever_gains_per_mode(self, results):
-        gains = lever_gains(results["iris"], ["one-cpu", "free"])
-        assert [(g.label, g.shipped, g.by_mode) for g in gains] == [
-            ("OPENBLAS_NUM_THREADS=1 (ONNX)", True, {"one-cpu": (101, 126)}),
-            ("OPENBLAS_NUM_THREADS=1 (pickle)", True, {"one-cpu": (1010, 1260)}),
-            ("garbage collector paused during init", False, {"one-cpu": (111, 101)}),
-            (".pyc in the function package", True, {"one-cpu": (101, 121)}),
-        ]
-        assert round(gains[0].gain("one-cpu"), 4) == round(25 / 126, 4)
-
-    def test_matchups_and_the_crossover_per_metric(self, results):
-        found = matchups(results["grid"])
-        assert [
-            (m.label, m.onnx_cold, m.generated_cold, m.onnx_batch, m.generated_batch) for m in found
-        ] == [
-            ("10 × 5", 80.0, 40.5, 12, 31),
-            ("500 × full", 800.0, None, 21, None),
-        ]
-        assert crossover(found, "cold").label == "500 × full"
-        assert crossover(found, "batch").label == "10 × 5"
-
-    def test_no_crossover_when_generated_code_wins_the_largest_point(self, results):
-        found = matchups(results["grid"])
-        faster = dataclasses.replace(found[-1], generated_batch=1.0)
-        assert crossover([found[0], faster], "batch") is None
-
-    def test_costs(self, results):
-        onnx, pickle = iris_costs(results["iris"])
+    def test_costs(self, run):
+        onnx, pickle = costs(run.main)
         assert (onnx.memory_mb, onnx.cold.billed_ms, onnx.warm.billed_ms) == (128, 101, 1)
         assert (pickle.memory_mb, pickle.cold.billed_ms) == (192, 1010)
         assert onnx.cold.usd == pytest.approx(128 / 1024 * 0.101 * 1e6 * 0.0000166667 + 0.2)
 
 
+class TestResults:
+    def test_a_run_survives_its_json(self, run):
+        assert BenchmarkRun.from_json(run.to_json()) == run
+
+    def test_the_main_mode_is_the_first(self, run):
+        assert [mode.mode for mode in run.modes] == ["one-cpu", "free"]
+        assert run.main.mode == "one-cpu"
+        assert run.sizes["onnx"].deployed_unzipped == 80_000_000
+
+
 class TestRendering:
-    def test_markdown_summary(self, results):
-        markdown = render_markdown(results)
+    def test_markdown_summary(self, run):
+        markdown = render_markdown(run)
         assert markdown.startswith("# Benchmark results (local)\n")
         assert "### Targets (measured / target; one CPU of time, 2 visible)\n" in markdown
         assert "| cold start (init + first invoke), ONNX / pickle | 0.1 / ≤ 0.12 | yes |" in (
@@ -240,68 +201,74 @@ class TestRendering:
         assert "| onnx | 3 | 100 [90–110] | 1.0 [1.0–1.0] | 101 [91–111] | 50 [50–50] |" in (
             markdown
         )
-        assert "| 500 × full | 1,000,000 | 90.0 / 20.0 / 150.0 |" in markdown
+        assert "| onnx | 79.9 | 27.0 | 0.1 | 0.0 | 80.0 | yes |" in markdown
         assert markdown.rstrip().endswith("![benchmark chart](chart.png)")
 
-    def test_each_cpu_mode_has_its_own_cold_table(self, results):
-        markdown = render_markdown(results)
-        assert "### Iris model: cold start (ms, median [min–max]; free CPU)\n" in markdown
+    def test_each_cpu_mode_has_its_own_cold_and_warm_table(self, run):
+        markdown = render_markdown(run)
+        assert "### Cold start (ms, median [min–max]; free CPU)\n" in markdown
         assert "| onnx | 3 | 75 [70–80] | 1.0 [1.0–1.0] | 76 [71–81] | 50 [50–50] |" in markdown
+        assert "### Warm invoke (ms; free CPU)\n" in markdown
 
-    def test_levers_and_overhead_tables(self, results):
-        markdown = render_markdown(results)
-        assert "| OPENBLAS_NUM_THREADS=1 (ONNX) | yes | 126 → 101 (+20%) | — |" in markdown
-        assert "| garbage collector paused during init | no | 101 → 111 (-10%) | — |" in markdown
-        assert "| http-api, rows as lists | 3.80 | 2.00 | 1.80 | 0.90 |" in markdown
-
-    def test_crossover_table(self, results):
-        markdown = render_markdown(results)
-        assert "| 10 × 5 | 600 | 80 / 40 | 12 / 31 | generated | ONNX |" in markdown
-        assert (
-            "| 500 × full | 1,000,000 | 800 / not generated | 21 / not generated | ONNX | ONNX |"
-            in (markdown)
-        )
-        assert (
-            "ONNX wins on cold start from 500 × full (1,000,000 nodes) up; on a 1000-row request "
-            "from 10 × 5 (600 nodes) up." in markdown
-        )
-
-    def test_every_section_renders(self, results):
-        keys = [table.key for table in all_tables(results)]
-        assert keys == [
+    def test_every_section_renders(self, run):
+        assert [table.key for table in all_tables(run)] == [
             "targets",
             "cold-one-cpu",
             "cold-free",
-            "cold-levers",
             "warm-one-cpu",
             "warm-free",
-            "overhead",
-            "predict",
             "sizes",
             "cost",
-            "grid",
-            "crossover",
-            "levers",
         ]
 
-    def test_a_run_without_a_cpu_record_renders_one_unnamed_mode(self, results):
-        del results["cpu"], results["iris"]["free"]
-        keys = [table.key for table in all_tables(results)]
-        assert keys[:4] == ["targets", "cold-unrecorded", "cold-levers", "warm-unrecorded"]
-
-    def test_aws_results_render_without_local_sections(self, results):
-        aws = {
-            **results,
-            "mode": "aws",
-            "cpu": {"mode": "lambda", "modes": ["lambda"], "note": ""},
-            "iris": {k: results["iris"][k] for k in ("cold", "warm_ms")},
-        }
-        del aws["grid"], aws["levers"]
-        keys = [table.key for table in all_tables(aws)]
-        assert keys == ["targets", "cold-lambda", "cold-levers", "warm-lambda", "cost"]
+    def test_aws_results_render_without_local_sections(self, run):
+        main = run.main
+        aws = dataclasses.replace(
+            run, kind="aws", modes=[dataclasses.replace(main, mode=LAMBDA)], sizes={}
+        )
+        assert [table.key for table in all_tables(aws)] == [
+            "targets",
+            "cold-lambda",
+            "warm-lambda",
+            "cost",
+        ]
         assert "### Targets (measured / target; Lambda's own CPU)" in render_markdown(aws)
+
+    def test_the_chart_is_a_png(self, run, tmp_path):
+        write_chart(run, tmp_path / "chart.png")
+        assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_contenders_alternate_and_flip():
     a, b = Contender("a", Path("a"), ()), Contender("b", Path("b"), ())
     assert [c.name for c in alternating([a, b], 3)] == ["a", "b", "b", "a", "a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["local"]),
+        (["--quick"], ["local", "--quick"]),
+        (["batch", "--rows", "10"], ["batch", "--rows", "10"]),
+        (["aws", "--region", "eu-west-1"], ["aws", "--region", "eu-west-1"]),
+        (["-h"], ["-h"]),
+    ],
+    ids=["bare", "local-options", "batch", "aws", "help"],
+)
+def test_the_local_benchmark_is_the_default_mode(argv, expected):
+    assert with_default_mode(argv) == expected
+
+
+def test_a_smoke_run_never_writes_over_the_committed_results(tmp_path):
+    assert output_dir(None, quick=False) == RESULTS
+    assert output_dir(None, quick=True) == QUICK_RESULTS
+    assert output_dir(tmp_path, quick=True) == tmp_path
+
+
+def test_sample_events_are_one_row_and_a_batch_of_the_served_model(model_dir):
+    events = {
+        label: json.loads(body) for label, body in sample_events(model_dir / "model.json").items()
+    }
+    assert list(events) == ["1 row", "1000 rows"]
+    assert len(events["1 row"]["features"]) == 4
+    assert [len(row) for row in events["1000 rows"]["instances"]] == [4] * 1000

@@ -14,13 +14,20 @@ from tools.benchmarks.aws import (
     AwsBenchmarkError,
     AwsSettings,
     cold_invoke,
+    function_names,
     restored_invoke,
     run_aws,
 )
 from tools.benchmarks.report_line import parse_report
+from tools.benchmarks.results import ColdSample
 
 FUNCTION = "stack-inference"
 ENVIRONMENT = {"LOG_LEVEL": "INFO", "MAX_BATCH_ROWS": "1000"}
+ONE_ROW = b'{"features": [5.1, 3.5, 1.4, 0.2]}'
+EVENTS = {
+    "1 row": ONE_ROW,
+    "2 rows": b'{"instances": [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3]]}',
+}
 
 
 def _tail(duration: float, init: float | None) -> str:
@@ -66,10 +73,10 @@ def test_cold_invoke_updates_the_environment_then_reads_init(client):
                 "FunctionName": FUNCTION,
                 "InvocationType": "RequestResponse",
                 "LogType": "Tail",
-                "Payload": ANY,
+                "Payload": ONE_ROW,
             },
         )
-        report = cold_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+        report = cold_invoke(client, FUNCTION, ENVIRONMENT, "m1", ONE_ROW)
         stubber.assert_no_pending_responses()
     assert report.init_duration_ms == 410.25
     assert report.duration_ms == 3.5
@@ -80,7 +87,7 @@ def test_a_warm_answer_after_an_update_is_an_error(client):
         _expect_update(stubber, {**ENVIRONMENT, MARKER: "m1"})
         stubber.add_response("invoke", _invoke_response(1.0, None))
         with pytest.raises(AwsBenchmarkError, match="not a cold start"):
-            cold_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+            cold_invoke(client, FUNCTION, ENVIRONMENT, "m1", ONE_ROW)
 
 
 def test_a_function_error_is_an_error(client):
@@ -88,7 +95,7 @@ def test_a_function_error_is_an_error(client):
         _expect_update(stubber, {**ENVIRONMENT, MARKER: "m1"})
         stubber.add_response("invoke", _invoke_response(1.0, 300.0, error="Unhandled"))
         with pytest.raises(AwsBenchmarkError, match="Unhandled"):
-            cold_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+            cold_invoke(client, FUNCTION, ENVIRONMENT, "m1", ONE_ROW)
 
 
 def test_full_run_records_samples_and_restores_the_environment(client):
@@ -104,15 +111,78 @@ def test_full_run_records_samples_and_restores_the_environment(client):
         stubber.add_response("invoke", _invoke_response(1.25, None))
         stubber.add_response("invoke", _invoke_response(9.5, None))
         _expect_update(stubber, ENVIRONMENT)
-        results = run_aws(
-            client, AwsSettings({"onnx": FUNCTION}, 1, 1), ticks.append, lambda total: None
+        run = run_aws(
+            client, AwsSettings({"onnx": FUNCTION}, EVENTS, 1, 1), ticks.append, lambda total: None
         )
         stubber.assert_no_pending_responses()
-    assert results["iris"]["cold"]["onnx"] == [
-        {"init_ms": 400.0, "first_invoke_ms": 3.0, "peak_rss_mb": 70.0}
-    ]
-    assert results["iris"]["warm_ms"]["onnx"] == {"1 row": [1.25], "1000 rows": [9.5]}
+    assert [mode.mode for mode in run.modes] == ["lambda"]
+    assert run.main.cold["onnx"] == [ColdSample(400.0, 3.0, 70.0)]
+    assert run.main.warm_ms["onnx"] == {"1 row": [1.25], "2 rows": [9.5]}
+    assert run.machine.description == "AWS Lambda, memory sizes onnx 512 MB"
     assert len(ticks) == 3
+
+
+@pytest.fixture
+def cloudformation():
+    return boto3.client(
+        "cloudformation",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def _stack(name: str, key: str, value: str) -> dict:
+    created = "2026-01-01T00:00:00Z"
+    return {
+        "Stacks": [
+            {
+                "StackName": name,
+                "CreationTime": created,
+                "StackStatus": "CREATE_COMPLETE",
+                "Outputs": [{"OutputKey": key, "OutputValue": value}],
+            }
+        ]
+    }
+
+
+def test_function_names_come_from_both_stacks_outputs(cloudformation):
+    with Stubber(cloudformation) as stubber:
+        stubber.add_response(
+            "describe_stacks",
+            _stack("onnx-lambda", "InferenceFunctionName", "onnx-lambda-inference"),
+            {"StackName": "onnx-lambda"},
+        )
+        stubber.add_response(
+            "describe_stacks",
+            _stack("onnx-lambda-baseline", "PickleBaselineFunctionName", "baseline-fn"),
+            {"StackName": "onnx-lambda-baseline"},
+        )
+        names = function_names(cloudformation, None, None)
+        stubber.assert_no_pending_responses()
+    assert names == {"onnx": "onnx-lambda-inference", "pickle": "baseline-fn"}
+
+
+def test_without_a_baseline_stack_only_onnx_is_measured(cloudformation):
+    with Stubber(cloudformation) as stubber:
+        stubber.add_client_error(
+            "describe_stacks",
+            "ValidationError",
+            "Stack with id onnx-lambda-baseline does not exist",
+            expected_params={"StackName": "onnx-lambda-baseline"},
+        )
+        names = function_names(cloudformation, "given-fn", None)
+        stubber.assert_no_pending_responses()
+    assert names == {"onnx": "given-fn"}
+
+
+def test_an_application_stack_without_the_function_output_is_an_error(cloudformation):
+    with Stubber(cloudformation) as stubber:
+        stubber.add_response("describe_stacks", _stack("onnx-lambda", "Other", "x"))
+        with pytest.raises(
+            AwsBenchmarkError, match="stack onnx-lambda has no InferenceFunctionName"
+        ):
+            function_names(cloudformation, None, "pickle-fn")
 
 
 # REPORT lines in the formats Lambda writes them: a log tail's (tab-separated, as `sam logs`
@@ -194,7 +264,7 @@ def test_a_snapstart_cold_start_publishes_invokes_and_deletes_a_version(client):
             },
         )
         stubber.add_response("delete_function", {}, {"FunctionName": FUNCTION, "Qualifier": "12"})
-        report = restored_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+        report = restored_invoke(client, FUNCTION, ENVIRONMENT, "m1", ONE_ROW)
         stubber.assert_no_pending_responses()
     assert (report.restore_duration_ms, report.duration_ms) == (511.25, 306.34)
 
@@ -208,5 +278,5 @@ def test_a_version_without_restore_duration_is_not_a_snapstart_measurement(clien
         stubber.add_response("invoke", invoke_response(payload, log_result=_restore_tail(INIT_TAB)))
         stubber.add_response("delete_function", {}, {"FunctionName": FUNCTION, "Qualifier": "13"})
         with pytest.raises(AwsBenchmarkError, match="no Restore Duration"):
-            restored_invoke(client, FUNCTION, ENVIRONMENT, "m1")
+            restored_invoke(client, FUNCTION, ENVIRONMENT, "m1", ONE_ROW)
         stubber.assert_no_pending_responses()

@@ -9,6 +9,7 @@ import pytest
 from sam_support import ROOT, as_list
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
+from tools.benchmarks import aws
 from tools.deploy.security import SkipFileError, load_skips
 from tools.deploy.templates import (
     BASELINE_STACK,
@@ -325,3 +326,14 @@ def test_the_makefile_excludes_only_resources_the_template_has():
     excluded = set(re.findall(r"-x (\w+)", makefile))
     assert excluded == {"OnnxRuntimeLayer"}
     assert excluded <= set(FUNCTION)
+
+
+def test_the_aws_benchmark_looks_where_make_deploys():
+    """Stack and output names the AWS benchmark reads, as the Makefile, samconfig and the
+    templates give them."""
+    makefile = (ROOT / "Makefile").read_text()
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert re.search(r"^BASELINE_STACK := (\S+)$", makefile, re.M)[1] == aws.BASELINE_STACK
+    assert config["default"]["deploy"]["parameters"]["stack_name"] == aws.APPLICATION_STACK
+    assert aws.BASELINE_OUTPUT in load_template(BASELINE_STACK)["Outputs"]
+    assert aws.FUNCTION_OUTPUT in load_template(FUNCTION_STACK)["Outputs"]

@@ -1,0 +1,144 @@
+"""What a benchmark run measured, as typed records: the one shape measuring hands to the tables,
+the chart and the JSON file.
+
+A run is written as JSON beside its summary so that the raw samples stay inspectable;
+``from_json`` reads it back, so a recorded run renders to the same tables without measuring again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# CPU modes: one CPU of time with every CPU visible (a CFS quota, as Lambda below 1,769 MB),
+# the machine free, or Lambda's own (an AWS run).
+ONE_CPU = "one-cpu"
+FREE = "free"
+LAMBDA = "lambda"
+
+
+@dataclass(frozen=True)
+class ColdSample:
+    """One cold start as Lambda's REPORT line would show it."""
+
+    init_ms: float
+    first_invoke_ms: float
+    peak_rss_mb: float
+
+    @property
+    def total_ms(self) -> float:
+        """Init + first invoke: what a cold caller waits for."""
+        return self.init_ms + self.first_invoke_ms
+
+
+@dataclass(frozen=True)
+class ModeResults:
+    """Cold starts and warm per-invoke durations (ms) per contender, in one CPU mode."""
+
+    mode: str
+    cold: dict[str, list[ColdSample]]
+    warm_ms: dict[str, dict[str, list[float]]]
+
+
+@dataclass(frozen=True)
+class PackageSizes:
+    """Bytes of a contender's layer and function, unzipped and zipped."""
+
+    layer_unzipped: int
+    layer_zipped: int
+    function_unzipped: int
+    function_zipped: int
+
+    @property
+    def deployed_unzipped(self) -> int:
+        """Function + layer, unzipped: what Lambda counts against 250 MB."""
+        return self.layer_unzipped + self.function_unzipped
+
+
+@dataclass(frozen=True)
+class Machine:
+    """Where a run was measured, and how busy the machine was (1-min load average) meanwhile."""
+
+    description: str
+    load_at_start: float | None = None
+    load_at_end: float | None = None
+
+
+@dataclass(frozen=True)
+class BenchmarkRun:
+    """A local or AWS run: its modes (the main one first), sizes where the packages are local."""
+
+    kind: str
+    created_utc: str
+    machine: Machine
+    method: str
+    versions: dict[str, str]
+    modes: list[ModeResults]
+    visible_cpus: int | None = None
+    cpu_note: str = ""
+    sizes: dict[str, PackageSizes] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def main(self) -> ModeResults:
+        """The mode targets are judged in: one CPU of time where it could be set."""
+        return self.modes[0]
+
+    def to_json(self) -> str:
+        """The whole run, raw samples included."""
+        return json.dumps(asdict(self), indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> BenchmarkRun:
+        """A run written by ``to_json``."""
+        data = json.loads(text)
+        modes = [
+            ModeResults(
+                mode["mode"],
+                {
+                    name: [ColdSample(**s) for s in samples]
+                    for name, samples in mode["cold"].items()
+                },
+                mode["warm_ms"],
+            )
+            for mode in data.pop("modes")
+        ]
+        return cls(
+            **data
+            | {
+                "machine": Machine(**data["machine"]),
+                "modes": modes,
+                "sizes": {name: PackageSizes(**s) for name, s in data["sizes"].items()},
+            }
+        )
+
+
+@dataclass(frozen=True)
+class BatchSample:
+    """One cold process scoring the whole file."""
+
+    seconds: float
+    rows_per_second: float
+    megabytes_per_second: float
+    rows_per_cpu_second: float
+    peak_rss_mb: float
+    init_ms: float
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """Batch scoring of one file by each contender, per CPU mode."""
+
+    created_utc: str
+    machine: Machine
+    versions: dict[str, str]
+    rows: int
+    file_bytes: int
+    model: str
+    rounds: int
+    samples: dict[str, dict[str, list[BatchSample]]]
+
+    def to_json(self) -> str:
+        """The whole run, raw samples included."""
+        return json.dumps(asdict(self), indent=1) + "\n"
