@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-aws test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve
+.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-aws test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve baseline-build deploy-baseline
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -89,21 +89,20 @@ compatibility: $(STAMP)
 layer: $(STAMP)
 	$(PY) -m layer.build --runtime $(RUNTIME) --arch $(ARCH)
 
-# sam build into .aws-sam/build: the layer, the function and the pre-traffic hook, each by its own
-# Makefile (which read RUNTIME and ARCH from the environment). The baseline (SklearnLayer,
-# PickleBaselineFunction) is built only with DEPLOY_BASELINE=true; the layer is not built when
-# LAYER_ARN names one already published (make deploy-layer).
-DEPLOY_BASELINE ?= false
+# sam build into .aws-sam/build: the layer, the function, the pre-traffic hook and the nested
+# batch application's BatchFunction (.aws-sam/build/BatchScoring/BatchFunction), each by its own
+# Makefile (which read RUNTIME and ARCH from the environment). BatchFunction is always built (a
+# copy of function/, made in moments); DEPLOY_BATCH decides whether it is deployed. The layer is
+# not built when LAYER_ARN names one already published (make deploy-layer).
 LAYER_ARN ?=
 SAM := $(VENV)/bin/sam
 # PARAMETERS adds any other template parameter, e.g. PARAMETERS="SnapStart=true ReservedConcurrency=50".
 PARAMETERS ?=
 # DEPLOY_BATCH=true adds batch scoring (bucket, BatchFunction, state machine; docs/batch.md).
 DEPLOY_BATCH ?= false
-SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) DeployBaseline=$(DEPLOY_BASELINE) \
+SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) \
 	$(if $(LAYER_ARN),LayerArn=$(LAYER_ARN)) DeployBatch=$(DEPLOY_BATCH) $(PARAMETERS)
-SAM_EXCLUDE := $(if $(filter true,$(DEPLOY_BASELINE)),,-x PickleBaselineFunction -x SklearnLayer) \
-	$(if $(LAYER_ARN),-x OnnxRuntimeLayer) $(if $(filter true,$(DEPLOY_BATCH)),,-x BatchFunction)
+SAM_EXCLUDE := $(if $(LAYER_ARN),-x OnnxRuntimeLayer)
 build: $(SERVED_MODEL) $(STAMP)
 	@$(PY) -m convert.describe function --openapi build/openapi.json
 	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build $(SAM_EXCLUDE) --parameter-overrides $(SAM_PARAMETERS)
@@ -150,6 +149,21 @@ deploy-layer: layer-stack
 	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --stack-name $(LAYER_STACK) \
 		--template-file .aws-sam/$(LAYER_STACK)/template.yaml --parameter-overrides $(LAYER_PARAMETERS)
 
+# The pickle + scikit-learn baseline (tools/baseline/template.yaml), only for benchmark-aws: a
+# stack of its own, never part of the application; its output PickleBaselineFunctionName is
+# what PICKLE_FUNCTION takes. BASELINE_PARAMETERS adds any other of its template's parameters.
+BASELINE_STACK := onnx-lambda-baseline
+BASELINE_BUILD := .aws-sam/$(BASELINE_STACK)
+BASELINE_PARAMETERS ?=
+BASELINE_SAM_PARAMETERS := Runtime=$(RUNTIME) Architecture=$(ARCH) $(BASELINE_PARAMETERS)
+baseline-build: $(BASELINE_PICKLE) $(STAMP)
+	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build --template tools/baseline/template.yaml \
+		--build-dir $(BASELINE_BUILD) --parameter-overrides $(BASELINE_SAM_PARAMETERS)
+
+deploy-baseline: baseline-build
+	$(SAM_DEPLOY) $(SAM_DEPLOY_ARGS) --stack-name $(BASELINE_STACK) \
+		--template-file $(BASELINE_BUILD)/template.yaml --parameter-overrides $(BASELINE_SAM_PARAMETERS)
+
 # Answer every sample event under events/ (Iris rows: another model answers their predictions
 # with a 400) and the model's golden rows (checked) through the runtime client.
 events: build
@@ -175,9 +189,9 @@ benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)
 	$(PY) -m tools.benchmarks local $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # The same against deployed functions (needs AWS credentials): by default the stack's
-# InferenceFunctionName and, when deployed, the onnx-lambda-baseline stack's
-# PickleBaselineFunctionName; ONNX_FUNCTION=<name> / PICKLE_FUNCTION=<name> override them. For a
-# stack deployed with SnapStart=true, BENCHMARK_ARGS=--snapstart reads Restore Duration instead.
+# InferenceFunctionName and, when deployed (make deploy-baseline), the onnx-lambda-baseline
+# stack's PickleBaselineFunctionName; ONNX_FUNCTION=<name> / PICKLE_FUNCTION=<name> override them.
+# For a stack deployed with SnapStart=true, BENCHMARK_ARGS=--snapstart reads Restore Duration.
 benchmark-aws: $(STAMP)
 	$(PY) -m tools.benchmarks aws $(if $(ONNX_FUNCTION),--onnx-function $(ONNX_FUNCTION)) \
 		$(if $(PICKLE_FUNCTION),--pickle-function $(PICKLE_FUNCTION)) $(BENCHMARK_ARGS)
@@ -211,18 +225,12 @@ distclean: clean
 	rm -rf build $(VENV) $(TOOLS_VENV)
 
 # ---- Batch scoring ----
-.PHONY: batch-build batch-demo test-batch-scale benchmark-batch lock-runtime-sdk
+.PHONY: batch-demo test-batch-scale benchmark-batch lock-runtime-sdk
 
-# sam build BatchFunction (and its layer) into its own folder, beside the online build.
-BATCH_BUILD := .aws-sam/batch-build
-batch-build: $(SERVED_MODEL) $(STAMP)
-	RUNTIME=$(RUNTIME) ARCH=$(ARCH) $(SAM) build BatchFunction --build-dir $(BATCH_BUILD) \
-		--parameter-overrides $(SAM_PARAMETERS)
-
-# No AWS account: a local S3 server (moto), a sample CSV uploaded, scored by BatchFunction
-# through the real runtime client, the manifest printed, the server stopped.
-batch-demo: batch-build
-	$(PY) -m tools.local_lambda.batch_demo --build-dir $(BATCH_BUILD) --runtime $(RUNTIME)
+# No AWS account: a local S3 server (moto), a sample CSV uploaded, scored by BatchFunction (as
+# make build built it) through the real runtime client, the manifest printed, the server stopped.
+batch-demo: build
+	$(PY) -m tools.local_lambda.batch_demo --build-dir .aws-sam/build --runtime $(RUNTIME)
 
 # The memory bound at scale: 2,000,000-row CSV and JSON Lines files through the runtime client.
 test-batch-scale: $(STAMP)

@@ -30,7 +30,9 @@ MODEL_FILES = ("model.onnx", "model.json")
 # Never staged: the user's model, pickles, caches.
 NOT_STAGED = shutil.ignore_patterns(*MODEL_FILES, "*.pkl", "*.joblib", "__pycache__", "*.pyc")
 # Read by a package's Makefile besides its own folder: the pre-traffic hook ships the events.
-ALSO_STAGED = ("events",)
+# The pickle baseline (a template of its own, for the AWS benchmark) is built from the same
+# staged project.
+ALSO_STAGED = ("events", "tools/baseline")
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,13 @@ def demo_model() -> DemoModel:
 
 
 def deployable_folders(template: Path) -> list[str]:
-    """The top folders template.yaml builds from (every CodeUri and ContentUri), relative."""
+    """The top folders template.yaml builds from (every CodeUri and ContentUri, and the folder of
+    every nested application's template), relative."""
     resources = yaml_parse(template.read_text())["Resources"].values()
     folders = {
         Path(str(resource["Properties"][key])).parts[0]
         for resource in resources
-        for key in ("CodeUri", "ContentUri")
+        for key in ("CodeUri", "ContentUri", "Location")
         if isinstance(resource.get("Properties", {}).get(key), str)
     }
     return sorted(folders)

@@ -42,13 +42,16 @@ def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
 
 
 @functools.cache
-def sam_build_dir(resource: str = "InferenceFunction") -> Path:
-    """`sam build <resource>` (with its layer) of the staged project, built once per session."""
+def sam_build_dir(resource: str | None = "InferenceFunction") -> Path:
+    """`sam build <resource>` (with its layer) of the staged project, built once per session;
+    None builds the whole application, as `make build` does (the nested batch application's
+    function can only be built so: alone, SAM takes its layer parameter for an ARN)."""
     project = staged_project()
     workdir = Path(tempfile.mkdtemp(prefix="sam-build-"))
     atexit.register(shutil.rmtree, workdir, True)
     build_dir = workdir / "build"
-    command = [str(SAM), "build", resource, "--template", str(project / "template.yaml")]
+    command = [str(SAM), "build", *([resource] if resource else [])]
+    command += ["--template", str(project / "template.yaml")]
     done = subprocess.run(
         [*command, "--build-dir", str(build_dir)],
         cwd=project,

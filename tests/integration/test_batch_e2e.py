@@ -25,7 +25,7 @@ from sam_support import ROOT
 
 from tools.local_lambda import LocalLambda
 from tools.local_lambda.installs import runtime_client_dir
-from tools.local_lambda.template import function_config
+from tools.local_lambda.template import built_function_dir, function_config
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,13 @@ def handler(event, context):
 
 @pytest.fixture(scope="module")
 def build_dir() -> Path:
-    return sam_support.sam_build_dir(FUNCTION)
+    """The whole application built: BatchFunction belongs to its nested batch application."""
+    return sam_support.sam_build_dir(None)
+
+
+@pytest.fixture(scope="module")
+def package(build_dir) -> Path:
+    return built_function_dir(build_dir, FUNCTION)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +77,9 @@ def running(task_root: Path, build_dir: Path, config, logs: Path) -> LocalLambda
 
 
 @pytest.fixture(scope="module")
-def warm(build_dir, config, tmp_path_factory):
+def warm(build_dir, package, config, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs") / "batch.log"
-    with running(build_dir / FUNCTION, build_dir, config, logs) as function:
+    with running(package, build_dir, config, logs) as function:
         yield function
 
 
@@ -81,8 +87,8 @@ def sample(name: str) -> dict:
     return json.loads((EVENTS / f"{name}.json").read_text())
 
 
-def test_package_holds_the_batch_entry_point_the_serving_package_and_the_model(build_dir):
-    package = build_dir / FUNCTION
+def test_package_holds_the_batch_entry_point_the_serving_package_and_the_model(build_dir, package):
+    assert package == build_dir / "BatchScoring" / FUNCTION
     shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
     source = ROOT / "function"
     modules = {
@@ -97,9 +103,9 @@ def test_package_holds_the_batch_entry_point_the_serving_package_and_the_model(b
     assert not [p for p in layer.iterdir() if p.name.startswith(("boto", "s3transfer"))]
 
 
-def test_boto3_comes_from_the_runtime_as_on_lambda(build_dir, config, tmp_path):
+def test_boto3_comes_from_the_runtime_as_on_lambda(build_dir, package, config, tmp_path):
     task_root = tmp_path / "task"
-    shutil.copytree(build_dir / FUNCTION, task_root)
+    shutil.copytree(package, task_root)
     (task_root / "probe.py").write_text(PROBE)
     probe = dataclasses.replace(config, handler="probe.handler")
     with running(task_root, build_dir, probe, tmp_path / "probe.log") as function:
@@ -170,14 +176,14 @@ def test_distributed_map_item_batch_of_csv_rows_is_scored(warm, card, s3, bucket
     assert summary["output"].endswith("/parts/000000000000.csv")
 
 
-def test_a_broken_model_fails_init(build_dir, config, tmp_path):
+def test_a_broken_model_fails_init(build_dir, package, config, tmp_path):
     model_dir = tmp_path / "model"
     shutil.copytree(Path(config.environment["MODEL_DIR"]), model_dir)
     (model_dir / "model.onnx").write_bytes(b"not a model")
     broken = dataclasses.replace(
         config, environment={**config.environment, "MODEL_DIR": str(model_dir)}
     )
-    with running(build_dir / FUNCTION, build_dir, broken, tmp_path / "init.log") as function:
+    with running(package, build_dir, broken, tmp_path / "init.log") as function:
         result = function.invoke({"bucket": "b", "key": "k.csv"})
     assert function.init_error is not None
     assert function.init_error.error_type == "ModelLoadError"

@@ -72,9 +72,14 @@ def test_baseline_package_swaps_in_the_pickle_handler(tmp_path):
     assert (tmp_path / "app.py").read_bytes() == baseline_app.read_bytes()
 
 
-def test_sam_validate_lint_passes():
+@pytest.mark.parametrize(
+    "template",
+    [TEMPLATE, ROOT / "batch" / "template.yaml", ROOT / "tools" / "baseline" / "template.yaml"],
+    ids=["online", "batch", "baseline"],
+)
+def test_sam_validate_lint_passes(template):
     done = subprocess.run(
-        [str(SAM), "validate", "--lint", "--template", str(TEMPLATE)],
+        [str(SAM), "validate", "--lint", "--template", str(template)],
         env=sam_env(),
         capture_output=True,
         text=True,

@@ -17,7 +17,7 @@ from batch_support import new_bucket, write_csv, write_json_lines
 
 from tools.local_lambda import LocalLambda
 from tools.local_lambda.s3_server import LocalS3
-from tools.local_lambda.template import function_config
+from tools.local_lambda.template import built_function_dir, function_config
 
 # Minutes of work: `make test-batch-scale` runs it, `make test` lists it as skipped.
 pytestmark = pytest.mark.skipif(
@@ -30,7 +30,7 @@ WRITERS = {"csv": write_csv, "jsonl": write_json_lines}
 
 @pytest.fixture(scope="module")
 def environment(tmp_path_factory):
-    build_dir = sam_support.sam_build_dir("BatchFunction")
+    build_dir = sam_support.sam_build_dir(None)
     with LocalS3(logs=tmp_path_factory.mktemp("moto") / "moto.log") as local_s3:
         base = function_config(build_dir / "template.yaml", "BatchFunction")
         config = dataclasses.replace(
@@ -48,7 +48,10 @@ def test_two_million_rows_stay_under_the_bound(fmt, environment, app, model_dir,
     served = {"MODEL_DIR": str(model_dir)}
     config = dataclasses.replace(config, environment={**config.environment, **served})
     with LocalLambda(
-        build_dir / "BatchFunction", [build_dir / "OnnxRuntimeLayer"], config, logs=logs
+        built_function_dir(build_dir, "BatchFunction"),
+        [build_dir / "OnnxRuntimeLayer"],
+        config,
+        logs=logs,
     ) as function:
         for rows in (200_000, 2_000_000):
             path = Path(tmp_path / f"{rows}.{fmt}")

@@ -2,7 +2,8 @@
 
 It shares every module of the ONNX function except the model backend, so that benchmarks compare
 onnxruntime + numpy against scikit-learn + scipy + joblib + numpy and nothing else. It never ships
-in the ONNX function package; the template deploys it only when asked to (DeployBaseline).
+in the ONNX function package; tools/baseline/template.yaml deploys it for the AWS benchmark only
+(make deploy-baseline).
 """
 
 import os

@@ -18,13 +18,18 @@ from samtranslator.yaml_helper import yaml_parse
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_STACK = ROOT / "template.yaml"
+# Batch scoring: deployed by FUNCTION_STACK as its nested application BatchScoring.
+BATCH_APPLICATION = ROOT / "batch" / "template.yaml"
 LAYER_STACK = ROOT / "layer" / "template.yaml"
+# The pickle baseline, a stack of its own for the AWS benchmark only (make deploy-baseline).
+BASELINE_STACK = ROOT / "tools" / "baseline" / "template.yaml"
 BOOTSTRAP_STACK = ROOT / "tools" / "deploy" / "bootstrap.yaml"
-TEMPLATES = (FUNCTION_STACK, LAYER_STACK, BOOTSTRAP_STACK)
-# Local folders SAM would upload; the translator only accepts S3 locations in their place.
+TEMPLATES = (FUNCTION_STACK, BATCH_APPLICATION, LAYER_STACK, BASELINE_STACK, BOOTSTRAP_STACK)
+# Local paths SAM would upload; the translator only accepts S3 locations in their place.
 _LOCAL_URIS = {
     "AWS::Serverless::Function": "CodeUri",
     "AWS::Serverless::LayerVersion": "ContentUri",
+    "AWS::Serverless::Application": "Location",
 }
 
 

@@ -20,7 +20,7 @@ from onnx_serving.card import ModelCard
 from tools.local_lambda.runner import LocalLambda
 from tools.local_lambda.s3_server import LocalS3
 from tools.local_lambda.sample_files import write_csv
-from tools.local_lambda.template import function_config
+from tools.local_lambda.template import built_function_dir, function_config
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT = ROOT / "events" / "batch" / "direct.json"
@@ -31,7 +31,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m tools.local_lambda.batch_demo", description=__doc__
     )
-    parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/batch-build"))
+    parser.add_argument("--build-dir", type=Path, default=Path(".aws-sam/build"))
     parser.add_argument("--runtime", help="Lambda runtime, e.g. python3.13 (default: template's)")
     parser.add_argument("--rows", type=int, default=SAMPLE_ROWS, help="valid rows in the sample")
     return parser.parse_args(argv)
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     overrides = {"Runtime": args.runtime} if args.runtime else {}
     config = function_config(args.build_dir / "template.yaml", "BatchFunction", overrides)
-    task_root = args.build_dir / "BatchFunction"
+    task_root = built_function_dir(args.build_dir, "BatchFunction")
     card = ModelCard.load(task_root / "model.json")
     event = json.loads(EVENT.read_text())
     with LocalS3() as s3_server:

@@ -1,5 +1,6 @@
-"""template.yaml's batch block: what DeployBatch adds, least privilege, and a state machine
-that the real linter accepts and that hands BatchFunction exactly the shapes it reads."""
+"""batch/template.yaml, the nested application template.yaml deploys as BatchScoring: what it
+holds, least privilege, and a state machine that the real linter accepts and that hands
+BatchFunction exactly the shapes it reads."""
 
 from __future__ import annotations
 
@@ -8,15 +9,33 @@ import re
 
 import cfnlint.api
 import pytest
-from sam_support import load_template
+from sam_support import ROOT, load_template
 
 from onnx_serving.batch.events import DIRECT, ROW_BATCH, FileJob, RowsJob, read_event
 
-TEMPLATE_DOC = load_template()
+TEMPLATE_DOC = load_template(ROOT / "batch" / "template.yaml")
 RESOURCES = TEMPLATE_DOC["Resources"]
 PARAMETERS = TEMPLATE_DOC["Parameters"]
+PARENT = load_template()
 STACK_ID = {"Fn::Select": [2, {"Fn::Split": ["/", {"Ref": "AWS::StackId"}]}]}
-STATE_MACHINE = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${AWS::StackName}-batch-scoring"  # noqa: E501
+STATE_MACHINE = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:${ParentStackName}-batch-scoring"  # noqa: E501
+OUTPUTS = [
+    "BatchBucketName",
+    "BatchFunctionName",
+    "BatchDeadLetterQueueUrl",
+    "BatchStateMachineArn",
+]
+# batch/template.yaml's settings that template.yaml passes on when given (empty: their default).
+PASSED_WHEN_GIVEN = [
+    "BatchInputPrefix",
+    "BatchOutputPrefix",
+    "BatchMemorySize",
+    "BatchTimeout",
+    "BatchReservedConcurrency",
+    "BatchMaxConcurrency",
+    "BatchToleratedFailurePercentage",
+    "BatchRowsPerInvocation",
+]
 
 
 def bucket_arn(prefix_parameter: str) -> dict:
@@ -24,66 +43,148 @@ def bucket_arn(prefix_parameter: str) -> dict:
         "Fn::Join": [
             "",
             [
-                "arn:",
-                {"Ref": "AWS::Partition"},
-                ":s3:::onnx-batch-",
+                {"Fn::Sub": "arn:${AWS::Partition}:s3:::${ParentStackName}-batch-"},
                 STACK_ID,
-                "/",
-                {"Ref": prefix_parameter},
-                "*",
+                {"Fn::Sub": f"/${{{prefix_parameter}}}*"},
             ],
         ]
     }
 
 
-def test_deploy_batch_adds_exactly_these_resources_and_only_when_asked():
-    batch = {n: r["Type"] for n, r in RESOURCES.items() if r.get("Condition") == "BatchEnabled"}
-    assert batch == {
+def test_batch_holds_exactly_these_resources():
+    assert {n: r["Type"] for n, r in RESOURCES.items()} == {
         "BatchBucket": "AWS::S3::Bucket",
+        "BatchBucketTlsOnlyPolicy": "AWS::S3::BucketPolicy",
         "BatchDeadLetterQueue": "AWS::SQS::Queue",
+        "BatchDeadLetterAlarm": "AWS::CloudWatch::Alarm",
         "BatchFunctionLogGroup": "AWS::Logs::LogGroup",
         "BatchFunctionRole": "AWS::IAM::Role",
         "BatchFunction": "AWS::Serverless::Function",
+        "BatchStateMachineLogGroup": "AWS::Logs::LogGroup",
         "BatchStateMachineRole": "AWS::IAM::Role",
         "BatchStateMachine": "AWS::StepFunctions::StateMachine",
     }
-    assert TEMPLATE_DOC["Conditions"]["BatchEnabled"] == {
-        "Fn::Equals": [{"Ref": "DeployBatch"}, "true"]
+    assert list(TEMPLATE_DOC["Outputs"]) == OUTPUTS
+
+
+def test_template_yaml_deploys_it_as_a_nested_application_only_when_asked():
+    application = PARENT["Resources"]["BatchScoring"]
+    assert application["Type"] == "AWS::Serverless::Application"
+    assert application["Condition"] == "BatchEnabled"
+    assert PARENT["Conditions"]["BatchEnabled"] == {"Fn::Equals": [{"Ref": "DeployBatch"}, "true"]}
+    assert PARENT["Parameters"]["DeployBatch"]["Default"] == "false"
+    assert application["Properties"]["Location"] == "batch/template.yaml"
+    given = application["Properties"]["Parameters"]
+    assert {n: v for n, v in given.items() if n not in PASSED_WHEN_GIVEN} == {
+        "ParentStackName": {"Ref": "AWS::StackName"},
+        "LayerArn": {"Fn::If": ["BuildOwnLayer", {"Ref": "OnnxRuntimeLayer"}, {"Ref": "LayerArn"}]},
+        "Runtime": {"Ref": "Runtime"},
+        "Architecture": {"Ref": "Architecture"},
+        "LogLevel": {"Ref": "LogLevel"},
+        "LogRetentionDays": {"Ref": "LogRetentionDays"},
+        "PermissionsBoundaryArn": {"Ref": "PermissionsBoundaryArn"},
+        "RolePath": {"Ref": "RolePath"},
     }
-    batch_outputs = {
-        n for n, o in TEMPLATE_DOC["Outputs"].items() if o.get("Condition") == "BatchEnabled"
-    }
-    assert batch_outputs == {
-        "BatchBucketName",
-        "BatchFunctionName",
-        "BatchDeadLetterQueueUrl",
-        "BatchStateMachineArn",
+    assert set(given) == set(PARAMETERS)
+    for name in PASSED_WHEN_GIVEN:
+        assert PARENT["Parameters"][name] == {"Type": "String", "Default": ""}
+        assert given[name] == {"Fn::If": [f"Has{name}", {"Ref": name}, {"Ref": "AWS::NoValue"}]}
+        assert PARENT["Conditions"][f"Has{name}"] == {
+            "Fn::Not": [{"Fn::Equals": [{"Ref": name}, ""]}]
+        }
+    assert {n: o for n, o in PARENT["Outputs"].items() if n in OUTPUTS} == {
+        name: {
+            "Condition": "BatchEnabled",
+            "Value": {"Fn::GetAtt": ["BatchScoring", f"Outputs.{name}"]},
+        }
+        for name in OUTPUTS
     }
 
 
 def test_batch_parameters_default_to_the_documented_values():
-    names = [n for n in PARAMETERS if n.startswith(("Batch", "DeployBatch"))]
-    assert {n: PARAMETERS[n]["Default"] for n in names} == {
-        "DeployBatch": "false",
+    assert {n: p.get("Default") for n, p in PARAMETERS.items()} == {
+        "ParentStackName": None,
+        "LayerArn": None,
+        "Runtime": "python3.13",
+        "Architecture": "x86_64",
+        "LogLevel": "INFO",
+        "LogRetentionDays": 14,
+        "PermissionsBoundaryArn": "",
+        "RolePath": "/onnx-lambda/",
         "BatchInputPrefix": "incoming/",
         "BatchOutputPrefix": "scored/",
         "BatchMemorySize": 1769,
         "BatchTimeout": 900,
+        "BatchReservedConcurrency": 10,
         "BatchMaxConcurrency": 10,
         "BatchToleratedFailurePercentage": 0,
         "BatchRowsPerInvocation": 2000,
     }
 
 
-def test_batch_function_is_the_same_folder_layer_and_model_with_its_own_entry_point():
+@pytest.mark.parametrize("parameter", ["BatchInputPrefix", "BatchOutputPrefix"])
+@pytest.mark.parametrize(
+    ("prefix", "allowed"),
+    [
+        ("incoming/", True),
+        ("scored_2026-01.v1/", True),
+        ("*/", False),
+        ("in*/", False),
+        ("in?/", False),
+        ("in/sub/", False),
+        ("incoming", False),
+        ("", False),
+    ],
+)
+def test_prefixes_are_one_segment_without_wildcards(parameter, prefix, allowed):
+    pattern = PARAMETERS[parameter]["AllowedPattern"]
+    assert (re.fullmatch(pattern, prefix) is not None) is allowed
+
+
+def test_a_rule_refuses_the_same_prefix_for_input_and_output():
+    assert TEMPLATE_DOC["Rules"] == {
+        "OutputIsNotInput": {
+            "Assertions": [
+                {
+                    "Assert": {
+                        "Fn::Not": [
+                            {
+                                "Fn::Equals": [
+                                    {"Ref": "BatchInputPrefix"},
+                                    {"Ref": "BatchOutputPrefix"},
+                                ]
+                            }
+                        ]
+                    },
+                    "AssertDescription": TEMPLATE_DOC["Rules"]["OutputIsNotInput"]["Assertions"][0][
+                        "AssertDescription"
+                    ],
+                }
+            ]
+        }
+    }
+
+
+def test_batch_function_is_the_function_folder_and_layer_with_its_own_entry_point():
     function = RESOURCES["BatchFunction"]
     properties = function["Properties"]
-    assert (properties["CodeUri"], properties["Handler"]) == ("function/", "batch_app.handler")
-    assert properties["Layers"] == RESOURCES["InferenceFunction"]["Properties"]["Layers"]
+    assert (properties["CodeUri"], properties["Handler"]) == ("../function/", "batch_app.handler")
+    assert properties["Layers"] == [{"Ref": "LayerArn"}]
     assert (properties["MemorySize"], properties["Timeout"]) == (
         {"Ref": "BatchMemorySize"},
         {"Ref": "BatchTimeout"},
     )
+    assert properties["ReservedConcurrentExecutions"] == {
+        "Fn::If": [
+            "HasReservedConcurrency",
+            {"Ref": "BatchReservedConcurrency"},
+            {"Ref": "AWS::NoValue"},
+        ]
+    }
+    assert TEMPLATE_DOC["Conditions"]["HasReservedConcurrency"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "BatchReservedConcurrency"}, "-1"]}]
+    }
+    assert properties["EventInvokeConfig"] == {"MaximumRetryAttempts": 1}
     assert properties["Environment"]["Variables"] == {
         "BATCH_OUTPUT_PREFIX": {"Ref": "BatchOutputPrefix"},
         "BATCH_STATE_MACHINE_ARN": {"Fn::Sub": STATE_MACHINE},
@@ -101,7 +202,7 @@ def test_batch_function_is_the_same_folder_layer_and_model_with_its_own_entry_po
             },
         }
     }
-    assert function["Metadata"] == {"BuildMethod": "makefile"}
+    assert function["Metadata"]["BuildMethod"] == "makefile"
     name = RESOURCES["BatchStateMachine"]["Properties"]["StateMachineName"]
     assert STATE_MACHINE.endswith(":" + name["Fn::Sub"])
 
@@ -134,18 +235,84 @@ def test_batch_function_may_read_the_input_prefix_write_the_output_prefix_and_lo
         "Type": "SQS",
         "TargetArn": {"Fn::GetAtt": ["BatchDeadLetterQueue", "Arn"]},
     }
+
+
+def test_bucket_is_named_after_the_online_stack_for_the_release_roles_rights():
+    """The release role's S3 rights cover `<stack>-batch-*`: the name starts with the parent's
+    stack name (a nested stack's own name has capitals, which bucket names refuse)."""
     assert RESOURCES["BatchBucket"]["Properties"]["BucketName"] == {
-        "Fn::Join": ["-", ["onnx-batch", STACK_ID]]
+        "Fn::Join": ["-", [{"Ref": "ParentStackName"}, "batch", STACK_ID]]
+    }
+    assert PARAMETERS["ParentStackName"]["AllowedPattern"] == "^[a-z][a-z0-9-]*$"
+
+
+def test_bucket_refuses_every_request_without_tls():
+    policy = RESOURCES["BatchBucketTlsOnlyPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "BatchBucket"}
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Sid": "TlsOnly",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [
+                {"Fn::GetAtt": ["BatchBucket", "Arn"]},
+                {"Fn::Sub": "${BatchBucket.Arn}/*"},
+            ],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+    ]
+
+
+def test_an_alarm_watches_the_dead_letter_queue():
+    alarm = RESOURCES["BatchDeadLetterAlarm"]["Properties"]
+    del alarm["AlarmDescription"]
+    assert alarm == {
+        "AlarmName": {"Fn::Sub": "${ParentStackName}-batch-dead-letters"},
+        "Namespace": "AWS/SQS",
+        "MetricName": "ApproximateNumberOfMessagesVisible",
+        "Dimensions": [
+            {"Name": "QueueName", "Value": {"Fn::GetAtt": ["BatchDeadLetterQueue", "QueueName"]}}
+        ],
+        "Statistic": "Maximum",
+        "Period": 300,
+        "EvaluationPeriods": 1,
+        "Threshold": 0,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "TreatMissingData": "notBreaching",
     }
 
 
-def test_state_machine_role_is_for_step_functions_and_scoped_to_the_two_prefixes():
+def test_state_machine_logs_its_errors_without_execution_data_to_its_log_group():
+    properties = RESOURCES["BatchStateMachine"]["Properties"]
+    assert properties["LoggingConfiguration"] == {
+        "Level": "ERROR",
+        "IncludeExecutionData": False,
+        "Destinations": [
+            {
+                "CloudWatchLogsLogGroup": {
+                    "LogGroupArn": {"Fn::GetAtt": ["BatchStateMachineLogGroup", "Arn"]}
+                }
+            }
+        ],
+    }
+    assert RESOURCES["BatchStateMachineLogGroup"]["Properties"] == {
+        "LogGroupName": {"Fn::Sub": "/aws/vendedlogs/states/${ParentStackName}-batch-scoring"},
+        "RetentionInDays": {"Ref": "LogRetentionDays"},
+    }
+
+
+def test_state_machine_role_is_for_this_state_machine_and_scoped_to_the_two_prefixes():
     trust = RESOURCES["BatchStateMachineRole"]["Properties"]["AssumeRolePolicyDocument"]
     assert trust["Statement"] == [
         {
             "Effect": "Allow",
             "Principal": {"Service": "states.amazonaws.com"},
             "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+                "ArnLike": {"aws:SourceArn": {"Fn::Sub": STATE_MACHINE}},
+            },
         }
     ]
     s3_statements = {
@@ -177,11 +344,27 @@ def test_state_machine_role_is_for_step_functions_and_scoped_to_the_two_prefixes
         {"Fn::GetAtt": ["BatchFunction", "Arn"]},
         {"Fn::Sub": "${BatchFunction.Arn}:*"},
     ]
+    wildcard = [s for s in statements("BatchStateMachineRole") if s["Resource"] == "*"]
+    assert wildcard == [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogDelivery",
+                "logs:GetLogDelivery",
+                "logs:UpdateLogDelivery",
+                "logs:DeleteLogDelivery",
+                "logs:ListLogDeliveries",
+                "logs:PutResourcePolicy",
+                "logs:DescribeResourcePolicies",
+            ],
+            "Resource": "*",
+        }
+    ]
 
 
 # What the test substitutes for the template's placeholders; numbers are the defaults.
 VALUES = {
-    "Bucket": "onnx-batch-1234",
+    "Bucket": "onnx-lambda-batch-1234",
     "Function": "arn:aws:lambda:us-east-1:123456789012:function:local-batch",
     "OutputPrefix": "scored/",
 }

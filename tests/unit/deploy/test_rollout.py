@@ -128,9 +128,9 @@ def test_the_hook_checks_the_new_version_with_its_own_package():
         "OPENBLAS_NUM_THREADS": "1",
     }
     source = SOURCE["Resources"]["PreTrafficHookFunction"]
-    assert (source["Properties"]["CodeUri"], source["Metadata"]) == (
+    assert (source["Properties"]["CodeUri"], source["Metadata"]["BuildMethod"]) == (
         "pre_traffic/",
-        {"BuildMethod": "makefile"},
+        "makefile",
     )
     assert "DeploymentPreference" not in source["Properties"]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sam_support import load_template
+from sam_support import ROOT, load_template
 
 TEMPLATE_DOC = load_template()
-# The batch block (DeployBatch) is pinned by test_batch_template.py.
+# The nested batch application (BatchScoring, DeployBatch) is pinned by test_batch_template.py.
 RESOURCES = {
     n: r for n, r in TEMPLATE_DOC["Resources"].items() if r.get("Condition") != "BatchEnabled"
 }
@@ -16,12 +16,6 @@ PARAMETERS = {
     if not n.startswith(("Batch", "DeployBatch"))
 }
 OUTPUTS = {n: o for n, o in TEMPLATE_DOC["Outputs"].items() if o.get("Condition") != "BatchEnabled"}
-BASELINE = {
-    "SklearnLayer",
-    "PickleBaselineLogGroup",
-    "PickleBaselineRole",
-    "PickleBaselineFunction",
-}
 
 
 def test_resources_are_exactly_these():
@@ -47,11 +41,11 @@ def test_resources_are_exactly_these():
         "PreTrafficHookLogGroup": "AWS::Logs::LogGroup",
         "PreTrafficHookRole": "AWS::IAM::Role",
         "PreTrafficHookFunction": "AWS::Serverless::Function",
-        "SklearnLayer": "AWS::Serverless::LayerVersion",
-        "PickleBaselineLogGroup": "AWS::Logs::LogGroup",
-        "PickleBaselineRole": "AWS::IAM::Role",
-        "PickleBaselineFunction": "AWS::Serverless::Function",
     }
+
+
+def test_it_stays_readable_at_once():
+    assert len((ROOT / "template.yaml").read_text().splitlines()) <= 550
 
 
 def test_parameters_default_to_the_documented_target():
@@ -74,7 +68,8 @@ def test_parameters_default_to_the_documented_target():
         "AsyncRetryAttempts": 0,
         "CorsAllowedOrigins": "",
         "SnapStart": "false",
-        "DeployBaseline": "false",
+        "PermissionsBoundaryArn": "",
+        "RolePath": "/onnx-lambda/",
     }
     assert PARAMETERS["Runtime"]["AllowedValues"] == ["python3.12", "python3.13", "python3.14"]
     assert PARAMETERS["Architecture"]["AllowedValues"] == ["x86_64", "arm64"]
@@ -105,7 +100,7 @@ def test_function_runs_the_handler_with_the_layer_and_its_settings():
         "MAX_BATCH_ROWS": {"Ref": "MaxBatchRows"},
         "LOG_LEVEL": {"Ref": "LogLevel"},
     }
-    assert RESOURCES["InferenceFunction"]["Metadata"] == {"BuildMethod": "makefile"}
+    assert RESOURCES["InferenceFunction"]["Metadata"]["BuildMethod"] == "makefile"
     assert TEMPLATE_DOC["Globals"]["Function"]["Runtime"] == {"Ref": "Runtime"}
 
 
@@ -133,18 +128,23 @@ def test_every_endpoint_follows_the_auth_parameter():
     }
 
 
+BASELINE_DOC = load_template(ROOT / "tools" / "baseline" / "template.yaml")
+
+
 @pytest.mark.parametrize(
-    ("function", "role", "log_group"),
+    ("document", "function", "role", "log_group"),
     [
-        ("InferenceFunction", "InferenceFunctionRole", "InferenceFunctionLogGroup"),
-        ("PickleBaselineFunction", "PickleBaselineRole", "PickleBaselineLogGroup"),
+        (TEMPLATE_DOC, "InferenceFunction", "InferenceFunctionRole", "InferenceFunctionLogGroup"),
+        (BASELINE_DOC, "PickleBaselineFunction", "PickleBaselineRole", "PickleBaselineLogGroup"),
     ],
+    ids=["inference", "baseline"],
 )
-def test_roles_may_only_write_their_own_log_group(function, role, log_group):
-    properties = RESOURCES[function]["Properties"]
+def test_roles_may_only_write_their_own_log_group(document, function, role, log_group):
+    resources = document["Resources"]
+    properties = resources[function]["Properties"]
     assert properties["Role"] == {"Fn::GetAtt": [role, "Arn"]}
     assert properties["LoggingConfig"] == {"LogGroup": {"Ref": log_group}}
-    role_properties = RESOURCES[role]["Properties"]
+    role_properties = resources[role]["Properties"]
     assert "ManagedPolicyArns" not in role_properties
     statements = [
         statement
@@ -158,18 +158,33 @@ def test_roles_may_only_write_their_own_log_group(function, role, log_group):
             "Resource": {"Fn::GetAtt": [log_group, "Arn"]},
         }
     ]
-    assert RESOURCES[log_group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert resources[log_group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
-def test_baseline_exists_only_behind_its_condition():
-    conditioned = {name for name, r in RESOURCES.items() if r.get("Condition") == "WithBaseline"}
-    assert conditioned == BASELINE
-    assert TEMPLATE_DOC["Conditions"]["WithBaseline"] == {
-        "Fn::Equals": [{"Ref": "DeployBaseline"}, "true"]
+def test_the_baseline_is_a_template_of_its_own_for_the_benchmark():
+    assert {n: r["Type"] for n, r in BASELINE_DOC["Resources"].items()} == {
+        "SklearnLayer": "AWS::Serverless::LayerVersion",
+        "PickleBaselineLogGroup": "AWS::Logs::LogGroup",
+        "PickleBaselineRole": "AWS::IAM::Role",
+        "PickleBaselineFunction": "AWS::Serverless::Function",
     }
-    assert RESOURCES["SklearnLayer"]["Properties"]["ContentUri"] == "tools/baseline/layer/"
-    assert RESOURCES["PickleBaselineFunction"]["Properties"]["CodeUri"] == "tools/baseline/"
-    assert OUTPUTS["PickleBaselineFunctionName"]["Condition"] == "WithBaseline"
+    resources = BASELINE_DOC["Resources"]
+    assert resources["SklearnLayer"]["Properties"]["ContentUri"] == "layer/"
+    assert resources["PickleBaselineFunction"]["Properties"]["CodeUri"] == "./"
+    assert resources["PickleBaselineFunction"]["Properties"]["Layers"] == [{"Ref": "SklearnLayer"}]
+    assert BASELINE_DOC["Outputs"] == {
+        "PickleBaselineFunctionName": {
+            "Description": "What make benchmark-aws takes as PICKLE_FUNCTION.",
+            "Value": {"Ref": "PickleBaselineFunction"},
+        }
+    }
+    assert not any("Pickle" in name or "Sklearn" in name for name in TEMPLATE_DOC["Resources"])
+
+
+def test_the_http_api_carries_its_stack_tag_for_the_release_role():
+    assert RESOURCES["InferenceHttpApi"]["Properties"]["Tags"] == {
+        "onnx-lambda:stack": {"Ref": "AWS::StackName"}
+    }
 
 
 def test_outputs_name_the_function_layer_and_endpoints():
@@ -181,7 +196,6 @@ def test_outputs_name_the_function_layer_and_endpoints():
         "FunctionUrl",
         "InferenceAliasArn",
         "PreTrafficHookFunctionName",
-        "PickleBaselineFunctionName",
     }
     assert TEMPLATE_DOC["Outputs"]["InferenceAliasArn"]["Value"] == {
         "Ref": "InferenceFunction.Alias"

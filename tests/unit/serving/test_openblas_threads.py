@@ -16,25 +16,36 @@ from tools.local_lambda.template import function_config
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
+BASELINE_TEMPLATE = ROOT / "tools" / "baseline" / "template.yaml"
 POOL = (
     "import json, threadpoolctl; print(json.dumps([p['num_threads'] for p in "
     "threadpoolctl.threadpool_info() if p['internal_api'] == 'openblas']))"
 )
 
 
-# The template's functions that load numpy; the pre-traffic hook inherits the same Globals.
-NUMPY_FUNCTIONS = ["BatchFunction", "InferenceFunction", "PickleBaselineFunction"]
+# The functions that load numpy (BatchFunction through template.yaml's nested application); the
+# pre-traffic hook inherits the same Globals.
+NUMPY_FUNCTIONS = [
+    (TEMPLATE, "BatchFunction"),
+    (TEMPLATE, "InferenceFunction"),
+    (BASELINE_TEMPLATE, "PickleBaselineFunction"),
+]
 
 
-def test_the_variable_is_a_global_of_every_function():
-    document = yaml.load(TEMPLATE.read_text(), Loader=yaml.BaseLoader)
+@pytest.mark.parametrize(
+    "template",
+    [TEMPLATE, ROOT / "batch" / "template.yaml", BASELINE_TEMPLATE],
+    ids=["online", "batch", "baseline"],
+)
+def test_the_variable_is_a_global_of_every_function(template):
+    document = yaml.load(template.read_text(), Loader=yaml.BaseLoader)
     variables = document["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["OPENBLAS_NUM_THREADS"] == "1"
 
 
-@pytest.mark.parametrize("logical_id", NUMPY_FUNCTIONS)
-def test_every_numpy_function_starts_openblas_with_one_thread(logical_id):
-    assert function_config(TEMPLATE, logical_id).environment["OPENBLAS_NUM_THREADS"] == "1"
+@pytest.mark.parametrize(("template", "logical_id"), NUMPY_FUNCTIONS, ids=lambda v: str(v))
+def test_every_numpy_function_starts_openblas_with_one_thread(template, logical_id):
+    assert function_config(template, logical_id).environment["OPENBLAS_NUM_THREADS"] == "1"
 
 
 def _openblas_threads(prelude: str, environment: dict[str, str]) -> list[int]:
