@@ -175,12 +175,14 @@ class ResolvedTemplate:
     def identity_policies(self, role: str) -> list[Document]:
         """Every document that applies to ``role``: its inline policies and the template's
         managed policies attached to it (by the role's ``ManagedPolicyArns`` or the policy's
-        ``Roles``)."""
+        ``Roles``), those whose Condition is false left out as CloudFormation leaves them."""
         properties = self.resolve(self._resource(role)["Properties"])
         documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
         attached = set(properties.get("ManagedPolicyArns", []))
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] != "AWS::IAM::ManagedPolicy":
+                continue
+            if "Condition" in resource and not self.conditions[resource["Condition"]]:
                 continue
             roles = self.resolve(resource["Properties"].get("Roles", []))
             if self.ref(role) in roles or self.ref(logical_id) in attached:
