@@ -4,6 +4,7 @@ cache steps and the release's AWS wiring, read from the YAML files themselves.""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -26,13 +27,11 @@ def cache_steps(workflow: dict) -> list[dict]:
 
 
 def hash_checked_locks() -> set[Path]:
-    """Every file the installs read with --require-hashes: the ones holding sha256 pins."""
-    return {
-        path.relative_to(ROOT)
-        for path in ROOT.rglob("*.txt")
-        if not any(part.startswith((".venv", "build", ".aws-sam", ".git")) for part in path.parts)
-        and "--hash=sha256:" in path.read_text(errors="ignore")
-    }
+    """Every tracked file the installs read with --require-hashes: the ones with sha256 pins."""
+    tracked = subprocess.run(
+        ["git", "ls-files", "*.txt"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    return {Path(name) for name in tracked if "--hash=sha256:" in (ROOT / name).read_text()}
 
 
 def test_ci_caches_only_uvs_download_cache_under_an_exact_key():
@@ -74,6 +73,9 @@ def test_the_release_passes_the_bootstraps_boundary_to_the_function_stack():
         s for s in RELEASE["jobs"]["deploy"]["steps"] if s.get("name", "").startswith("Deploy")
     ]
     assert 'PARAMETERS="PermissionsBoundaryArn=$PERMISSIONS_BOUNDARY"' in deploy["run"]
+    assert deploy["run"].startswith(
+        ': "${PERMISSIONS_BOUNDARY:?set the variable AWS_PERMISSIONS_BOUNDARY_ARN'
+    )
     assert deploy["env"]["PERMISSIONS_BOUNDARY"] == "${{ vars.AWS_PERMISSIONS_BOUNDARY_ARN }}"
     output = load_template(BOOTSTRAP_STACK)["Outputs"]["PermissionsBoundaryArn"]
     assert "AWS_PERMISSIONS_BOUNDARY_ARN" in output["Description"]
