@@ -605,3 +605,24 @@ def test_the_deploy_role_may_do_what_the_release_workflow_does(request_):
 )
 def test_cloudformation_may_create_what_the_stacks_hold(request_):
     assert as_cloudformation(request_) == ALLOW
+
+
+def test_the_boundary_grants_no_iam_no_sts_and_only_the_stacks_services():
+    statements = DEFAULT.policy_document("PermissionsBoundary")["Statement"]
+    actions = {
+        a
+        for s in statements
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    }
+    assert {a.split(":")[0] for a in actions} == {
+        "cloudwatch",
+        "codedeploy",
+        "lambda",
+        "logs",
+        "s3",
+        "sqs",
+        "states",
+    }
+    assert {s["Effect"] for s in statements} == {"Allow"}
+    unscoped = [s["Sid"] for s in statements if s["Resource"] == "*"]
+    assert unscoped == ["StateMachineLogDelivery"]
