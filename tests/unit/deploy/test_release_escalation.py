@@ -467,6 +467,22 @@ BATCH = bootstrap(AllowBatch="true")
         ),
         (
             Request(
+                "cloudformation:CreateStack",
+                f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/onnx-lambda-BatchScoring-1AB2/x",
+            ),
+            IMPLICIT_DENY,
+            ALLOW,
+        ),
+        (
+            Request(
+                "cloudformation:UpdateStack",
+                f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/onnx-lambda-release/x",
+            ),
+            EXPLICIT_DENY,
+            EXPLICIT_DENY,
+        ),
+        (
+            Request(
                 "sqs:CreateQueue",
                 f"arn:aws:sqs:us-east-1:{ACCOUNT}:onnx-lambda-BatchDeadLetterQueue-x",
             ),
@@ -502,6 +518,8 @@ BATCH = bootstrap(AllowBatch="true")
         "batch bucket",
         "artifacts bucket policy",
         "foreign bucket",
+        "nested batch stack",
+        "bootstrap stack",
         "queue",
         "state machine",
         "rule",
