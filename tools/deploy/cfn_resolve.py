@@ -54,9 +54,7 @@ class ResolvedTemplate:
             "AWS::StackName": deployment.stack_name,
             "AWS::URLSuffix": "amazonaws.com",
         }
-        self.conditions = {
-            name: self._condition(value) for name, value in template.get("Conditions", {}).items()
-        }
+        self._conditions: dict[str, bool] = {}
 
     # ---- physical names ----
 
@@ -104,6 +102,12 @@ class ResolvedTemplate:
 
     # ---- intrinsic functions ----
 
+    def condition(self, name: str) -> bool:
+        """A named condition's value (conditions may name other conditions)."""
+        if name not in self._conditions:
+            self._conditions[name] = self._condition(self.template["Conditions"][name])
+        return self._conditions[name]
+
     def _condition(self, value: Any) -> bool:
         if isinstance(value, dict) and len(value) == 1:
             [(function, argument)] = value.items()
@@ -117,7 +121,7 @@ class ResolvedTemplate:
             if function == "Fn::Or":
                 return any(self._condition(a) for a in argument)
             if function == "Condition":
-                return self.conditions[argument]
+                return self.condition(argument)
         raise NotImplementedError(f"condition {value!r}")
 
     def _sub(self, text: str, variables: Mapping[str, Any]) -> str:
@@ -152,7 +156,7 @@ class ResolvedTemplate:
                 return self._sub(text, variables)
             if function == "Fn::If":
                 name, when_true, when_false = argument
-                return self.resolve(when_true if self.conditions[name] else when_false)
+                return self.resolve(when_true if self.condition(name) else when_false)
             if function == "Fn::Join":
                 separator, parts = argument
                 return separator.join(str(p) for p in self.resolve(parts))
@@ -182,7 +186,7 @@ class ResolvedTemplate:
         for logical_id, resource in self.template["Resources"].items():
             if resource["Type"] != "AWS::IAM::ManagedPolicy":
                 continue
-            if "Condition" in resource and not self.conditions[resource["Condition"]]:
+            if "Condition" in resource and not self.condition(resource["Condition"]):
                 continue
             roles = self.resolve(resource["Properties"].get("Roles", []))
             if self.ref(role) in roles or self.ref(logical_id) in attached:
