@@ -205,6 +205,14 @@ lint: $(STAMP)
 security: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m tools.deploy.security
 
+# Whether the GitHub settings that complete the deploy role's trust are set (the OIDC subject
+# template, the environment's reviewers and refs, the release tag ruleset, the branch's
+# protection), read through the GitHub REST API: GITHUB_REPOSITORY=owner/name, GITHUB_TOKEN
+# to read what needs one. Prints what is set and what is missing; fails unless all are set.
+.PHONY: check-github
+check-github: $(STAMP)
+	$(PY) -m tools.deploy.github_settings
+
 # The whole gate, as CI runs it: lint, then every tier (unit, integration: layer, SAM and the
 # real runtime client; reliability: hostile corpus, faults, properties, soak smoke). The tests
 # build their own models in temporary folders: they never read or write function/model.*.

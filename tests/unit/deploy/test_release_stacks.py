@@ -89,17 +89,22 @@ def test_codedeploy_may_move_only_this_alias_read_these_alarms_and_run_this_hook
     }
 
 
-def test_the_deploy_role_trusts_only_this_repositorys_protected_environment():
+def test_the_deploy_role_trusts_only_the_release_workflow_on_the_release_refs():
     trust = BOOTSTRAP["Resources"]["DeployRole"]["Properties"]["AssumeRolePolicyDocument"]
     [statement] = trust["Statement"]
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    subject = (
+        "repo:${GitHubRepository}:environment:${DeployEnvironment}:job_workflow_ref:"
+        "${GitHubRepository}/${ReleaseWorkflow}@refs/"
+    )
     assert statement["Condition"] == {
-        "StringEquals": {
-            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-            "token.actions.githubusercontent.com:sub": {
-                "Fn::Sub": "repo:${GitHubRepository}:environment:${DeployEnvironment}"
-            },
-        }
+        "StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+        "StringLike": {
+            "token.actions.githubusercontent.com:sub": [
+                {"Fn::Sub": subject + "heads/${ReleaseBranch}"},
+                {"Fn::Sub": subject + "tags/${ReleaseTagPattern}"},
+            ]
+        },
     }
     provider = BOOTSTRAP["Resources"]["GitHubOidcProvider"]["Properties"]
     assert provider == {
@@ -109,9 +114,18 @@ def test_the_deploy_role_trusts_only_this_repositorys_protected_environment():
 
 
 # Statements whose resources cannot carry the stack's name, and why: IAM takes no resource for
-# the log-delivery calls of access logging; API Gateway gives HTTP APIs random ids; CodeDeploy's
+# the log-delivery calls of access logging (held to the region by a condition), and log resource
+# policies are the account's (held to the region's ARNs); API Gateway gives HTTP APIs random ids
+# (held to the stack's APIs by their onnx-lambda:stack tag, except reads); CodeDeploy's
 # traffic-shifting configurations are its own, named CodeDeployDefault.Lambda*.
-NOT_NAMED_AFTER_THE_STACK = ("AccessLogDelivery", "HttpApis", "RolloutConfigs")
+NOT_NAMED_AFTER_THE_STACK = (
+    "AccessLogDelivery",
+    "LogResourcePolicies",
+    "ReadHttpApis",
+    "CreateHttpApisTaggedForTheStack",
+    "ChangeOnlyTheStacksHttpApis",
+    "RolloutConfigs",
+)
 
 
 def scoped(resource: object) -> bool:
@@ -121,6 +135,7 @@ def scoped(resource: object) -> bool:
         part in text
         for part in (
             "${StackName}",
+            "${RolePath}",
             "ArtifactsBucket",
             "CloudFormationExecutionRole",
             ":aws:transform/",
