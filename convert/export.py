@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import tempfile
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ from convert.servable import (
     unconvertible_part,
 )
 from convert.tree_ensemble import to_tree_ensemble_v5
-from onnx_serving.card import ModelCard
+from onnx_serving.card import CARD_DIGEST_KEY, ModelCard
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
@@ -155,11 +156,32 @@ def verify_and_write(
     conversion never leaves a model beside a card that does not describe it.
     """
     parity = check_parity(estimator, model_bytes, check_rows)
-    card = build_card(estimator, model_bytes, info, parity, real_rows)
+    model_bytes, card = bind_card(
+        model_bytes, build_card(estimator, model_bytes, info, parity, real_rows)
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(out_dir / "model.onnx", model_bytes)
     _write_atomic(out_dir / "model.json", card.to_json().encode())
     return card
+
+
+def bind_card(model_bytes: bytes, card: ModelCard) -> tuple[bytes, ModelCard]:
+    """The model with its card's content digest in its metadata, and the card with the bound
+    model's SHA-256: each then vouches for the other, and init checks both.
+
+    The digest is taken from the card as the handler will read it (through its JSON), so that
+    a value whose Python type JSON does not keep cannot make the two sides differ.
+    """
+    as_read = ModelCard.from_dict(json.loads(card.to_json()))
+    model = onnx.load_from_string(model_bytes)
+    kept = [entry for entry in model.metadata_props if entry.key != CARD_DIGEST_KEY]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    model.metadata_props.add(
+        key=CARD_DIGEST_KEY, value=hashlib.sha256(as_read.bound_content()).hexdigest()
+    )
+    bound = model.SerializeToString()
+    return bound, replace(as_read, sha256=hashlib.sha256(bound).hexdigest())
 
 
 def library_versions() -> dict[str, str]:

@@ -104,6 +104,18 @@ def edit_card(folder: Path, **changes: object) -> Path:
     return folder
 
 
+def rebind_card(folder: Path) -> Path:
+    """Bind the (edited) card in ``folder`` to its model again, as ``convert`` would have: for
+    tests of what init checks after the binding (the golden rows' tolerance)."""
+    from convert.export import bind_card
+
+    card = ModelCard.load(folder / "model.json")
+    bound, card = bind_card((folder / "model.onnx").read_bytes(), card)
+    (folder / "model.onnx").write_bytes(bound)
+    (folder / "model.json").write_text(card.to_json())
+    return folder
+
+
 def swap_in_impostor(folder: Path) -> None:
     """Replace the model in ``folder`` by ``same_schema_impostor`` and fix up the card's digest."""
     data = same_schema_impostor()

@@ -26,9 +26,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# 2: golden_rows, and feature ranges that may be null. A card of another format is refused with a
-# message saying to convert the model again.
-CARD_FORMAT = 2
+# 2: golden_rows, and feature ranges that may be null; 3: bound to its model (CARD_DIGEST_KEY). A
+# card of another format is refused with a message saying to convert the model again.
+CARD_FORMAT = 3
+# The metadata entry of ``model.onnx`` that holds the SHA-256 of its card's ``bound_content``:
+# ``convert`` writes it, init compares it, so a card edited after conversion does not serve.
+CARD_DIGEST_KEY = "onnx_lambda.card_sha256"
 # The largest float32: a golden row is fed to the model as float32.
 FLOAT32_MAX = 3.4028234663852886e38
 GOLDEN_ROW_FIELDS = {"features", "label", "probabilities"}
@@ -113,6 +116,18 @@ class ModelCard:
             ),
             "metrics": dict(self.metrics),
         }
+
+    def bound_content(self) -> bytes:
+        """What the model file vouches for: every field but ``sha256`` (the model's own digest,
+        which the model cannot contain), as canonical JSON.
+
+        The golden rows are positional and so cannot tell a card whose ``feature_names`` were
+        reordered from the true one; the digest of this content, carried inside the model whose
+        digest the card carries, makes any edit of the card visible at init.
+        """
+        fields = asdict(self)
+        del fields["sha256"]
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def to_json(self) -> str:
         """Serialise with sorted keys so that the same model always gives the same bytes."""

@@ -36,7 +36,7 @@ import numpy as np
 import onnxruntime as ort
 
 from .answers import PredictionAnswer, rounded
-from .card import ModelCard, ModelCardError, golden_mismatches, reference
+from .card import CARD_DIGEST_KEY, ModelCard, ModelCardError, golden_mismatches, reference
 
 # One thread each: Lambda gives 1 vCPU below 1,769 MB, explicit counts stop onnxruntime from
 # pinning threads (it logs pthread_setaffinity_np failures in restricted cpusets), and a fixed
@@ -72,6 +72,7 @@ class OnnxModel:
             ) from exc
         self._check_signature()
         self._self_test()
+        self._check_card_binding()
 
     def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Labels (as card class names) and float32 probabilities ``[n, classes]`` for ``rows``."""
@@ -137,6 +138,26 @@ class OnnxModel:
         if mismatches:
             raise ModelLoadError(
                 f"{self._path}: {mismatches[0]}: this is not the model the card was written for"
+            )
+
+    def _check_card_binding(self) -> None:
+        """The card must be the one ``convert`` wrote for this model, field for field.
+
+        Checked last, once the model has proved to be the converted one: what is left to catch is
+        a card edited afterwards (reordered feature names answer confidently and wrongly, and the
+        golden rows, being positional, cannot see it).
+        """
+        bound = self._session.get_modelmeta().custom_metadata_map.get(CARD_DIGEST_KEY)
+        if bound is None:
+            raise self._error(
+                f"carries no digest of its card ({CARD_DIGEST_KEY}): convert it again "
+                "(make convert) so that the card is bound to it"
+            )
+        if sha256_hex(self.card.bound_content()) != bound:
+            raise ModelLoadError(
+                f"{self._path}: model.json is not the card this model was converted with (its "
+                "content differs from the digest the model carries): it was edited after "
+                "conversion; convert the model again (make convert)"
             )
 
     def _error(self, problem: str) -> ModelLoadError:

@@ -162,6 +162,11 @@ def card_reordered(task_root: Path) -> None:
     edit_card(task_root, classes=["versicolor", "setosa", "virginica"])
 
 
+def feature_names_permuted(task_root: Path) -> None:
+    names = json.loads((task_root / "model.json").read_text())["feature_names"]
+    edit_card(task_root, feature_names=names[::-1])
+
+
 def card_removed(task_root: Path) -> None:
     (task_root / "model.json").unlink()
 
@@ -177,6 +182,11 @@ def model_from_another_schema(task_root: Path) -> None:
     ("break_it", "env", "message"),
     [
         (card_reordered, {}, "the card lists the classes in another order than the model"),
+        (
+            feature_names_permuted,
+            {},
+            "model.json is not the card this model was converted with",
+        ),
         (card_removed, {}, "model.json: model card not found"),
         (model_from_another_schema, {}, "input is tensor(float) [None, 3]"),
         (
@@ -189,6 +199,7 @@ def model_from_another_schema(task_root: Path) -> None:
     ],
     ids=[
         "classes-reordered",
+        "feature-names-permuted",
         "card-missing",
         "other-schema",
         "same-schema-impostor",

@@ -80,7 +80,7 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     assert card["parity"]["label_agreement"] == 1.0
     assert card["parity"]["rows"] == 5030
     assert card["parity"]["boundary_rows"] == 0
-    assert card["format"] == 2
+    assert card["format"] == 3
     assert len(card["golden_rows"]) == 12
     assert [row["label"] for row in card["golden_rows"][:3]] == card["classes"]
     assert sorted(card["library_versions"]) == [

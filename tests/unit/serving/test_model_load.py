@@ -17,7 +17,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
-from onnx_serving.card import ModelCard, ModelCardError
+from onnx_serving.card import CARD_DIGEST_KEY, ModelCard, ModelCardError
 from onnx_serving.handler import ServingSettings
 from onnx_serving.model import ModelLoadError, init_failure, load_model
 
@@ -121,7 +121,7 @@ def test_card_naming_a_missing_input(model_copy):
         ({"feature_max": [0, 0, 0, float("nan")]}, "feature_max must hold finite numbers"),
         ({"sha256": "abc"}, "sha256 must be 64 hex digits"),
         ({"name": ""}, "name must be a non-empty string"),
-        ({"format": 1}, r"format 1 is not 2: convert the model again \(make convert"),
+        ({"format": 1}, r"format 1 is not 3: convert the model again \(make convert"),
         ({"golden_rows": []}, "golden_rows must hold at least one row: convert the model again"),
         ({"parity": {}}, "parity must record a positive tolerance"),
         ({"colour": "red"}, r"unknown fields \['colour'\]"),
@@ -257,3 +257,56 @@ def test_init_failures_name_files_without_their_folder_and_log_the_traceback(tmp
     assert record["message"] == str(failure)
     assert record["traceback"].startswith("Traceback (most recent call last):")
     assert f"ModelLoadError: {tmp_path / 'model.json'}: model card not found" in record["traceback"]
+
+
+EDITED_AFTER_CONVERSION = (
+    ": model.json is not the card this model was converted with (its content differs from the "
+    "digest the model carries): it was edited after conversion; convert the model again "
+    "(make convert)"
+)
+
+
+def test_converted_model_carries_the_digest_of_its_card(model_copy):
+    import onnx
+
+    model = onnx.load(model_copy / "model.onnx")
+    card = ModelCard.load(model_copy / "model.json")
+    assert {p.key: p.value for p in model.metadata_props}[CARD_DIGEST_KEY] == (
+        hashlib.sha256(card.bound_content()).hexdigest()
+    )
+    assert card.sha256 == hashlib.sha256((model_copy / "model.onnx").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda card: {"feature_names": card["feature_names"][::-1]},
+        lambda card: {"feature_names": [f"{name} (cm)" for name in card["feature_names"]]},
+        lambda card: {"version": card["version"] + "-edited"},
+        lambda card: {"feature_max": [v + 1.0 for v in card["feature_max"]]},
+        lambda card: {"metrics": {}},
+    ],
+    ids=["names-permuted", "names-renamed", "version", "ranges", "metrics"],
+)
+def test_a_card_edited_after_conversion_fails_init(model_copy, edit):
+    card = json.loads((model_copy / "model.json").read_text())
+    edit_card(model_copy, **edit(card))
+    with pytest.raises(ModelLoadError) as failure:
+        load_model(model_copy)
+    assert str(failure.value) == f"{model_copy / 'model.onnx'}{EDITED_AFTER_CONVERSION}"
+
+
+def test_a_model_without_the_card_digest_fails_init(model_copy):
+    import onnx
+
+    model = onnx.load(model_copy / "model.onnx")
+    del model.metadata_props[:]
+    data = model.SerializeToString()
+    (model_copy / "model.onnx").write_bytes(data)
+    edit_card(model_copy, sha256=hashlib.sha256(data).hexdigest())
+    with pytest.raises(ModelLoadError) as failure:
+        load_model(model_copy)
+    assert str(failure.value) == (
+        f"{model_copy / 'model.onnx'}: the model carries no digest of its card "
+        f"({CARD_DIGEST_KEY}): convert it again (make convert) so that the card is bound to it"
+    )
