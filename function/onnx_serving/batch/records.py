@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple, Protocol
 
 # Output columns / fields beside the passed-through ones, named as in the online answers.
@@ -11,13 +11,17 @@ PROBABILITIES = "probabilities"
 
 
 class Record(NamedTuple):
-    """One input row: its line, the row for validation, what is passed through, or a reason.
+    """One input row: its line, its size, the row for validation, what is passed through, or a
+    reason.
 
-    ``reason`` is set when the row was refused before validation (wrong field count, a cell that
-    is not a number, a line that is not JSON); ``row`` is then None.
+    ``chars`` is the number of input characters the record came from: chunks are cut by it, so
+    that what a chunk holds is bounded in characters as well as in rows. ``reason`` is set when
+    the row was refused before validation (wrong field count, a cell that is not a number, a
+    line that is not JSON); ``row`` is then None.
     """
 
     line: int
+    chars: int
     row: Any
     passthrough: Any
     reason: str | None = None
@@ -43,3 +47,22 @@ class Format(Protocol):
     ) -> str:
         """Output rows: each kept record's pass-through values, its label and probabilities."""
         ...
+
+
+def chunks(records: Iterable[Record], max_rows: int, max_chars: int) -> Iterator[list[Record]]:
+    """``records`` in file order, in lists of at most ``max_rows`` records; a list is also closed
+    by the record that brings its characters to ``max_chars`` or more.
+
+    A chunk therefore holds fewer than ``max_chars`` plus one record's characters: what it
+    costs in memory is bounded by the input it came from, however long its rows are.
+    """
+    chunk: list[Record] = []
+    chars = 0
+    for record in records:
+        chunk.append(record)
+        chars += record.chars
+        if len(chunk) == max_rows or chars >= max_chars:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
