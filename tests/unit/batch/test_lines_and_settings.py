@@ -30,7 +30,8 @@ def one_record_a_line(data: bytes, read_bytes: int = READ_BYTES) -> list[str]:
 
 def over_long(line: int) -> str:
     """The refusal of an over-long line, as a regular expression matching it whole."""
-    return re.escape(f"line {line} is longer than {MAX_LINE_CHARS} characters (its line ending included)")
+    message = f"line {line} is longer than {MAX_LINE_CHARS} characters (its line ending included)"
+    return re.escape(message)
 
 
 @pytest.mark.parametrize("read_bytes", [1, 2, 3, 7, 1024])
