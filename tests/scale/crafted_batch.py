@@ -31,6 +31,9 @@ from onnx_serving.model_card import ModelCard
 Segment = tuple[str, int]
 GIB = 1024**3
 QUOTED_RECORD_LINES = 200_000
+# Pass-through columns of the wide file: its header (7 characters a name) stays under the line
+# bound, and every row holds that many two-letter cells, each its own string object.
+WIDE_COLUMNS = 140_000
 # A small ordinary file scored first: the first S3 calls load botocore's models, which every
 # warm execution environment has done already.
 WARM_UP = ("warm-up.csv", 1000)
@@ -133,6 +136,11 @@ def crafted(case: str, card: ModelCard) -> tuple[str, list[Segment]]:
         rejected = (csv_line(card, MAX_LINE_CHARS - 10, scored=False), SCORED_EVERY - 1)
         scored = (csv_line(card, MAX_LINE_CHARS - 10), 1)
         return "gib.csv", [(header, 1), *[rejected, scored] * -(-lines // SCORED_EVERY)]
+    if case == "csv-wide-rows":
+        names = [f"c{i:05x}" for i in range(WIDE_COLUMNS)]
+        cells = ",".join(["ab"] * WIDE_COLUMNS)
+        wide_header = ",".join([*names, *card.feature_names]) + "\n"
+        return "wide.csv", [(wide_header, 1), (cells + features_tail(card), 200)]
     at_limit = csv_line(card, MAX_LINE_CHARS)
     if case == "csv-lines-at-limit":
         return "at-limit.csv", [(header, 1), (at_limit, 200)]

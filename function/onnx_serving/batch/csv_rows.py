@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from ..errors import quoted, quoted_list
@@ -26,6 +27,12 @@ from .row_checks import ROW
 from .text_lines import MAX_RECORD_CHARS, TextLines
 
 csv.field_size_limit(MAX_RECORD_CHARS)
+# A cell is a string object of its own (a ~50-byte header beside its characters) and a pointer
+# in its row's list: a record's size counts each cell as this many characters besides its own,
+# so that a chunk of many short cells is cut about as early as one of four-byte characters.
+# A row of an id, a few numbers and a note still fits 8,192 times in the default
+# BATCH_CHUNK_CHARS.
+CELL_CHARS = 8
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
@@ -53,15 +60,17 @@ class CsvLayout:
         ]
 
     def record(self, line: int, chars: int, cells: list[str]) -> Record:
-        """One data row: the feature values in card order, or why the row is refused."""
+        """One data row of ``chars`` input characters: the feature values in card order, or why
+        the row is refused."""
+        size = chars + CELL_CHARS * len(cells)
         passthrough = [cells[j] for j in self.passthrough_at if j < len(cells)]
         if len(cells) != len(self.columns):
             reason = f"{ROW} has {len(cells)} fields; the header has {len(self.columns)}"
-            return Record(line, chars, None, passthrough, reason)
+            return Record(line, size, None, passthrough, reason)
         try:
-            return Record(line, chars, [float(cells[j]) for j in self.feature_at], passthrough)
+            return Record(line, size, [float(cells[j]) for j in self.feature_at], passthrough)
         except ValueError:
-            return Record(line, chars, None, passthrough, self._cell_reason(cells))
+            return Record(line, size, None, passthrough, self._cell_reason(cells))
 
     def _cell_reason(self, cells: list[str]) -> str:
         """Why the first feature cell that ``float()`` refuses is not a number."""
@@ -102,7 +111,7 @@ class CsvLayout:
                 "the file has no header: its first line is data; add a first line naming "
                 f"the columns, the model's features being {card.feature_names}"
             )
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        repeated = sorted(column for column, count in Counter(columns).items() if count > 1)
         if repeated:
             raise BadFile(f"the header repeats the columns {quoted_list(repeated)}")
         if missing:

@@ -14,14 +14,15 @@ class Record(NamedTuple):
     """One input row: its line, its size, the row for validation, what is passed through, or a
     reason.
 
-    ``chars`` is the number of input characters the record came from: chunks are cut by it, so
-    that what a chunk holds is bounded in characters as well as in rows. ``reason`` is set when
+    ``size`` is what the record holds, in characters: the input characters it came from, plus,
+    for CSV, an allowance per cell (see ``csv_rows.CELL_CHARS``). Chunks are cut by it, so that
+    what a chunk holds is bounded by its text as well as by its rows. ``reason`` is set when
     the row was refused before validation (wrong field count, a cell that is not a number, a
     line that is not JSON); ``row`` is then None.
     """
 
     line: int
-    chars: int
+    size: int
     row: Any
     passthrough: Any
     reason: str | None = None
@@ -51,16 +52,16 @@ class Format(Protocol):
 
 def chunks(records: Iterable[Record], max_rows: int, max_chars: int) -> Iterator[list[Record]]:
     """``records`` in file order, in lists of at most ``max_rows`` records; a list is also closed
-    by the record that brings its characters to ``max_chars`` or more.
+    by the record that brings its size (in characters) to ``max_chars`` or more.
 
-    A chunk therefore holds fewer than ``max_chars`` plus one record's characters: what it
-    costs in memory is bounded by the input it came from, however long its rows are.
+    A chunk therefore holds less than ``max_chars`` plus one record's size: what it costs in
+    memory is bounded by the input it came from, however long or wide its rows are.
     """
     chunk: list[Record] = []
     chars = 0
     for record in records:
         chunk.append(record)
-        chars += record.chars
+        chars += record.size
         if len(chunk) == max_rows or chars >= max_chars:
             yield chunk
             chunk, chars = [], 0

@@ -19,9 +19,10 @@ DEFAULT_BYTES_PER_SECOND = 1_000_000
 # arrays, small enough that a chunk's Python objects stay a few MB.
 DEFAULT_CHUNK_ROWS = 8192
 # The same chunk cut by input characters as well: 8,192 rows of near-limit lines would be
-# gigabytes, and the characters a chunk holds are what its memory grows with (docs/batch.md
-# states the bound this gives).
-DEFAULT_CHUNK_CHARS = 4 * 1024 * 1024
+# gigabytes, and what a chunk holds (its rows, their output text and its bytes) grows with its
+# characters. One line's worth: rows of up to 128 characters are still cut by rows; docs/batch.md
+# states the bound this gives, and what larger values cost.
+DEFAULT_CHUNK_CHARS = 1024 * 1024
 # BATCH_CSV_FORMULAS: neutralise formula-looking CSV output cells (the default), or keep them.
 CSV_FORMULAS = ("neutralise", "keep")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from onnx_serving.batch.csv_rows import CsvFile, CsvRows, neutralised
+from onnx_serving.batch.csv_rows import CELL_CHARS, CsvFile, CsvRows, neutralised
 from onnx_serving.batch.failures import BadFile
 from onnx_serving.batch.json_lines import JsonLinesFile
 from onnx_serving.batch.records import Record, chunks
@@ -26,12 +26,13 @@ def data(card, *extra: str) -> str:
     return ",".join([*extra, *(["1.5"] * card.n_features)]) + "\n"
 
 
-def test_csv_records_carry_the_characters_of_their_lines_quoted_line_breaks_included(card):
+def test_csv_records_are_sized_by_their_lines_and_cells_quoted_line_breaks_included(card):
     text = header(card, "id") + data(card, '"a\nb"') + "\n" + data(card, "c")
     records = list(csv_file(text, card).records())
-    assert [(r.line, r.chars, r.passthrough) for r in records] == [
-        (2, len(data(card, '"a\nb"')), ["a\nb"]),
-        (5, len(data(card, "c")), ["c"]),
+    cells = CELL_CHARS * (1 + card.n_features)
+    assert [(r.line, r.size, r.passthrough) for r in records] == [
+        (2, len(data(card, '"a\nb"')) + cells, ["a\nb"]),
+        (5, len(data(card, "c")) + cells, ["c"]),
     ]
 
 
@@ -71,14 +72,15 @@ def test_json_lines_records_are_one_line_each_blank_lines_skipped(card):
     text = f"{row}\n  \n{row}"
     lines = TextLines(io.BytesIO(text.encode()))
     records = list(JsonLinesFile(lines, card).records())
-    assert [(r.line, r.chars) for r in records] == [(1, len(row)), (4, len(row))]
+    assert [(r.line, r.size) for r in records] == [(1, len(row)), (4, len(row))]
 
 
 def test_step_functions_rows_are_sized_as_their_unquoted_line(card):
     columns = ["id", *card.feature_names]
     rows = [(0, ["ab", *(["1.5"] * card.n_features)])]
     [record] = CsvRows(columns, rows, card, keep_formulas=False).records()
-    assert (record.line, record.chars) == (2, len(data(card, "ab")))
+    cells = CELL_CHARS * (1 + card.n_features)
+    assert (record.line, record.size) == (2, len(data(card, "ab")) + cells)
 
 
 def sized(*chars: int) -> list[Record]:

@@ -140,8 +140,8 @@ def test_settings_come_from_the_environment():
         "out/", 1000, 10, 5, 70, "arn:sm", keep_csv_formulas=True, log_files=False
     )
     assert BatchSettings.from_env({}) == BatchSettings()
-    assert (BatchSettings().chunk_chars, BatchSettings().keep_csv_formulas) == (4 * 1024**2, False)
-    assert DEFAULT_CHUNK_CHARS == 4 * 1024**2
+    assert (BatchSettings().chunk_chars, BatchSettings().keep_csv_formulas) == (1024**2, False)
+    assert DEFAULT_CHUNK_CHARS == MAX_LINE_CHARS
 
 
 @pytest.mark.parametrize(

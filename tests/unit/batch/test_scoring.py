@@ -21,6 +21,7 @@ from batch_support import (
     manifest_of,
 )
 
+from onnx_serving.batch.csv_rows import CELL_CHARS
 from onnx_serving.batch.handler import handle
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
@@ -409,9 +410,10 @@ def test_chunks_are_cut_by_characters_and_the_output_does_not_depend_on_them(
         calls.append(1)
         return 900.0
 
-    # Three lines reach 2 * len(line) + 1 characters: chunks of 3, 3, 3 and 1 rows, one clock
-    # reading after each, one up front.
-    settings = BatchSettings(chunk_chars=2 * len(line) + 1)
+    # Three rows reach twice a row's size and one character: chunks of 3, 3, 3 and 1 rows, one
+    # clock reading after each, one up front.
+    row_size = len(line) + CELL_CHARS * (1 + card.n_features)
+    settings = BatchSettings(chunk_chars=2 * row_size + 1)
     cut = score({"bucket": bucket, "key": KEY}, settings, remaining_s=clock)
     assert (cut["written"], len(calls)) == (10, 1 + 4)
     by_characters = body(s3, cut["output"])
