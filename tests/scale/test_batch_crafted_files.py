@@ -46,9 +46,7 @@ EXPECTED = {
 
 
 @pytest.mark.parametrize("case", list(EXPECTED))
-def test_a_crafted_file_is_scored_or_refused_within_the_memory_bound(
-    case, model_dir, local_s3, s3
-):
+def test_a_crafted_file_is_scored_or_refused_within_the_memory_bound(case, model_dir, local_s3, s3):
     bucket = new_bucket(s3)
     done = subprocess.run(
         [sys.executable, str(PROBE), case, str(model_dir), bucket],
