@@ -34,6 +34,8 @@ QUOTED_RECORD_LINES = 200_000
 # Pass-through columns of the wide file: its header (7 characters a name) stays under the line
 # bound, and every row holds that many two-letter cells, each its own string object.
 WIDE_COLUMNS = 140_000
+# Pass-through fields of the wide JSON Lines file: 14 characters each, its lines under the bound.
+WIDE_FIELDS = 70_000
 # A small ordinary file scored first: the first S3 calls load botocore's models, which every
 # warm execution environment has done already.
 WARM_UP = ("warm-up.csv", 1000)
@@ -129,6 +131,10 @@ def crafted(case: str, card: ModelCard) -> tuple[str, list[Segment]]:
         return "quoted.csv", [(header, 1), *opened, (csv_line(card, 40), 1)]
     if case == "jsonl-lines-at-limit":
         return "at-limit.jsonl", [(json_line(card, MAX_LINE_CHARS), 100)]
+    if case == "jsonl-wide-objects":
+        fields = "".join(f',"c{i:05x}":"ab"' for i in range(WIDE_FIELDS))
+        features = "".join(f',"{name}":1.5' for name in card.feature_names)
+        return "wide.jsonl", [("{" + fields[1:] + features + "}\n", 100)]
     if case == "csv-astral-lines-at-limit":
         return "astral.csv", [(header, 1), (csv_line(card, MAX_LINE_CHARS, "\U0001f600"), 25)]
     if case == "csv-gib-near-limit-lines":

@@ -39,6 +39,7 @@ EXPECTED = {
     "jsonl-lines-at-limit": ("scored", None, 100, 0, 100),
     "csv-astral-lines-at-limit": ("scored", None, 25, 0, 25),
     "csv-wide-rows": ("scored", None, 200, 0, 200),
+    "jsonl-wide-objects": ("scored", None, 100, 0, 100),
     "csv-line-over-limit": ("refused", OVER_LIMIT, 100, 0, 100),
     "csv-quoted-record-200k-lines": ("refused", OPEN_QUOTE, 0, 0, 0),
     "csv-gib-near-limit-lines": ("scored", None, 1088, 1071, 17),

@@ -22,17 +22,11 @@ from collections.abc import Iterable, Iterator
 from ..errors import quoted, quoted_list
 from ..model_card import ModelCard
 from .failures import BadFile
-from .records import LABEL, Record
+from .records import CELL_CHARS, LABEL, Record
 from .row_checks import ROW
 from .text_lines import MAX_RECORD_CHARS, TextLines
 
 csv.field_size_limit(MAX_RECORD_CHARS)
-# A cell is a string object of its own (a ~50-byte header beside its characters) and a pointer
-# in its row's list: a record's size counts each cell as this many characters besides its own,
-# so that a chunk of many short cells is cut about as early as one of four-byte characters.
-# A row of an id, a few numbers and a note still fits 8,192 times in the default
-# BATCH_CHUNK_CHARS.
-CELL_CHARS = 8
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 

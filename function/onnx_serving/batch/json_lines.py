@@ -18,7 +18,7 @@ from ..bounded_json import parse_json
 from ..errors import RequestError, quoted_list
 from ..model_card import ModelCard
 from .failures import BadFile
-from .records import LABEL, PROBABILITIES, Record
+from .records import CELL_CHARS, LABEL, PROBABILITIES, Record
 from .row_checks import ROW
 from .text_lines import TextLines
 
@@ -41,7 +41,9 @@ class JsonLinesFile:
         """Every non-blank line, parsed; the first one must be JSON."""
         first = True
         for line_number, line in enumerate(self._lines, start=1):
-            chars = self._lines.end_record()
+            # Every value but the last of each array or object is followed by a comma; commas
+            # inside strings only make the size err high.
+            size = self._lines.end_record() + CELL_CHARS * line.count(",")
             if not line.strip():
                 continue
             try:
@@ -51,10 +53,10 @@ class JsonLinesFile:
                     raise BadFile(
                         f"the file is not JSON Lines: line {line_number}: {exc.message}"
                     ) from None
-                yield Record(line_number, chars, None, None, exc.message)
+                yield Record(line_number, size, None, None, exc.message)
                 continue
             first = False
-            yield self._record(line_number, chars, value)
+            yield self._record(line_number, size, value)
 
     def header(self) -> str:
         """JSON Lines has no header."""
@@ -80,16 +82,16 @@ class JsonLinesFile:
             for record, label, p in zip(kept, labels, probabilities, strict=True)
         )
 
-    def _record(self, line: int, chars: int, value: Any) -> Record:
+    def _record(self, line: int, size: int, value: Any) -> Record:
         if not isinstance(value, dict):
-            return Record(line, chars, value, None)
+            return Record(line, size, value, None)
         clashes = [name for name in OUTPUT_FIELDS if name in value]
         if clashes:
             reason = (
                 f"{ROW} has the fields {quoted_list(clashes)}, which the prediction would "
                 "overwrite; rename them"
             )
-            return Record(line, chars, None, None, reason)
+            return Record(line, size, None, None, reason)
         row = {name: v for name, v in value.items() if name in self._features}
         passthrough = {name: v for name, v in value.items() if name not in self._features}
-        return Record(line, chars, row, passthrough)
+        return Record(line, size, row, passthrough)

@@ -8,14 +8,19 @@ from typing import Any, NamedTuple, Protocol
 # Output columns / fields beside the passed-through ones, named as in the online answers.
 LABEL = "label"
 PROBABILITIES = "probabilities"
+# A cell, or a JSON value, is an object of its own (a ~50-byte header beside its characters) and
+# a pointer in its row: a record's size counts each as this many characters besides its own, so
+# that a chunk of many short values is cut about as early as one of four-byte characters. A row
+# of an id, a few numbers and a note still fits 8,192 times in the default BATCH_CHUNK_CHARS.
+CELL_CHARS = 8
 
 
 class Record(NamedTuple):
     """One input row: its line, its size, the row for validation, what is passed through, or a
     reason.
 
-    ``size`` is what the record holds, in characters: the input characters it came from, plus,
-    for CSV, an allowance per cell (see ``csv_rows.CELL_CHARS``). Chunks are cut by it, so that
+    ``size`` is what the record holds, in characters: the input characters it came from, plus
+    ``CELL_CHARS`` per cell (CSV) or per comma (JSON Lines). Chunks are cut by it, so that
     what a chunk holds is bounded by its text as well as by its rows. ``reason`` is set when
     the row was refused before validation (wrong field count, a cell that is not a number, a
     line that is not JSON); ``row`` is then None.

@@ -4,13 +4,14 @@ and characters, and formula-looking CSV cells written so that no spreadsheet run
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 
-from onnx_serving.batch.csv_rows import CELL_CHARS, CsvFile, CsvRows, neutralised
+from onnx_serving.batch.csv_rows import CsvFile, CsvRows, neutralised
 from onnx_serving.batch.failures import BadFile
 from onnx_serving.batch.json_lines import JsonLinesFile
-from onnx_serving.batch.records import Record, chunks
+from onnx_serving.batch.records import CELL_CHARS, Record, chunks
 from onnx_serving.batch.text_lines import MAX_RECORD_LINES, TextLines
 
 
@@ -67,12 +68,16 @@ def test_a_header_spanning_more_than_the_line_bound_refuses_the_file(card):
         csv_file(text, card)
 
 
-def test_json_lines_records_are_one_line_each_blank_lines_skipped(card):
+def test_json_lines_records_are_one_line_each_sized_by_characters_and_commas(card):
     row = "[" + ",".join(["1.5"] * card.n_features) + "]\n"
-    text = f"{row}\n  \n{row}"
+    named = json.dumps({"note": "a,b", **dict.fromkeys(card.feature_names, 1.5)}) + "\n"
+    text = f"{row}\n  \n{named}"
     lines = TextLines(io.BytesIO(text.encode()))
     records = list(JsonLinesFile(lines, card).records())
-    assert [(r.line, r.size) for r in records] == [(1, len(row)), (4, len(row))]
+    assert [(r.line, r.size) for r in records] == [
+        (1, len(row) + CELL_CHARS * (card.n_features - 1)),
+        (4, len(named) + CELL_CHARS * (card.n_features + 1)),
+    ]
 
 
 def test_step_functions_rows_are_sized_as_their_unquoted_line(card):

@@ -21,8 +21,8 @@ from batch_support import (
     manifest_of,
 )
 
-from onnx_serving.batch.csv_rows import CELL_CHARS
 from onnx_serving.batch.handler import handle
+from onnx_serving.batch.records import CELL_CHARS
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
 
