@@ -63,12 +63,12 @@ def chunks(records: Iterable[Record], max_rows: int, max_chars: int) -> Iterator
     memory is bounded by the input it came from, however long or wide its rows are.
     """
     chunk: list[Record] = []
-    chars = 0
+    size = 0
     for record in records:
         chunk.append(record)
-        chars += record.size
-        if len(chunk) == max_rows or chars >= max_chars:
+        size += record.size
+        if len(chunk) == max_rows or size >= max_chars:
             yield chunk
-            chunk, chars = [], 0
+            chunk, size = [], 0
     if chunk:
         yield chunk
