@@ -2,8 +2,9 @@
 
 ``function/batch_app.py`` is the entry point of ``BatchFunction``. The online handler never
 imports this package, so boto3 (which the Lambda runtime provides, never the layer) costs the
-online function nothing. Modules: ``events`` (the start shapes), ``text_lines`` (bounded line
-reading from a byte stream), ``csv_rows`` and ``json_lines`` (the two formats), ``row_checks``
-(the one adapter into the online validation), ``s3_io`` (streamed reads, multipart writes),
-``manifest``, ``scoring`` (one file or one batch of rows) and ``handler``.
+online function nothing. Modules: ``events`` (the start shapes), ``text_lines`` (line reading
+from a byte stream, lines and records bounded), ``csv_rows`` and ``json_lines`` (the two
+formats), ``records`` (what a format yields, cut into chunks), ``row_checks`` (the one adapter
+into the online validation), ``s3_io`` (streamed reads, multipart writes), ``manifest``,
+``scoring`` (one file or one batch of rows) and ``handler``.
 """

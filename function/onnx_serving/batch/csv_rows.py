@@ -4,22 +4,31 @@ Cells are text, so each feature cell is read with Python's ``float()`` (surround
 exponents and ``1_000`` are accepted as ``float`` accepts them); an empty cell or one ``float``
 refuses rejects the row. ``nan``, ``inf`` and values beyond float32 do parse, and are then
 refused by the online validation with the online handler's own messages.
+
+Output cells that came from the input (pass-through cells and header names) and start with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return are written behind a ``'`` unless they are
+plain decimal numbers: a spreadsheet opening the output would otherwise run them as formulas
+(OWASP, "CSV Injection"). ``keep_formulas`` writes them as they came.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections import Counter
 from collections.abc import Iterable, Iterator
 
 from ..card import ModelCard
 from ..errors import quoted, quoted_list
 from .failures import BadFile
-from .records import LABEL, Record
+from .records import CELL_CHARS, LABEL, Record
 from .row_checks import ROW
-from .text_lines import MAX_LINE_CHARS
+from .text_lines import MAX_RECORD_CHARS, TextLines
 
-csv.field_size_limit(MAX_LINE_CHARS)
+csv.field_size_limit(MAX_RECORD_CHARS)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 class CsvLayout:
@@ -29,9 +38,10 @@ class CsvLayout:
     extension = "csv"
     content_type = "text/csv"
 
-    def __init__(self, columns: list[str], card: ModelCard) -> None:
+    def __init__(self, columns: list[str], card: ModelCard, *, keep_formulas: bool) -> None:
         self.columns = [column.strip() for column in columns]
         self.card = card
+        self.keep_formulas = keep_formulas
         self._check(self.columns)
         at = {column: j for j, column in enumerate(self.columns)}
         self.feature_at = [at[name] for name in card.feature_names]
@@ -43,16 +53,18 @@ class CsvLayout:
             *(f"probability_{name}" for name in card.classes),
         ]
 
-    def record(self, line: int, cells: list[str]) -> Record:
-        """One data row: the feature values in card order, or why the row is refused."""
+    def record(self, line: int, chars: int, cells: list[str]) -> Record:
+        """One data row of ``chars`` input characters: the feature values in card order, or why
+        the row is refused."""
+        size = chars + CELL_CHARS * len(cells)
         passthrough = [cells[j] for j in self.passthrough_at if j < len(cells)]
         if len(cells) != len(self.columns):
             reason = f"{ROW} has {len(cells)} fields; the header has {len(self.columns)}"
-            return Record(line, None, passthrough, reason)
+            return Record(line, size, None, passthrough, reason)
         try:
-            return Record(line, [float(cells[j]) for j in self.feature_at], passthrough)
+            return Record(line, size, [float(cells[j]) for j in self.feature_at], passthrough)
         except ValueError:
-            return Record(line, None, passthrough, self._cell_reason(cells))
+            return Record(line, size, None, passthrough, self._cell_reason(cells))
 
     def _cell_reason(self, cells: list[str]) -> str:
         """Why the first feature cell that ``float()`` refuses is not a number."""
@@ -70,16 +82,20 @@ class CsvLayout:
 
     def header(self) -> str:
         """The output header line."""
-        return _csv_text([self.output_columns])
+        return _csv_text([self._cells(self.output_columns)])
 
     def render(
         self, kept: list[Record], labels: list[str], probabilities: list[list[float]]
     ) -> str:
         """Output lines: pass-through cells, label, one probability per class."""
         return _csv_text(
-            [*record.passthrough, label, *p]
+            [*self._cells(record.passthrough), label, *p]
             for record, label, p in zip(kept, labels, probabilities, strict=True)
         )
+
+    def _cells(self, cells: list[str]) -> list[str]:
+        """``cells`` as they are written: formula-looking ones neutralised unless kept."""
+        return cells if self.keep_formulas else [neutralised(cell) for cell in cells]
 
     def _check(self, columns: list[str]) -> None:
         card = self.card
@@ -89,7 +105,7 @@ class CsvLayout:
                 "the file has no header: its first line is data; add a first line naming "
                 f"the columns, the model's features being {card.feature_names}"
             )
-        repeated = sorted({c for c in columns if columns.count(c) > 1})
+        repeated = sorted(column for column, count in Counter(columns).items() if count > 1)
         if repeated:
             raise BadFile(f"the header repeats the columns {quoted_list(repeated)}")
         if missing:
@@ -107,9 +123,15 @@ class CsvLayout:
 
 
 class CsvFile(CsvLayout):
-    """A whole CSV object: the header from its first line, then its records."""
+    """A whole CSV object: the header from its first line, then its records.
 
-    def __init__(self, lines: Iterator[str], card: ModelCard) -> None:
+    The csv reader takes lines one at a time and asks for the next only while a quoted field is
+    open, so after each record the lines it has taken are exactly that record's: that is where
+    the record is ended for ``TextLines``'s bounds.
+    """
+
+    def __init__(self, lines: TextLines, card: ModelCard, *, keep_formulas: bool) -> None:
+        self._lines = lines
         self._reader = csv.reader(lines, strict=True)
         try:
             header = next(self._reader, None)
@@ -117,7 +139,8 @@ class CsvFile(CsvLayout):
             raise BadFile(f"line 1 is not CSV ({exc})") from None
         if not header:
             raise BadFile("the file is empty; a CSV needs a header line naming the features")
-        super().__init__(header, card)
+        lines.end_record()
+        super().__init__(header, card, keep_formulas=keep_formulas)
 
     def records(self) -> Iterator[Record]:
         """Every data row; blank lines are skipped; a record's line is where it starts."""
@@ -125,8 +148,9 @@ class CsvFile(CsvLayout):
         start = reader.line_num + 1
         try:
             for cells in reader:
+                chars = self._lines.end_record()
                 if cells:
-                    yield self.record(start, cells)
+                    yield self.record(start, chars, cells)
                 start = reader.line_num + 1
         except csv.Error as exc:
             raise BadFile(f"line {start} is not CSV ({exc})") from None
@@ -136,21 +160,36 @@ class CsvRows(CsvLayout):
     """Rows Step Functions read from a CSV (header already split off), numbered from 0."""
 
     def __init__(
-        self, columns: list[str], rows: list[tuple[int, list[str]]], card: ModelCard
+        self,
+        columns: list[str],
+        rows: list[tuple[int, list[str]]],
+        card: ModelCard,
+        *,
+        keep_formulas: bool,
     ) -> None:
-        super().__init__(columns, card)
+        super().__init__(columns, card, keep_formulas=keep_formulas)
         self._rows = rows
 
     def records(self) -> Iterator[Record]:
-        """Data row ``index`` is line ``index + 2``: the header is line 1."""
+        """Data row ``index`` is line ``index + 2``: the header is line 1. A row's size is its
+        cells and the separators between them, as it stood in the file unquoted."""
         for index, cells in self._rows:
-            yield self.record(index + 2, cells)
+            chars = sum(map(len, cells)) + len(cells)
+            yield self.record(index + 2, chars, cells)
 
 
 def _csv_text(rows: Iterable[list[object]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
+
+
+def neutralised(cell: str) -> str:
+    """``cell`` behind a ``'`` when a spreadsheet would read it as a formula; numbers such as
+    ``-1.5`` or ``+3e2`` stay as they are."""
+    if cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def _is_number(cell: str) -> bool:

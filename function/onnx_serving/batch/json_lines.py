@@ -3,6 +3,9 @@
 Each line is parsed by the online handler's strict parser (no NaN or Infinity literals, no
 repeated keys), so a line gets the reason the online handler would give that body. Blank lines
 are skipped. The first row must parse: a file whose first row is not JSON is not JSON Lines.
+
+Output values are written as they came, whatever ``BATCH_CSV_FORMULAS`` says: JSON Lines is not
+a spreadsheet format, and a quote added to a string would change the data a program reads.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from ..card import ModelCard
 from ..errors import RequestError, quoted_list
 from ..events import parse_json
 from .failures import BadFile
-from .records import LABEL, PROBABILITIES, Record
+from .records import CELL_CHARS, LABEL, PROBABILITIES, Record
 from .row_checks import ROW
+from .text_lines import TextLines
 
 OUTPUT_FIELDS = (LABEL, PROBABILITIES)
 
@@ -28,7 +32,7 @@ class JsonLinesFile:
     extension = "jsonl"
     content_type = "application/x-ndjson"
 
-    def __init__(self, lines: Iterator[str], card: ModelCard) -> None:
+    def __init__(self, lines: TextLines, card: ModelCard) -> None:
         self._lines = lines
         self._features = set(card.feature_names)
         self._classes = list(card.classes)
@@ -37,6 +41,9 @@ class JsonLinesFile:
         """Every non-blank line, parsed; the first one must be JSON."""
         first = True
         for line_number, line in enumerate(self._lines, start=1):
+            # Every value but the last of each array or object is followed by a comma; commas
+            # inside strings only make the size err high.
+            size = self._lines.end_record() + CELL_CHARS * line.count(",")
             if not line.strip():
                 continue
             try:
@@ -46,10 +53,10 @@ class JsonLinesFile:
                     raise BadFile(
                         f"the file is not JSON Lines: line {line_number}: {exc.message}"
                     ) from None
-                yield Record(line_number, None, None, exc.message)
+                yield Record(line_number, size, None, None, exc.message)
                 continue
             first = False
-            yield self._record(line_number, value)
+            yield self._record(line_number, size, value)
 
     def header(self) -> str:
         """JSON Lines has no header."""
@@ -75,16 +82,16 @@ class JsonLinesFile:
             for record, label, p in zip(kept, labels, probabilities, strict=True)
         )
 
-    def _record(self, line: int, value: Any) -> Record:
+    def _record(self, line: int, size: int, value: Any) -> Record:
         if not isinstance(value, dict):
-            return Record(line, value, None)
+            return Record(line, size, value, None)
         clashes = [name for name in OUTPUT_FIELDS if name in value]
         if clashes:
             reason = (
                 f"{ROW} has the fields {quoted_list(clashes)}, which the prediction would "
                 "overwrite; rename them"
             )
-            return Record(line, None, None, reason)
+            return Record(line, size, None, None, reason)
         row = {name: v for name, v in value.items() if name in self._features}
         passthrough = {name: v for name, v in value.items() if name not in self._features}
-        return Record(line, row, passthrough)
+        return Record(line, size, row, passthrough)

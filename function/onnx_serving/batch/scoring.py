@@ -12,7 +12,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,17 +30,14 @@ from .manifest import (
     manifest_bytes,
     output_folder,
 )
-from .records import Format, Record
+from .records import Format, Record, chunks
 from .row_checks import checked_rows, predictions
 from .s3_io import MultipartWriter, s3_uri, unreadable_reason
 from .settings import BatchSettings
-from .text_lines import text_lines
+from .text_lines import TextLines
 
-FORMATS: dict[str, Callable[..., Format]] = {
-    ".csv": CsvFile,
-    ".jsonl": JsonLinesFile,
-    ".ndjson": JsonLinesFile,
-}
+# The format each extension names (see ``_open``).
+FORMATS = {".csv": CsvFile.name, ".jsonl": JsonLinesFile.name, ".ndjson": JsonLinesFile.name}
 # Left for completing the upload and writing the manifest: scoring stops (and the file is
 # refused) when less than this remains of the invocation.
 FINISH_RESERVE_S = 10.0
@@ -83,20 +79,18 @@ def score_file(job: FileJob, batch: Batch) -> dict[str, Any]:
         return _summary(REFUSED, uri, Tally(), reason=reason)
     card = batch.model.card
     suffix = job.key[job.key.rfind(".") :].lower() if "." in job.key else ""
-    opener = FORMATS.get(suffix)
-    source = InputObject(
-        job.bucket, job.key, obj["ETag"], obj["ContentLength"], opener and opener.name
-    )
+    format_name = FORMATS.get(suffix)
+    source = InputObject(job.bucket, job.key, obj["ETag"], obj["ContentLength"], format_name)
     folder = output_folder(job.output_prefix, job.key, source.etag, card)
     tally = Tally()
     output_uri = None
     try:
-        if opener is None:
+        if format_name is None:
             raise BadFile(
                 f"{job.key!r} has no supported extension: name it .csv, .jsonl or .ndjson"
             )
         _check_limits(source, batch)
-        fmt = opener(text_lines(obj["Body"]), card)
+        fmt = _open(format_name, TextLines(obj["Body"]), batch)
         output_key = f"{folder}predictions.{fmt.extension}"
         _write(
             fmt,
@@ -137,7 +131,7 @@ def score_rows(job: RowsJob, batch: Batch) -> dict[str, Any]:
     first = min(index for index, _ in job.rows)
     tally = Tally()
     try:
-        fmt = CsvRows(job.columns, job.rows, card)
+        fmt = CsvRows(job.columns, job.rows, card, keep_formulas=batch.settings.keep_csv_formulas)
     except BadFile as exc:
         return _summary(REFUSED, uri, tally, reason=str(exc))
     output_key = f"{folder}parts/{first:012d}.csv"
@@ -152,6 +146,14 @@ def score_rows(job: RowsJob, batch: Batch) -> dict[str, Any]:
     )
     summary["rejected_rows"] = tally.shown
     return summary
+
+
+def _open(format_name: str, lines: TextLines, batch: Batch) -> Format:
+    """The reader and writer of ``format_name`` over ``lines``."""
+    card = batch.model.card
+    if format_name == CsvFile.name:
+        return CsvFile(lines, card, keep_formulas=batch.settings.keep_csv_formulas)
+    return JsonLinesFile(lines, card)
 
 
 def _readable(
@@ -191,8 +193,8 @@ def _write(fmt: Format, writer: MultipartWriter, batch: Batch, tally: Tally, key
     """Every chunk of ``fmt``'s records through validation, the model and ``writer``."""
     try:
         writer.write(fmt.header().encode())
-        records = fmt.records()
-        while chunk := list(islice(records, batch.settings.chunk_rows)):
+        settings = batch.settings
+        for chunk in chunks(fmt.records(), settings.chunk_rows, settings.chunk_chars):
             writer.write(_scored_chunk(chunk, fmt, batch.model, tally).encode())
             if batch.remaining_s() < FINISH_RESERVE_S:
                 raise BadFile(

@@ -1,8 +1,14 @@
-"""Lines of UTF-8 text from a byte stream, read in fixed chunks, each line bounded in length.
+"""Lines of UTF-8 text from a byte stream, read in fixed chunks, each line and record bounded.
 
 Memory stays bounded whatever the object's size: one chunk of bytes, the decoded text of that
-chunk and at most one partial line are held at a time. A line longer than ``MAX_LINE_CHARS``
-would defeat that, so it makes the file bad instead of growing the buffer.
+chunk and at most one partial line are held at a time. Every complete line's length is checked
+before it is handed on, and the unfinished tail after each read as well, so a line longer than
+``MAX_LINE_CHARS`` makes the file bad instead of growing the buffer.
+
+A format reader marks where each of its records ends (``end_record``): a record may then span at
+most ``MAX_RECORD_LINES`` lines and ``MAX_RECORD_CHARS`` characters. A CSV quote left open makes
+the rest of the file one field; the bound refuses such a file after a thousand lines, not at the
+end of the object, and caps what one record can hold while it is being parsed.
 """
 
 from __future__ import annotations
@@ -14,7 +20,10 @@ from typing import Protocol
 from .failures import BadFile
 
 READ_BYTES = 1024 * 1024
+# Lengths count characters (not bytes), the line ending included.
 MAX_LINE_CHARS = 1024 * 1024
+MAX_RECORD_LINES = 1000
+MAX_RECORD_CHARS = 1024 * 1024
 # What gzip, zip and Parquet files start with: named .csv or .jsonl, they get a precise reason.
 BINARY_MAGIC = {b"\x1f\x8b": "gzip-compressed", b"PK": "a zip archive", b"PAR1": "Parquet"}
 
@@ -25,11 +34,52 @@ class Readable(Protocol):
     def read(self, amt: int) -> bytes: ...
 
 
-def text_lines(body: Readable, read_bytes: int = READ_BYTES) -> Iterator[str]:
-    """Every line of ``body`` with its line ending; a leading byte-order mark is dropped."""
+class TextLines:
+    """Every line of a body with its line ending (a leading byte-order mark dropped), in order.
+
+    ``line_number`` is the number of the last line handed out (1-based). Records are counted
+    from the first line handed out after the last ``end_record`` call.
+    """
+
+    def __init__(self, body: Readable, read_bytes: int = READ_BYTES) -> None:
+        self._lines = _bounded_lines(body, read_bytes)
+        self.line_number = 0
+        self._record_start = 1
+        self._record_chars = 0
+
+    def __iter__(self) -> TextLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        self.line_number += 1
+        self._record_chars += len(line)
+        start = self._record_start
+        if self.line_number - start >= MAX_RECORD_LINES:
+            raise BadFile(
+                f"the record starting on line {start} spans more than {MAX_RECORD_LINES} lines "
+                "(is a quote left open?)"
+            )
+        if self._record_chars > MAX_RECORD_CHARS:
+            raise BadFile(
+                f"the record starting on line {start} is longer than {MAX_RECORD_CHARS} characters"
+            )
+        return line
+
+    def end_record(self) -> int:
+        """Close the record made of the lines handed out since the last call; its characters."""
+        chars = self._record_chars
+        self._record_start = self.line_number + 1
+        self._record_chars = 0
+        return chars
+
+
+def _bounded_lines(body: Readable, read_bytes: int) -> Iterator[str]:
+    """The lines of ``body``, each checked against ``MAX_LINE_CHARS`` before it is yielded."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
     offset = 0
+    line_number = 0
     first = True
     while True:
         data = body.read(read_bytes)
@@ -50,13 +100,22 @@ def text_lines(body: Readable, read_bytes: int = READ_BYTES) -> Iterator[str]:
             lines = (pending + text).split("\n")
             pending = lines.pop()
             for line in lines:
+                line_number += 1
+                _check_length(line_number, len(line) + 1)
                 yield line + "\n"
-            if len(pending) > MAX_LINE_CHARS:
-                raise BadFile(f"a line is longer than {MAX_LINE_CHARS} characters")
+            _check_length(line_number + 1, len(pending))
         if not data:
             break
     if pending:
         yield pending
+
+
+def _check_length(line_number: int, chars: int) -> None:
+    if chars > MAX_LINE_CHARS:
+        raise BadFile(
+            f"line {line_number} is longer than {MAX_LINE_CHARS} characters "
+            "(its line ending included)"
+        )
 
 
 def _refuse_binary(head: bytes) -> None:

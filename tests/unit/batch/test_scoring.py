@@ -22,6 +22,7 @@ from batch_support import (
 )
 
 from onnx_serving.batch.handler import handle
+from onnx_serving.batch.records import CELL_CHARS
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
 
@@ -395,6 +396,61 @@ def test_running_out_of_time_mid_file_aborts_the_upload_and_leaves_no_output(
     )
     assert keys(s3, bucket, "scored/") == [summary["manifest"].split("/", 3)[3]]
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_chunks_are_cut_by_characters_and_the_output_does_not_depend_on_them(
+    card, s3, bucket, score
+):
+    line = ",".join(["r0", *(["1.5"] * card.n_features)]) + "\n"
+    text = ",".join(["id", *card.feature_names]) + "\n" + line * 10
+    put(s3, bucket, KEY, text)
+    calls = []
+
+    def clock():
+        calls.append(1)
+        return 900.0
+
+    # Three rows reach twice a row's size and one character: chunks of 3, 3, 3 and 1 rows, one
+    # clock reading after each, one up front.
+    row_size = len(line) + CELL_CHARS * (1 + card.n_features)
+    settings = BatchSettings(chunk_chars=2 * row_size + 1)
+    cut = score({"bucket": bucket, "key": KEY}, settings, remaining_s=clock)
+    assert (cut["written"], len(calls)) == (10, 1 + 4)
+    by_characters = body(s3, cut["output"])
+    calls.clear()
+    whole = score({"bucket": bucket, "key": KEY}, remaining_s=clock)
+    assert (whole["written"], len(calls)) == (10, 1 + 1)
+    assert body(s3, whole["output"]) == by_characters
+
+
+def test_formula_looking_csv_cells_are_neutralised_unless_kept(card, s3, bucket, score):
+    names = card.feature_names
+    text = (
+        ",".join(["@who", *names, "note"])
+        + "\n"
+        + ",".join(['"=HYPERLINK(""http://x.example"")"', *(["1.5"] * len(names)), "-1.5"])
+        + "\n"
+    )
+    put(s3, bucket, KEY, text)
+    neutral = read_csv(s3, score({"bucket": bucket, "key": KEY})["output"])
+    assert (neutral[0][:2], neutral[1][:2]) == (
+        ["'@who", "note"],
+        ['\'=HYPERLINK("http://x.example")', "-1.5"],
+    )
+    kept = score({"bucket": bucket, "key": KEY}, BatchSettings(keep_csv_formulas=True))
+    kept_rows = read_csv(s3, kept["output"])
+    assert (kept_rows[0][:2], kept_rows[1][:2]) == (
+        ["@who", "note"],
+        ['=HYPERLINK("http://x.example")', "-1.5"],
+    )
+
+
+def test_json_lines_output_keeps_formula_looking_values_as_they_came(card, s3, bucket, score):
+    row = {"id": "=1+2", "@who": "-x", **dict.fromkeys(card.feature_names, 1.5)}
+    put(s3, bucket, "incoming/rows.jsonl", json.dumps(row) + "\n")
+    summary = score({"bucket": bucket, "key": "incoming/rows.jsonl"})
+    [answer] = [json.loads(line) for line in body(s3, summary["output"]).decode().splitlines()]
+    assert (answer["id"], answer["@who"]) == ("=1+2", "-x")
 
 
 def test_re_delivery_writes_the_same_keys_and_bytes(card, s3, bucket, score):
