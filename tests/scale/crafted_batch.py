@@ -24,8 +24,8 @@ from onnx_serving.batch.handler import handle
 from onnx_serving.batch.s3_io import s3_client
 from onnx_serving.batch.settings import BatchSettings
 from onnx_serving.batch.text_lines import MAX_LINE_CHARS
+from onnx_serving.card import ModelCard
 from onnx_serving.model import load_model
-from onnx_serving.model_card import ModelCard
 
 # A repeated line and how many times it repeats, in file order.
 Segment = tuple[str, int]
