@@ -37,9 +37,10 @@ import base64
 import binascii
 import json
 import sys
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .card import ModelCard
+from .card import FLOAT32_MAX, ModelCard
 from .errors import RequestError, bad_request, quoted
 
 DIRECT = "direct"
@@ -70,6 +71,9 @@ PREDICT_ACTION = "predict"
 DESCRIBE_ACTION = "describe"
 OPENAPI_ACTION = "openapi"
 OPENAPI_PATH = "/openapi.json"
+# The largest float32 has this many digits before the point: a longer integer can only be out of
+# every feature's range, so it is refused before Python converts it.
+MAX_INTEGER_DIGITS = len(str(int(FLOAT32_MAX)))
 
 
 class Request(NamedTuple):
@@ -91,7 +95,9 @@ def read_request(event: object, kind: str, bounds: BodyBounds) -> Request:
         return Request(kind, action)
     if method != "POST":
         raise RequestError(
-            405, "MethodNotAllowed", f"{quoted(method)} is not allowed; use GET or POST"
+            405,
+            "MethodNotAllowed",
+            f"{quoted(method)} is not allowed; use GET or POST (methods are case-sensitive)",
         )
     _check_content_type(event)
     return Request(kind, PREDICT_ACTION, parse_body(_body_text(event), bounds))
@@ -112,7 +118,7 @@ def _method(event: dict[str, Any], kind: str) -> str:
         method = event["requestContext"]["http"].get("method")
     if not isinstance(method, str) or not method:
         raise bad_request("InvalidEvent", "the event has no HTTP method")
-    return method.upper()
+    return method
 
 
 def _path(event: dict[str, Any], kind: str) -> str:
@@ -267,15 +273,26 @@ class BodyBounds(NamedTuple):
 
 
 def parse_body(text: str, bounds: BodyBounds) -> Any:
-    """The body's JSON value, once ``bounds`` says it can be a request at all."""
+    """The body's JSON value, once ``bounds`` says it can be a request at all.
+
+    Integers are held to ``MAX_INTEGER_DIGITS`` before Python converts them: converting a digit
+    string costs time quadratic in its length, so a body of integers of thousands of digits
+    would cost more than the largest legal request before any check could refuse it. Only
+    integer tokens reach the check; decimals keep the parser's own path.
+    """
     bounds.check(text)
-    return parse_json(text)
+    return parse_json(text, _bounded_integer)
 
 
-def parse_json(text: str) -> Any:
+def parse_json(text: str, parse_int: Callable[[str], Any] | None = None) -> Any:
     """Strict JSON: no NaN/Infinity literals, no duplicate keys, bounded nesting and digits."""
     try:
-        return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
+        return json.loads(
+            text,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_keys,
+            parse_int=parse_int,
+        )
     except RequestError:
         raise
     except RecursionError:
@@ -290,6 +307,17 @@ def parse_json(text: str) -> Any:
             "InvalidJSON",
             f"the body holds an integer of more than {sys.get_int_max_str_digits()} digits",
         ) from None
+
+
+def _bounded_integer(token: str) -> int:
+    digits = len(token) - (token[0] == "-")
+    if digits > MAX_INTEGER_DIGITS:
+        raise bad_request(
+            "InvalidJSON",
+            f"the body holds an integer of {digits} digits; features are float32 numbers, "
+            f"whose integers have at most {MAX_INTEGER_DIGITS} digits",
+        )
+    return int(token)
 
 
 def _reject_constant(name: str) -> None:

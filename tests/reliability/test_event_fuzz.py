@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 import strategies
 from conftest import event_names, load_event
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from strategies import CLIENT_STATUSES
 
+from onnx_serving.events import MAX_INTEGER_DIGITS
 from tools.reliability.corpus import HTTP_SAMPLES, http_event
 from tools.reliability.inprocess import InProcessFunction
 from tools.reliability.verdict import ERROR_TYPES, judge, log_problems
@@ -141,6 +142,7 @@ request_objects = (
 
 @SETTINGS
 @given(request=request_objects)
+@example(request={"features": [10**39, 3.5, 1.4, 0.2]})
 def test_one_request_gets_one_answer_through_every_entry_point(function, request):
     """Direct, REST API, HTTP API, Function URL, base64 or not: the same body every time."""
     text = json.dumps(request)
@@ -153,4 +155,24 @@ def test_one_request_gets_one_answer_through_every_entry_point(function, request
         status, _, payload = answer(function, event)
         document = json.loads(payload)
         bodies.append((status, json.loads(document["body"]) if "body" in document else document))
-    assert all(body == bodies[0] for body in bodies)
+    if _longest_integer(request) <= MAX_INTEGER_DIGITS:
+        assert all(body == bodies[0] for body in bodies)
+        return
+    # An integer longer than any float32 is refused by HTTP before it is converted; a direct
+    # invoke receives it already converted by the runtime client, and refuses it later.
+    assert bodies[0][0] in CLIENT_STATUSES - {200}
+    assert all(body == bodies[1] for body in bodies[1:])
+    assert (bodies[1][0], bodies[1][1]["error"]["type"]) == (400, "InvalidJSON")
+
+
+def _longest_integer(value: object) -> int:
+    """The most digits of any integer in a JSON value (0 when it holds none)."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return len(str(abs(value)))
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list):
+        return max(map(_longest_integer, value), default=0)
+    return 0

@@ -230,6 +230,7 @@ def generated_specs() -> list[dict[str, Any]]:
         "deep-object-nesting": (None, "Runtime.UnmarshalError"),
         "integer-5000-digits": (None, "Runtime.UnmarshalError"),
         "integer-4301-digits": (None, "Runtime.UnmarshalError"),
+        "integer-10-pow-400": (400, "InvalidFeatures"),
         "100k-unknown-feature-names": (400, "InvalidFeatures"),
         "100k-request-fields": (400, "InvalidRequest"),
         "one-array-over-the-bound": (400, "InvalidFeatures"),
@@ -237,12 +238,14 @@ def generated_specs() -> list[dict[str, Any]]:
         "tiny-objects-6mb": (413, "PayloadTooLarge"),
     }
     # HTTP bodies are bounded before they are parsed (events.BodyBounds): more arrays, objects or
-    # commas than MAX_BATCH_ROWS rows can hold is a 413 without a parse.
+    # commas than MAX_BATCH_ROWS rows can hold is a 413 without a parse, and an integer longer
+    # than the largest float32 is refused before it is converted (events.MAX_INTEGER_DIGITS).
     http_expected = {
         "deep-array-nesting": (413, "PayloadTooLarge"),
         "deep-object-nesting": (413, "PayloadTooLarge"),
         "integer-5000-digits": (400, "InvalidJSON"),
         "integer-4301-digits": (400, "InvalidJSON"),
+        "integer-10-pow-400": (400, "InvalidJSON"),
         "100k-unknown-feature-names": (413, "PayloadTooLarge"),
         "100k-request-fields": (413, "PayloadTooLarge"),
         "one-array-over-the-bound": (413, "PayloadTooLarge"),
@@ -250,7 +253,6 @@ def generated_specs() -> list[dict[str, Any]]:
         "tiny-objects-6mb": (413, "PayloadTooLarge"),
     }
     common = {
-        "integer-10-pow-400": (400, "InvalidFeatures"),
         "batch-over-limit": (413, "PayloadTooLarge"),
         "batch-6mb": (413, "PayloadTooLarge"),
         "valid-row-padded-to-6mb": (200, None),

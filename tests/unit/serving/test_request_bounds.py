@@ -27,9 +27,11 @@ from onnx_serving.events import (
     DIRECT,
     FUNCTION_URL,
     HTTP_API,
+    MAX_INTEGER_DIGITS,
     REST_API,
     BodyBounds,
     parse_body,
+    parse_json,
 )
 from onnx_serving.handler import MAX_BATCH_ROWS_LIMIT, ServingSettings, handle
 
@@ -110,8 +112,33 @@ def test_an_over_long_integer_is_refused_without_interpreter_advice():
     assert (status, error_type, message) == (
         400,
         "InvalidJSON",
-        "the body holds an integer of more than 4300 digits",
+        "the body holds an integer of 5000 digits; features are float32 numbers, whose integers "
+        "have at most 39 digits",
     )
+
+
+def test_integers_are_held_to_the_digits_of_the_largest_float32():
+    assert MAX_INTEGER_DIGITS == len("340282346638528859811704183484516925440") == 39
+    bounds = BodyBounds.for_rows(AWKWARD, 1)
+    widest = "9" * 39
+    body = '{"features": [' + ", ".join([widest, "-" + widest, "1", "-2"]) + "]}"
+    assert parse_body(body, bounds)["features"] == [int(widest), -int(widest), 1, -2]
+    assert refusal('{"features": [-1' + "0" * 39 + "]}", bounds) == (
+        400,
+        "InvalidJSON",
+        "the body holds an integer of 40 digits; features are float32 numbers, whose integers "
+        "have at most 39 digits",
+    )
+
+
+def test_a_body_of_the_longest_integers_python_converts_is_refused_at_the_first():
+    many = BodyBounds.for_rows(card_with(["x"], ["a", "b"]), 1462)
+    body = "[" + ", ".join(["9" * 4300] * 1462) + "]"
+    assert refusal(body, many)[2].startswith("the body holds an integer of 4300 digits;")
+
+
+def test_json_lines_keep_the_interpreter_bound_for_pass_through_integers():
+    assert parse_json('{"id": ' + "9" * 60 + "}") == {"id": int("9" * 60)}
 
 
 # --- the answer's size --------------------------------------------------------------------------
