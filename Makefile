@@ -200,7 +200,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-# checkov on every template (offline), skipping only what tools/deploy/checkov-skips.yaml lists, each
+# checkov on every template (offline), skipping only what a resource's own Metadata skips, each
 # with its reason; the test tier runs the same scan.
 security: $(STAMP) $(TOOLS_STAMP)
 	$(PY) -m tools.deploy.security

@@ -1,8 +1,10 @@
 """``make security``: checkov over every template, with each skipped check's reason on record.
 
-The skips live in ``tools/deploy/checkov-skips.yaml``, one check id and one reason each; a file
-whose entries are not ``CKV_AWS_<n>: reason`` is refused before checkov runs, so no check is skipped
-silently. checkov runs offline (``--skip-download``) from its own virtualenv (``make tools``).
+No check is skipped for a whole template or run: every skip sits on the resource it concerns
+(``Metadata: checkov: skip: [{id, comment}]``), with a reason about that resource. A skip whose
+id is not a check's or whose reason is missing is refused before checkov runs, so no check is
+skipped silently. checkov runs offline (``--skip-download``) from its own virtualenv
+(``make tools``).
 """
 
 from __future__ import annotations
@@ -14,18 +16,25 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from tools.deploy.templates import ROOT, TEMPLATES, load_template
 
-from tools.deploy.templates import ROOT, TEMPLATES
-
-SKIPS = ROOT / "tools" / "deploy" / "checkov-skips.yaml"
 CHECKOV = ROOT / ".venv-tools" / "bin" / "checkov"
 CHECK_ID = re.compile(r"^CKV2?_AWS_[0-9]+$")
 SHORTEST_REASON = 40
 
 
-class SkipFileError(ValueError):
-    """The skip file is malformed: a check id that is not one, or a skip without a reason."""
+class SkipError(ValueError):
+    """A resource's skip is malformed: a check id that is not one, or no reason."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """One check skipped on one resource, and why."""
+
+    template: str
+    resource: str
+    check_id: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -48,31 +57,33 @@ class ScanResult:
     resources: int
 
 
-def load_skips(path: Path = SKIPS) -> dict[str, str]:
-    """Check id -> reason; ``SkipFileError`` unless every entry names a check and says why."""
-    data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict) or not data:
-        raise SkipFileError(f"{path}: expected a mapping of check ids to reasons")
-    for check_id, reason in data.items():
-        if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
-            raise SkipFileError(f"{path}: {check_id!r} is not a checkov AWS check id")
-        if not isinstance(reason, str) or len(reason.strip()) < SHORTEST_REASON:
-            raise SkipFileError(f"{path}: {check_id} has no reason (or one too short to be one)")
-    return dict(sorted(data.items()))
+def resource_skips(template: Path) -> list[Skip]:
+    """The skips written on ``template``'s resources; ``SkipError`` unless each names a check
+    and says why."""
+    name = str(template.relative_to(ROOT))
+    skips = []
+    for resource, body in load_template(template).get("Resources", {}).items():
+        for entry in body.get("Metadata", {}).get("checkov", {}).get("skip", []):
+            check_id, reason = entry.get("id"), entry.get("comment")
+            if not isinstance(check_id, str) or not CHECK_ID.match(check_id):
+                raise SkipError(f"{name} {resource}: {check_id!r} is not a checkov AWS check id")
+            if not isinstance(reason, str) or len(reason.strip()) < SHORTEST_REASON:
+                raise SkipError(
+                    f"{name} {resource}: {check_id} has no reason (or one too short to be one)"
+                )
+            skips.append(Skip(name, resource, check_id, " ".join(reason.split())))
+    return skips
 
 
-def scan(
-    templates: tuple[Path, ...] = TEMPLATES, skips: dict[str, str] | None = None
-) -> ScanResult:
+def scan(templates: tuple[Path, ...] = TEMPLATES) -> ScanResult:
     """Run checkov on ``templates`` (CloudFormation framework, offline) and parse its JSON."""
-    skips = load_skips() if skips is None else skips
+    for template in templates:
+        resource_skips(template)
     if not CHECKOV.exists():
         raise FileNotFoundError(f"{CHECKOV} is missing: run `make tools`")
     command = [str(CHECKOV), "--framework", "cloudformation", "--skip-download", "-o", "json"]
     for template in templates:
         command += ["-f", str(template.relative_to(ROOT))]
-    if skips:
-        command += ["--skip-check", ",".join(skips)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     try:
         report = json.loads(done.stdout)
@@ -93,12 +104,12 @@ def scan(
 
 def main() -> int:
     """Print the skips with their reasons, then every failure; 1 if any check failed."""
-    skips = load_skips()
-    result = scan(skips=skips)
+    skips = [skip for template in TEMPLATES for skip in resource_skips(template)]
+    result = scan()
     print(f"checkov on {', '.join(str(t.relative_to(ROOT)) for t in TEMPLATES)}")
-    print(f"skipped ({len(skips)}), from {SKIPS.relative_to(ROOT)}:")
-    for check_id, reason in skips.items():
-        print(f"  {check_id}: {' '.join(reason.split())}")
+    print(f"skipped on their resources ({len(skips)}):")
+    for skip in skips:
+        print(f"  {skip.check_id} on {skip.resource} ({skip.template}): {skip.reason}")
     for finding in result.failed:
         print(
             f"FAILED {finding.check_id} {finding.resource} ({finding.file}): {finding.check_name}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 
@@ -10,7 +11,7 @@ from sam_support import ROOT, as_list
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES
 from tools.benchmarks import aws
-from tools.deploy.security import SkipFileError, load_skips
+from tools.deploy.security import SkipError, resource_skips
 from tools.deploy.templates import (
     BASELINE_STACK,
     BATCH_APPLICATION,
@@ -272,12 +273,6 @@ def test_samconfig_decides_the_stack_and_asks_nothing():
     assert "--guided" not in (ROOT / "Makefile").read_text()
 
 
-def test_the_checkov_skip_file_lists_each_skip_with_its_reason():
-    skips = load_skips()
-    assert sorted(skips) == ["CKV_AWS_18"]
-    assert all(len(reason.split()) >= 15 for reason in skips.values())
-
-
 def inline_skips(resources: dict) -> list[tuple[str, str, str]]:
     """(resource, check id, reason) of every checkov skip written on a resource."""
     return [
@@ -289,7 +284,9 @@ def inline_skips(resources: dict) -> list[tuple[str, str, str]]:
 
 def test_the_application_templates_skip_checks_per_resource_each_with_its_reason():
     skips = inline_skips(FUNCTION) + inline_skips(BATCH) + inline_skips(BASELINE)
+    skips += inline_skips(BOOTSTRAP["Resources"])
     assert sorted((name, check) for name, check, _ in skips) == [
+        ("ArtifactsBucket", "CKV_AWS_18"),
         ("BatchBucket", "CKV_AWS_18"),
         ("BatchDeadLetterQueue", "CKV_AWS_27"),
         ("BatchFunction", "CKV_AWS_117"),
@@ -318,22 +315,26 @@ def test_the_application_templates_skip_checks_per_resource_each_with_its_reason
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("skip", "message"),
     [
-        ("CKV_AWS_117:\n", "CKV_AWS_117 has no reason"),
-        ("CKV_AWS_117: too short\n", "CKV_AWS_117 has no reason"),
+        ({"id": "CKV_AWS_117"}, "CKV_AWS_117 has no reason"),
+        ({"id": "CKV_AWS_117", "comment": "too short"}, "CKV_AWS_117 has no reason"),
         (
-            "CKV_AWS_*: " + "a reason long enough to be one, in words " * 2 + "\n",
-            "is not a checkov",
+            {"id": "CKV_AWS_*", "comment": "a reason long enough to be one, in words " * 2},
+            "'CKV_AWS_*' is not a checkov AWS check id",
         ),
-        ("- CKV_AWS_117\n", "expected a mapping"),
     ],
 )
-def test_a_skip_without_a_reason_is_refused(tmp_path, text, message):
-    path = tmp_path / "skips.yaml"
-    path.write_text(text)
-    with pytest.raises(SkipFileError, match=re.escape(message)):
-        load_skips(path)
+def test_a_skip_without_a_reason_is_refused(tmp_path, skip, message):
+    template = ROOT / "build" / "test-skips" / f"{tmp_path.name}.yaml"
+    template.parent.mkdir(parents=True, exist_ok=True)
+    resource = {"Type": "AWS::SQS::Queue", "Metadata": {"checkov": {"skip": [skip]}}}
+    template.write_text(json.dumps({"Resources": {"Queue": resource}}))
+    with pytest.raises(SkipError) as refused:
+        resource_skips(template)
+    assert str(refused.value) == f"{template.relative_to(ROOT)} Queue: {message}" + (
+        " (or one too short to be one)" if "reason" in message else ""
+    )
 
 
 def test_the_makefile_excludes_only_resources_the_template_has():
