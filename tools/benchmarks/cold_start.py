@@ -8,6 +8,7 @@ every round, so a slow minute on a shared machine lands on both and not on one.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
@@ -113,6 +114,7 @@ def warm_latencies(
     warmup: int = 5,
     cpu_limit: CpuLimit | None = None,
     peak_rss_mb: dict[str, float] | None = None,
+    idle_s: float = 0.0,
 ) -> dict[str, dict[str, list[float]]]:
     """Per-invoke durations (ms) of each event in one warm process per contender.
 
@@ -120,6 +122,8 @@ def warm_latencies(
     each event is measured in its own phase, so a large batch does not disturb the next small
     request's timing. ``peak_rss_mb``, when given, receives each process's peak RSS once all its
     invokes are done: what a warm environment needs, larger than a cold start's after a batch.
+    ``idle_s`` passes before each measured invoke: under a CPU quota, a request reaching an idle
+    environment has its period's whole quota, where back-to-back requests share one.
     """
     durations = {c.name: {label: [] for label in events} for c in contenders}
     with ExitStack() as stack:
@@ -136,6 +140,7 @@ def warm_latencies(
             for index in range(rounds):
                 order = running if index % 2 == 0 else list(reversed(running))
                 for contender, function in order:
+                    time.sleep(idle_s)
                     durations[contender.name][label].append(_checked(function, contender, event))
                 tick(f"warm {label}")
         if peak_rss_mb is not None:

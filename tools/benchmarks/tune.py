@@ -52,7 +52,7 @@ from tools.benchmarks.results import ColdSample, Machine
 from tools.benchmarks.stats import Summary, median, percentile
 from tools.benchmarks.summary import machine_line
 from tools.local_lambda import FunctionConfig
-from tools.local_lambda.cpu_quota import MB_PER_VCPU, CpuLimit, cpus_for_memory
+from tools.local_lambda.cpu_quota import MB_PER_VCPU, PERIOD_US, CpuLimit, cpus_for_memory
 from tools.local_lambda.template import function_config
 
 OUT = packages.ROOT / "build" / "tune"
@@ -248,6 +248,7 @@ def _measure_size(
         WARMUP_INVOKES,
         limit,
         peaks,
+        idle_s=PERIOD_US / 1e6,
     )
     return warm[contender.name], peaks[contender.name]
 
