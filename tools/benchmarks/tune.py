@@ -7,7 +7,8 @@ as well as price. For every size in ``MEMORY_SIZES_MB`` the function as ``sam bu
 runs under the real runtime client with that size's share of CPU time as a CFS quota (every CPU
 still visible, as on Lambda; ``cpu_quota``): cold starts in fresh processes, sizes taking turns
 so a slow minute lands on all of them, then warm 1-row and N-row invokes in one process per size
-(N = ``local.BATCH_ROWS`` or the most rows one direct answer of this model may hold, if fewer).
+(N = ``local.BATCH_ROWS`` or the most rows one direct answer of this model may hold, if fewer),
+each after an idle quota period: the latency of a request reaching an idle warm environment.
 
 Price per million requests of the goal's kind, from list prices (``dollar_cost``), a share of
 them cold (init billed since August 2025). Cold starts are under 1% of invocations in AWS's
@@ -196,7 +197,7 @@ class TuneSettings:
 
     sizes: tuple[int, ...] = MEMORY_SIZES_MB
     cold_starts: int = 7
-    warm_rounds: int = 60
+    warm_rounds: int = 100
     goal: Goal = field(default_factory=Goal)
     cold_percent: float = DEFAULT_COLD_PERCENT
     runtime: str = DEFAULT_RUNTIME
