@@ -20,8 +20,10 @@ both rates scale the same GB-seconds and the request fee is the same.
 
 What a quota cannot reproduce: Lambda's host CPU, its memory bandwidth and caches, reading the
 package from a cold disk, the network, Lambda's own work before and around init (sandbox,
-extensions), and any burst Lambda grants during init; above the CPUs visible here the quota is
-capped, so such sizes are measured with fewer CPUs than Lambda gives them. arm64 prices are
+extensions), any burst Lambda grants during init, and Lambda's own accounting period (a
+request needing more CPU than one period's share waits for the next, so the period decides
+which sizes a short request fits); above the CPUs visible here the quota is capped, so such
+sizes are measured with fewer CPUs than Lambda gives them. arm64 prices are
 for the durations measured on this machine's architecture.
 """
 
@@ -356,15 +358,30 @@ def render_markdown(run: TuneRun) -> str:
 
 def _conclusion(run: TuneRun) -> str:
     if run.chosen_mb is None:
-        return (
+        proposal = (
             f"No size of {run.floor_mb} MB or more meets the goal and holds its peak RSS: "
             "relax the goal (GOAL_MS, PERCENTILE) or make the model cheaper to serve."
         )
-    if run.chosen_mb == run.template_default_mb:
-        return f"Proposed MemorySize: {run.chosen_mb} MB, the template's default already."
+    elif run.chosen_mb == run.template_default_mb:
+        proposal = f"Proposed MemorySize: {run.chosen_mb} MB, the template's default already."
+    else:
+        proposal = (
+            f"Proposed MemorySize: {run.chosen_mb} MB; template.yaml's default is "
+            f"{run.template_default_mb} MB."
+        )
+    return proposal + _below_floor(run)
+
+
+def _below_floor(run: TuneRun) -> str:
+    """A cheaper size the floor ruled out, if any: what the floor costs."""
+    share = run.cold_percent / 100
+    free = cheapest(run.results, run.goal, run.batch_label, share, floor_mb=0)
+    if free is None or free.memory_mb >= run.floor_mb:
+        return ""
+    price = free.price_per_million(run.goal, run.batch_label, share, ARCHES[0])
     return (
-        f"Proposed MemorySize: {run.chosen_mb} MB; template.yaml's default is "
-        f"{run.template_default_mb} MB."
+        f" Below the {run.floor_mb} MB floor, {free.memory_mb} MB would meet the goal for "
+        f"${price:.4f} per million on x86_64."
     )
 
 
@@ -381,9 +398,11 @@ def _method(run: TuneRun) -> list[str]:
         "Percentiles are nearest-rank (with few samples, the tail is the largest one).",
         "",
         "Not reproduced by a quota: Lambda's host CPU, memory bandwidth and caches, a cold read "
-        "of the package, the network, Lambda's own init work (sandbox, extensions) and any CPU "
-        "burst during init; sizes above the CPUs visible here ran with fewer CPUs than Lambda "
-        "gives them. arm64 prices apply the arm64 rate to durations measured on this machine.",
+        "of the package, the network, Lambda's own init work (sandbox, extensions), any CPU "
+        f"burst during init, and Lambda's accounting period (the quota's is {PERIOD_US // 1000} "
+        "ms: a request needing more CPU than one period's share waits for the next); sizes above "
+        "the CPUs visible here ran with fewer CPUs than Lambda gives them. arm64 prices apply the "
+        "arm64 rate to durations measured on this machine.",
         "",
         f"Machine: {machine_line(run.machine)}; {run.created_utc}. "
         + ", ".join(f"{name} {version}" for name, version in sorted(run.versions.items()))

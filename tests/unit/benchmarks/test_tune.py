@@ -186,7 +186,10 @@ def test_the_table_marks_the_choice_and_says_why_each_other_size_is_not_it():
     assert (
         "| 1,024 | 0.58 | 200 [200–200] | 1.0 / 1.0 | 20.0 / 20.0 | 60 | 0.2498 | 0.2399 |" in text
     )
-    assert "Proposed MemorySize: 1024 MB; template.yaml's default is 512 MB." in text
+    assert (
+        "Proposed MemorySize: 1024 MB; template.yaml's default is 512 MB. Below the 512 MB floor, "
+        "256 MB would meet the goal for $0.2125 per million on x86_64."
+    ) in text
 
 
 def test_capped_quotas_say_what_lambda_would_give():
