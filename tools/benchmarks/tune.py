@@ -195,7 +195,7 @@ def template_memory(template: Path = TEMPLATE) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class TuneSettings:
-    """What to measure and what to choose by; ``quick`` is a smoke run, not a result."""
+    """What to measure and what to choose by; the defaults are what ``make tune`` runs."""
 
     sizes: tuple[int, ...] = MEMORY_SIZES_MB
     cold_starts: int = 7
