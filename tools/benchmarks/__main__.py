@@ -107,13 +107,19 @@ def parser() -> argparse.ArgumentParser:
     batch_mode.add_argument("--rounds", type=int, default=3)
     batch_mode.add_argument("--out", type=Path, default=batch.OUT)
     _target_options(batch_mode)
-    tune_mode = sub.add_parser("tune", help="the cheapest memory size meeting a latency goal")
-    tune_mode.add_argument("--goal-ms", type=float, default=tune.DEFAULT_GOAL_MS)
+    tune_mode = sub.add_parser(
+        "tune",
+        help="the cheapest memory size meeting a latency goal",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    tune_mode.add_argument(
+        "--goal-ms", type=float, default=tune.DEFAULT_GOAL_MS, help="the latency goal (ms)"
+    )
     tune_mode.add_argument(
         "--percentile",
         type=tune.parse_percentile,
         default=tune.DEFAULT_PERCENTILE,
-        help=f"of the goal's latencies: p50, p99, p99.9, median ({tune.DEFAULT_PERCENTILE})",
+        help="of the goal's latencies: p50, p99, p99.9, median",
     )
     tune_mode.add_argument(
         "--goal-on",
@@ -125,7 +131,7 @@ def parser() -> argparse.ArgumentParser:
         "--cold-percent",
         type=float,
         default=tune.DEFAULT_COLD_PERCENT,
-        help="share of requests that are cold starts, in the price",
+        help="percent of requests that are cold starts, in the price",
     )
     tune_mode.add_argument(
         "--sizes",
@@ -134,11 +140,17 @@ def parser() -> argparse.ArgumentParser:
         help="memory sizes in MB, comma-separated",
     )
     tune_mode.add_argument(
-        "--floor-mb", type=int, help="smallest size to choose (template MinValue)"
+        "--floor-mb",
+        type=int,
+        help="smallest size to choose; unset: the template's MemorySize MinValue",
     )
-    tune_mode.add_argument("--cold-starts", type=int, default=tune.TuneSettings.cold_starts)
-    tune_mode.add_argument("--warm-rounds", type=int, default=tune.TuneSettings.warm_rounds)
-    tune_mode.add_argument("--out", type=Path, default=tune.OUT)
+    tune_mode.add_argument(
+        "--cold-starts", type=int, default=tune.TuneSettings.cold_starts, help="per size"
+    )
+    tune_mode.add_argument(
+        "--warm-rounds", type=int, default=tune.TuneSettings.warm_rounds, help="per size and event"
+    )
+    tune_mode.add_argument("--out", type=Path, default=tune.OUT, help="tune.md and tune.json")
     _target_options(tune_mode)
     aws_mode = sub.add_parser("aws", help="deployed functions; needs AWS credentials")
     aws_mode.add_argument("--stack", default=APPLICATION_STACK, help="the application's stack")
