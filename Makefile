@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-aws test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve baseline-build deploy-baseline
+.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-aws tune test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve baseline-build deploy-baseline
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -187,6 +187,20 @@ fuzz: $(STAMP) $(SERVED_MODEL)
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)
 	$(PY) -m tools.benchmarks local $(BENCHMARK_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
+
+# Which memory size to deploy, before deploying: every Lambda size from 128 to 3,008 MB (and 10,240)
+# under its share of CPU time, through the runtime client: cold start, warm latency, peak RSS, the
+# price per million requests (x86_64 and arm64, init billed) and the cheapest size meeting a goal,
+# e.g. make tune GOAL_MS=20 PERCENTILE=p99 GOAL_ON=1-row|batch|cold (defaults: python -m
+# tools.benchmarks tune -h); TUNE_ARGS for the rest. Writes build/tune/tune.md and tune.json.
+GOAL_MS ?=
+PERCENTILE ?=
+GOAL_ON ?=
+TUNE_ARGS ?=
+tune: $(STAMP) $(SERVED_MODEL)
+	$(PY) -m tools.benchmarks tune $(if $(GOAL_MS),--goal-ms $(GOAL_MS)) \
+		$(if $(PERCENTILE),--percentile $(PERCENTILE)) $(if $(GOAL_ON),--goal-on $(GOAL_ON)) \
+		$(TUNE_ARGS) --runtime $(RUNTIME) --arch $(ARCH)
 
 # The same against deployed functions (needs AWS credentials): by default the stack's
 # InferenceFunctionName and, when deployed (make deploy-baseline), the onnx-lambda-baseline

@@ -1,10 +1,12 @@
-"""``python -m tools.benchmarks [local|batch|aws]``: the one command line of the benchmarks.
+"""``python -m tools.benchmarks [local|batch|tune|aws]``: the one command line of the benchmarks.
 
 local (the default, ``make benchmark``): the ONNX function against the pickle baseline and two
 anchors, through the real runtime client, one CPU of time and free; writes ``local.json``,
 ``summary.md`` and ``chart.png`` to ``tools/benchmarks/results/`` (``--quick``: a smoke run,
 under ``build/``). batch (``make benchmark-batch``): batch scoring throughput and peak RSS,
-ONNX against pickle, to ``build/benchmarks/batch/``. aws (``make benchmark-aws``): cold and warm
+ONNX against pickle, to ``build/benchmarks/batch/``. tune (``make tune``): cold start, warm
+latency, peak RSS and price per Lambda memory size, each under its CPU share, and the cheapest
+size meeting a latency goal, to ``build/tune/``. aws (``make benchmark-aws``): cold and warm
 against deployed functions, from Lambda's REPORT lines; needs AWS credentials.
 """
 
@@ -19,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
-from tools.benchmarks import batch, local
+from tools.benchmarks import batch, local, tune
 from tools.benchmarks.aws import (
     APPLICATION_STACK,
     BASELINE_STACK,
@@ -37,7 +39,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 QUICK_RESULTS = BUILD / "quick"
 # The model card of the model this checkout deploys: the AWS mode's events are drawn from it.
 CARD = SERVED_MODEL_DIR / "model.json"
-MODES = ("local", "batch", "aws")
+MODES = ("local", "batch", "tune", "aws")
 Measure = Callable[[Callable[[str], None], Callable[[int], None]], BenchmarkRun]
 
 
@@ -105,6 +107,51 @@ def parser() -> argparse.ArgumentParser:
     batch_mode.add_argument("--rounds", type=int, default=3)
     batch_mode.add_argument("--out", type=Path, default=batch.OUT)
     _target_options(batch_mode)
+    tune_mode = sub.add_parser(
+        "tune",
+        help="the cheapest memory size meeting a latency goal",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    tune_mode.add_argument(
+        "--goal-ms", type=float, default=tune.DEFAULT_GOAL_MS, help="the latency goal (ms)"
+    )
+    tune_mode.add_argument(
+        "--percentile",
+        type=tune.parse_percentile,
+        default=tune.DEFAULT_PERCENTILE,
+        help="of the goal's latencies: p50, p99, p99.9, median",
+    )
+    tune_mode.add_argument(
+        "--goal-on",
+        choices=tune.GOAL_KINDS,
+        default=tune.GOAL_ONE_ROW,
+        help="a warm 1-row request, a warm batch request, or a cold start",
+    )
+    tune_mode.add_argument(
+        "--cold-percent",
+        type=float,
+        default=tune.DEFAULT_COLD_PERCENT,
+        help="percent of requests that are cold starts, in the price",
+    )
+    tune_mode.add_argument(
+        "--sizes",
+        type=_sizes,
+        default=tune.MEMORY_SIZES_MB,
+        help="memory sizes in MB, comma-separated",
+    )
+    tune_mode.add_argument(
+        "--floor-mb",
+        type=int,
+        help="smallest size to choose; unset: the template's MemorySize MinValue",
+    )
+    tune_mode.add_argument(
+        "--cold-starts", type=int, default=tune.TuneSettings.cold_starts, help="per size"
+    )
+    tune_mode.add_argument(
+        "--warm-rounds", type=int, default=tune.TuneSettings.warm_rounds, help="per size and event"
+    )
+    tune_mode.add_argument("--out", type=Path, default=tune.OUT, help="tune.md and tune.json")
+    _target_options(tune_mode)
     aws_mode = sub.add_parser("aws", help="deployed functions; needs AWS credentials")
     aws_mode.add_argument("--stack", default=APPLICATION_STACK, help="the application's stack")
     aws_mode.add_argument("--baseline-stack", default=BASELINE_STACK, help="the pickle baseline's")
@@ -155,6 +202,26 @@ def _aws(args: argparse.Namespace, console: Console) -> BenchmarkRun:
     return with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
 
 
+def _sizes(text: str) -> tuple[int, ...]:
+    return tuple(int(size) for size in text.split(","))
+
+
+def _tune(args: argparse.Namespace) -> None:
+    settings = tune.TuneSettings(
+        sizes=args.sizes,
+        cold_starts=args.cold_starts,
+        warm_rounds=args.warm_rounds,
+        goal=tune.Goal(args.goal_ms, args.percentile, args.goal_on),
+        cold_percent=args.cold_percent,
+        runtime=args.runtime,
+        arch=args.arch,
+        floor_mb=args.floor_mb,
+    )
+    measured = tune.run(settings, lambda line: print(line, file=sys.stderr, flush=True))
+    print(tune.write(measured, args.out), end="")
+    print(f"wrote {args.out}/tune.md and tune.json")
+
+
 def _batch(args: argparse.Namespace) -> None:
     print(batch.write(batch.run(args.rows, args.rounds, args.runtime, args.arch), args.out))
 
@@ -170,6 +237,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.mode == "batch":
         _batch(args)
+        return 0
+    if args.mode == "tune":
+        _tune(args)
         return 0
     console = Console(width=None if sys.stdout.isatty() else 140)
     if args.mode == "aws":

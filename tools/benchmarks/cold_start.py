@@ -8,15 +8,19 @@ every round, so a slow minute on a shared machine lands on both and not on one.
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
+from typing import TypeVar
 
 from layer.interpreters import Interpreter
 from tools.benchmarks.packages import Contender
 from tools.benchmarks.results import FREE, ONE_CPU, ColdSample
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.cpu_quota import CpuLimit
+
+Turn = TypeVar("Turn")
 
 
 class InvokeFailed(RuntimeError):
@@ -36,11 +40,11 @@ def cpu_modes(free: bool) -> tuple[list[tuple[str, CpuLimit | None]], str]:
     return [(ONE_CPU, limit)] + ([(FREE, None)] if free else []), ""
 
 
-def alternating(contenders: Sequence[Contender], rounds: int) -> list[Contender]:
+def alternating(turns: Sequence[Turn], rounds: int) -> list[Turn]:
     """Round-robin order, reversed every other round: A B, B A, A B, ..."""
-    order: list[Contender] = []
+    order: list[Turn] = []
     for index in range(rounds):
-        order.extend(contenders if index % 2 == 0 else list(reversed(contenders)))
+        order.extend(turns if index % 2 == 0 else list(reversed(turns)))
     return order
 
 
@@ -109,12 +113,17 @@ def warm_latencies(
     tick: Callable[[str], None],
     warmup: int = 5,
     cpu_limit: CpuLimit | None = None,
+    peak_rss_mb: dict[str, float] | None = None,
+    idle_s: float = 0.0,
 ) -> dict[str, dict[str, list[float]]]:
     """Per-invoke durations (ms) of each event in one warm process per contender.
 
     All processes stay up together and take the same event in turn, so all see the same load;
     each event is measured in its own phase, so a large batch does not disturb the next small
-    request's timing.
+    request's timing. ``peak_rss_mb``, when given, receives each process's peak RSS once all its
+    invokes are done: what a warm environment needs, larger than a cold start's after a batch.
+    ``idle_s`` passes before each measured invoke: under a CPU quota, a request reaching an idle
+    environment has its period's whole quota, where back-to-back requests share one.
     """
     durations = {c.name: {label: [] for label in events} for c in contenders}
     with ExitStack() as stack:
@@ -131,6 +140,9 @@ def warm_latencies(
             for index in range(rounds):
                 order = running if index % 2 == 0 else list(reversed(running))
                 for contender, function in order:
+                    time.sleep(idle_s)
                     durations[contender.name][label].append(_checked(function, contender, event))
                 tick(f"warm {label}")
+        if peak_rss_mb is not None:
+            peak_rss_mb.update({c.name: function.peak_rss_kb / 1024 for c, function in running})
     return durations

@@ -129,13 +129,7 @@ def build_packages(
     ``model_dir`` (ONNX) and the same model pickled in ``baseline_dir``."""
     check_same_model(model_dir, baseline_dir)
     onnx_layer, sklearn_layer = build_layers(runtime, arch, rebuild_layers)
-    onnx_fn = build_function(
-        "onnx",
-        [
-            *("-C", "function", "build-InferenceFunction"),
-            *(f"SERVED_MODEL_DIR={model_dir}", f"RUNTIME={runtime}"),
-        ],
-    )
+    onnx = onnx_contender(onnx_layer, runtime, model_dir)
     pickle_fn = build_function(
         "pickle",
         [
@@ -144,13 +138,26 @@ def build_packages(
         ],
     )
     return Packages(
-        onnx=Contender("onnx", onnx_fn, (onnx_layer,)),
+        onnx=onnx,
         pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
         floor=Contender("floor", _one_file_package("floor", IMPORT_ONLY_HANDLER), (onnx_layer,)),
         empty=Contender("empty", _one_file_package("empty", EMPTY_HANDLER), ()),
         onnx_layer=onnx_layer,
         sklearn_layer=sklearn_layer,
     )
+
+
+def onnx_contender(onnx_layer: Path, runtime: str, model_dir: Path = SERVED_MODEL_DIR) -> Contender:
+    """The function as ``sam build`` packages it (``build-InferenceFunction``), serving the model
+    in ``model_dir``, over the onnxruntime layer."""
+    task_root = build_function(
+        "onnx",
+        [
+            *("-C", "function", "build-InferenceFunction"),
+            *(f"SERVED_MODEL_DIR={model_dir}", f"RUNTIME={runtime}"),
+        ],
+    )
+    return Contender("onnx", task_root, (onnx_layer,))
 
 
 def _one_file_package(name: str, handler: Path) -> Path:
