@@ -1,0 +1,161 @@
+"""CloudWatch metrics carried by the one log line each request writes (Embedded Metric Format).
+
+CloudWatch Logs extracts metrics from a log line whose ``_aws`` member declares them (the
+Embedded Metric Format specification, docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+CloudWatch_Embedded_Metric_Format_Specification.html): no ``PutMetricData`` call, no client, no
+network on the request path. ``RequestMetrics.add_to`` adds them to the line the handler
+writes; docs/observability.md lists every metric, what the dashboard and alarms do with them and
+what they cost.
+
+Metric and dimension names are the line's own members: ``event``, ``rows``, ``latency_ms`` and
+``error_type`` were there before the metrics and serve as they are. Dimensions have bounded
+cardinality, chosen by the deployment and the card, never by a caller:
+
+- *health and traffic*, by no dimension and by ``model`` + ``model_version`` + ``event`` (the
+  entry point): ``rows``, ``client_errors`` and ``server_errors`` (0 or 1, so
+  their average is a rate), ``latency_ms``, ``out_of_range_rows`` (rows with a feature outside
+  the training range, when the card knows it), and, on the first request of an execution
+  environment only, ``cold_start`` and ``init_ms``. The dimensionless set is what the template's
+  alarms watch: it outlives a model version. Requests are not a member of their own: the
+  sample count of ``latency_ms`` (one value per line) is the number of requests.
+- *errors*, by ``model`` + ``model_version`` + ``error_type``, on error lines only.
+- *predictions*, by ``model`` + ``model_version``: ``predicted:<class>`` (rows answered with that
+  label) and ``out_of_range:<feature>`` (rows where that feature is outside the training range).
+
+The prediction metrics are sparse: a count of zero is not written, which keeps a one-row line
+short whatever the number of classes and features; CloudWatch reads a missing value as no data,
+and the dashboard fills it with 0. The spec allows 100 metrics per directive, so a card with many
+classes and features spreads them over as many directives as needed. The class counts are the
+classifier's value summary; a regressor's would be further members of the predictions directive
+(count, sum and value-bin counts of its output), with no change to the others.
+
+Names longer than CloudWatch's 255 characters are replaced by the position in the card
+(``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
+stdlib and built once per model at init; per request it is dict and list work on strings
+prepared then. Every byte of the line is billed as log ingestion on every request, so counts
+carry no ``Unit`` (CloudWatch then stores ``None``, which graphs and alarms treat alike) and the
+handler writes the line without spaces.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from .card import ModelCard
+
+NAMESPACE_VARIABLE = "METRICS_NAMESPACE"
+DEFAULT_NAMESPACE = "onnx-lambda"
+# The spec: at most 100 metric definitions per directive, dimension values of at most 1,024
+# characters. CloudWatch: metric names of at most 255 characters.
+METRICS_PER_DIRECTIVE = 100
+DIMENSION_VALUE_CHARS = 1024
+METRIC_NAME_CHARS = 255
+PREDICTED_PREFIX = "predicted:"
+OUT_OF_RANGE_PREFIX = "out_of_range:"
+MODEL_DIMENSIONS = ["model", "model_version"]
+# Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
+MEMBERS = frozenset(
+    {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
+    | {"cold_start", "init_ms", "_aws"}
+)
+MILLISECONDS = "Milliseconds"
+LINE_DIMENSIONS = [[], [*MODEL_DIMENSIONS, "event"]]
+
+
+def namespace_from_env(env: Mapping[str, str]) -> str:
+    """The namespace the deployment chose (the template sets one per stack)."""
+    return env.get(NAMESPACE_VARIABLE) or DEFAULT_NAMESPACE
+
+
+def metric_names(prefix: str, names: list[str]) -> dict[str, str]:
+    """``prefix + name`` for each name, or ``prefix + "#" + position`` when that is too long."""
+    return {
+        name: (
+            prefix + name
+            if len(prefix) + len(name) <= METRIC_NAME_CHARS
+            else f"{prefix}#{position}"
+        )
+        for position, name in enumerate(names)
+    }
+
+
+def _definitions(names: list[str]) -> list[dict[str, str]]:
+    return [{"Name": name} for name in names]
+
+
+class RequestMetrics:
+    """The EMF members of one model's request lines; remembers whether a request was the first.
+
+    ``init_ms`` is the time the entry point spent in init (imports, loading and checking the
+    model), reported once, with ``cold_start``, on the first request the process answers.
+    """
+
+    def __init__(self, card: ModelCard, namespace: str, init_ms: float) -> None:
+        self._namespace = namespace
+        self._init_ms = round(init_ms, 3)
+        self._cold = True
+        self._has_ranges = card.has_ranges
+        self._dimension_values = {
+            "model": card.name[:DIMENSION_VALUE_CHARS],
+            "model_version": card.version[:DIMENSION_VALUE_CHARS],
+        }
+        self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
+        self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
+        health = ["rows", "client_errors", "server_errors"]
+        if card.has_ranges:
+            health.append("out_of_range_rows")
+        self._health = [*_definitions(health), {"Name": "latency_ms", "Unit": MILLISECONDS}]
+        self._cold_definitions = [{"Name": "cold_start"}, {"Name": "init_ms", "Unit": MILLISECONDS}]
+
+    def add_to(
+        self, record: dict[str, Any], labels: list[str], out_of_range: list[list[str]] | None
+    ) -> None:
+        """Add metric values, dimension values and ``_aws`` to a request's log line ``record``.
+
+        ``record`` already holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an
+        error, ``error_type``: those members are metrics and dimensions as they are. ``labels``
+        and ``out_of_range`` are the answer's (empty and None when nothing was predicted).
+        """
+        status = record["status"]
+        record.update(self._dimension_values)
+        record["client_errors"] = int(400 <= status < 500)
+        record["server_errors"] = int(status >= 500)
+        health = self._health
+        if self._has_ranges:
+            record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
+        if self._cold:
+            self._cold = False
+            record["cold_start"] = 1
+            record["init_ms"] = self._init_ms
+            health = health + self._cold_definitions
+        directives = [self._directive(LINE_DIMENSIONS, health)]
+        if "error_type" in record:
+            errors = "server_errors" if status >= 500 else "client_errors"
+            directives.append(
+                self._directive([[*MODEL_DIMENSIONS, "error_type"]], _definitions([errors]))
+            )
+        predictions = self._prediction_counts(labels, out_of_range)
+        record.update(predictions)
+        names = list(predictions)
+        for start in range(0, len(names), METRICS_PER_DIRECTIVE):
+            chunk = names[start : start + METRICS_PER_DIRECTIVE]
+            directives.append(self._directive([MODEL_DIMENSIONS], _definitions(chunk)))
+        record["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
+
+    def _prediction_counts(
+        self, labels: list[str], out_of_range: list[list[str]] | None
+    ) -> dict[str, int]:
+        """Rows per predicted class and per feature outside the range; zero counts left out."""
+        counts = {self._predicted[label]: n for label, n in Counter(labels).items()}
+        if out_of_range:
+            outside = Counter(name for names in out_of_range for name in names)
+            counts.update((self._out_of_range[name], n) for name, n in outside.items())
+        return counts
+
+    def _directive(
+        self, dimensions: list[list[str]], metrics: list[dict[str, str]]
+    ) -> dict[str, Any]:
+        return {"Namespace": self._namespace, "Dimensions": dimensions, "Metrics": metrics}
