@@ -20,7 +20,10 @@ cardinality, chosen by the deployment and the card, never by a caller:
   sample count of ``latency_ms`` (one value per line) is the number of requests.
 - *errors*, by ``model`` + ``model_version`` + ``error_type``, on error lines only.
 - *predictions*, by ``model`` + ``model_version``: ``predicted:<class>`` (rows answered with that
-  label) and ``out_of_range:<feature>`` (rows where that feature is outside the training range).
+  label) and ``out_of_range:<feature>`` (rows where that feature is outside the training range);
+  on the first line of an environment also ``training_share:<class>``, the card's
+  ``class_shares``, so that a graph of the live prediction mix can draw what training looked
+  like beside it (their average is the share) without the dashboard knowing the classes.
 
 The prediction metrics are sparse: a count of zero is not written, which keeps a one-row line
 short whatever the number of classes and features; CloudWatch reads a missing value as no data,
@@ -54,6 +57,7 @@ METRICS_PER_DIRECTIVE = 100
 DIMENSION_VALUE_CHARS = 1024
 METRIC_NAME_CHARS = 255
 PREDICTED_PREFIX = "predicted:"
+TRAINING_SHARE_PREFIX = "training_share:"
 OUT_OF_RANGE_PREFIX = "out_of_range:"
 MODEL_DIMENSIONS = ["model", "model_version"]
 # Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
@@ -104,6 +108,9 @@ class RequestMetrics:
         }
         self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
         self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
+        shares = card.class_shares or {}
+        share_names = metric_names(TRAINING_SHARE_PREFIX, card.classes)
+        self._training_shares = {share_names[name]: share for name, share in shares.items()}
         health = ["rows", "client_errors", "server_errors"]
         if card.has_ranges:
             health.append("out_of_range_rows")
@@ -126,20 +133,21 @@ class RequestMetrics:
         health = self._health
         if self._has_ranges:
             record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
+        per_model = self._prediction_counts(labels, out_of_range)
         if self._cold:
             self._cold = False
             record["cold_start"] = 1
             record["init_ms"] = self._init_ms
             health = health + self._cold_definitions
+            per_model.update(self._training_shares)
         directives = [self._directive(LINE_DIMENSIONS, health)]
         if "error_type" in record:
             errors = "server_errors" if status >= 500 else "client_errors"
             directives.append(
                 self._directive([[*MODEL_DIMENSIONS, "error_type"]], _definitions([errors]))
             )
-        predictions = self._prediction_counts(labels, out_of_range)
-        record.update(predictions)
-        names = list(predictions)
+        record.update(per_model)
+        names = list(per_model)
         for start in range(0, len(names), METRICS_PER_DIRECTIVE):
             chunk = names[start : start + METRICS_PER_DIRECTIVE]
             directives.append(self._directive([MODEL_DIMENSIONS], _definitions(chunk)))

@@ -103,6 +103,9 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
         "cold_start": 1,
         "init_ms": 187.25,
         "predicted:setosa": 1,
+        "training_share:setosa": 0.333333,
+        "training_share:versicolor": 0.333333,
+        "training_share:virginica": 0.333333,
         "_aws": {
             "CloudWatchMetrics": [
                 {
@@ -117,16 +120,21 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
                 {
                     "Namespace": "onnx-lambda/test",
                     "Dimensions": [["model", "model_version"]],
-                    "Metrics": [{"Name": "predicted:setosa"}],
+                    "Metrics": [
+                        {"Name": "predicted:setosa"},
+                        {"Name": "training_share:setosa"},
+                        {"Name": "training_share:versicolor"},
+                        {"Name": "training_share:virginica"},
+                    ],
                 },
             ]
         },
     }
-    assert "cold_start" not in second and "init_ms" not in second
+    assert not {"cold_start", "init_ms", "training_share:setosa"} & set(second)
     assert second["_aws"]["CloudWatchMetrics"][0]["Metrics"] == health
 
 
-def test_errors_are_published_by_type_and_predictions_not_at_all(app):
+def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
     record = {**one_row_record(413), "error_type": "PayloadTooLarge"}
     RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0).add_to(record, [], None)
     assert emf_problems(record) == []
@@ -142,6 +150,9 @@ def test_errors_are_published_by_type_and_predictions_not_at_all(app):
         "latency_ms": {(), ("model", "model_version", "event")},
         "cold_start": {(), ("model", "model_version", "event")},
         "init_ms": {(), ("model", "model_version", "event")},
+        "training_share:setosa": {("model", "model_version")},
+        "training_share:versicolor": {("model", "model_version")},
+        "training_share:virginica": {("model", "model_version")},
     }
     assert (record["client_errors"], record["server_errors"], record["rows"]) == (1, 0, 0)
 
@@ -162,6 +173,7 @@ def wide_card(card, features: int, classes: int):
         feature_min=[0.0] * features,
         feature_max=[1.0] * features,
         golden_rows=[golden],
+        class_shares=None,
     )
 
 
