@@ -135,10 +135,11 @@ def _log(
         record["error_type"] = body["error"]["type"]
     if detail:
         record["traceback"] = detail
-    if metrics is not None:
-        answered = isinstance(body, PredictionAnswer)
-        metrics.add_to(
-            record, body.labels if answered else [], body.out_of_range if answered else None
-        )
-    sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")
+    if metrics is None:
+        line = json.dumps(record, separators=(",", ":"))
+    elif isinstance(body, PredictionAnswer):
+        line = metrics.line(record, body.labels, body.out_of_range)
+    else:
+        line = metrics.line(record, [], None)
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()

@@ -78,9 +78,8 @@ def one_row_record(status: int = 200) -> dict:
 
 def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(app):
     metrics = RequestMetrics(app.MODEL.card, "onnx-lambda/test", 187.25)
-    first, second = one_row_record(), one_row_record()
-    metrics.add_to(first, ["setosa"], [[]])
-    metrics.add_to(second, ["setosa"], [[]])
+    first = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
+    second = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
     timestamp = first["_aws"].pop("Timestamp")
     assert isinstance(timestamp, int)
     health = [
@@ -135,8 +134,10 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
 
 
 def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
-    record = {**one_row_record(413), "error_type": "PayloadTooLarge"}
-    RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0).add_to(record, [], None)
+    metrics = RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0)
+    record = json.loads(
+        metrics.line({**one_row_record(413), "error_type": "PayloadTooLarge"}, [], None)
+    )
     assert emf_problems(record) == []
     assert declared(record) == {
         "rows": {(), ("model", "model_version", "event")},
@@ -179,9 +180,10 @@ def wide_card(card, features: int, classes: int):
 
 def test_many_counts_spread_over_directives_of_at_most_100_metrics(app):
     card = wide_card(app.MODEL.card, features=150, classes=60)
-    record = {"event": "direct", "status": 200, "rows": 60, "latency_ms": 3.0}
+    request = {"event": "direct", "status": 200, "rows": 60, "latency_ms": 3.0}
     outside = [list(card.feature_names)] * 60
-    RequestMetrics(card, DEFAULT_NAMESPACE, 1.0).add_to(record, list(card.classes), outside)
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    record = json.loads(metrics.line(request, list(card.classes), outside))
     directives = record["_aws"]["CloudWatchMetrics"]
     assert [len(d["Metrics"]) for d in directives] == [7, METRICS_PER_DIRECTIVE, 100, 10]
     assert emf_problems(record) == []
