@@ -19,7 +19,15 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .answers import Model, PredictionAnswer, RequestLimits, RowLimit, predicted, render
+from .answers import (
+    COMPACT,
+    Model,
+    PredictionAnswer,
+    RequestLimits,
+    RowLimit,
+    predicted,
+    render,
+)
 from .errors import RequestError, error_body
 from .events import (
     ALB,
@@ -136,7 +144,7 @@ def _log(
     if detail:
         record["traceback"] = detail
     if metrics is None:
-        line = json.dumps(record, separators=(",", ":"))
+        line = json.dumps(record, separators=COMPACT)
     elif isinstance(body, PredictionAnswer):
         line = metrics.line(record, body.labels, body.out_of_range)
     else:

@@ -37,7 +37,7 @@ Names longer than CloudWatch's 255 characters are replaced by the position in th
 stdlib and built once per model at init; per request it is dict and list work on strings
 prepared then. Every byte of the line is billed as log ingestion on every request, so counts
 carry no ``Unit`` (CloudWatch then stores ``None``, which graphs and alarms treat alike) and the
-line has no spaces.
+JSON separators carry no spaces.
 """
 
 from __future__ import annotations
