@@ -16,6 +16,7 @@ from conftest import event_names, load_event
 from emf_support import line_problems
 
 from onnx_serving.card import ModelCard
+from tools.local_lambda.metrics_table import metric_rows, records
 from tools.reliability.corpus import load_cases
 from tools.reliability.sam_build_output import FUNCTION, built_lambda
 
@@ -54,11 +55,26 @@ def test_every_line_through_the_runtime_client_is_emf_counting_its_answer(tmp_pa
             result = function.invoke(raw)
             answers[result.request_id] = json.loads(result.payload)
     lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
-    records = {json.loads(line)["request_id"]: line for line in lines}
-    assert len(lines) == len(records) == len(answers) == len(requests)
-    problems = {rid: line_problems(records[rid], answer) for rid, answer in answers.items()}
+    by_id = {json.loads(line)["request_id"]: line for line in lines}
+    assert len(lines) == len(by_id) == len(answers) == len(requests)
+    problems = {rid: line_problems(by_id[rid], answer) for rid, answer in answers.items()}
     assert {rid: found for rid, found in problems.items() if found} == {}
     cold = [json.loads(line).get("cold_start") for line in lines]
     assert cold == [1] + [None] * (len(lines) - 1)
     init_ms = json.loads(lines[0])["init_ms"]
     assert isinstance(init_ms, float) and init_ms > 0
+    # What CloudWatch would extract (make metrics): one latency sample per request, every row.
+    totals = {
+        row.metric: (len(row.values), row.total)
+        for row in metric_rows(records(lines))
+        if row.dimensions == ()
+    }
+    answered = sum(len(answer.get("predictions", [])) for answer in map(body_of, answers.values()))
+    assert totals["latency_ms"][0] == totals["rows"][0] == len(requests)
+    assert totals["rows"][1] == answered
+    assert totals["cold_start"] == (1, 1)
+
+
+def body_of(answer: dict) -> dict:
+    """The body of a direct or HTTP answer."""
+    return json.loads(answer["body"]) if "statusCode" in answer else answer
