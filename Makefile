@@ -1,4 +1,4 @@
-.PHONY: all venv lock convert compatibility layer build invoke events benchmark benchmark-aws tune test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve baseline-build deploy-baseline
+.PHONY: all venv lock metrics convert compatibility layer build invoke events benchmark benchmark-aws tune test test-fast lint deploy soak fuzz clean distclean tools security layer-stack layer-stack-name deploy-layer serve baseline-build deploy-baseline
 
 # Target Lambda runtime and architecture (also parameters of template.yaml).
 RUNTIME ?= python3.13
@@ -118,6 +118,10 @@ invoke: build
 PORT ?= 3000
 serve: build
 	$(PY) -m tools.local_lambda serve --runtime $(RUNTIME) --port $(PORT)
+
+# The metric table CloudWatch would show for a log of the function's lines (make serve 2> LOG).
+metrics: $(STAMP)
+	$(PY) -m tools.local_lambda.metrics_table $(LOG)
 
 # sam deploy with the committed samconfig.toml: stack onnx-lambda, SAM's managed upload bucket,
 # no questions. The region is your AWS configuration's, or AWS_REGION. The release workflow adds

@@ -33,7 +33,7 @@ from convert.servable import (
     unconvertible_part,
 )
 from convert.tree_ensemble import to_tree_ensemble_v5
-from onnx_serving.card import CARD_DIGEST_KEY, ModelCard
+from onnx_serving.card import CARD_DIGEST_KEY, SHARE_DECIMALS, ModelCard
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
@@ -138,7 +138,20 @@ def build_card(
         parity=parity.as_dict(),
         library_versions=library_versions(),
         golden_rows=golden_rows(estimator, parity.reference, usable, classes, real_rows),
+        class_shares=class_shares(parity.reference.labels[:real_rows], classes),
     )
+
+
+def class_shares(labels: np.ndarray, classes: list[str]) -> dict[str, float] | None:
+    """Each class's share of the reference model's ``labels`` on real rows, or None without
+    any: what the served model's live prediction mix is compared with (docs/observability.md).
+    Random check rows are left out, since they say nothing of what traffic looks like."""
+    if not len(labels):
+        return None
+    return {
+        name: round(float(np.count_nonzero(labels == name)) / len(labels), SHARE_DECIMALS)
+        for name in classes
+    }
 
 
 def verify_and_write(

@@ -16,9 +16,15 @@ busy-waits at import (numpy#29193, OpenBLAS#5171; docs/serving.md has what it co
 Lambda's one CPU of time below 1,769 MB that spin is paid in init. Nothing here uses BLAS.
 OpenBLAS reads the variable when numpy loads it, so it only takes effect if this package is
 imported before numpy.
+
+``INIT_STARTED`` marks when the first module of the package was imported: the entry point
+reports the time from there to a ready model as ``init_ms`` on its first request's log line.
 """
 
 import os
+import time
+
+INIT_STARTED = time.perf_counter()
 
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -105,6 +105,16 @@ class PredictionAnswer:
     def __len__(self) -> int:
         return len(self._labels)
 
+    @property
+    def labels(self) -> list[str]:
+        """The predicted class of each row."""
+        return self._labels
+
+    @property
+    def out_of_range(self) -> list[list[str]] | None:
+        """Per row, the features outside the training range; None when the card has no range."""
+        return self._out_of_range
+
     def as_dict(self) -> dict[str, Any]:
         """``{"predictions": [{"label", "probabilities", "out_of_range"?}, ...], "model"}``."""
         classes = self._classes

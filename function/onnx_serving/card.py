@@ -15,6 +15,9 @@ Two fields carry what the conversion knew, so that nothing has to be guessed lat
   converted (a same-schema model with a fixed-up SHA-256 included) never serves.
 - ``feature_min``/``feature_max``: the training range when it is known (sample rows, or a
   leading MinMaxScaler), else both ``null``: an unknown range is said so, never invented.
+- ``class_shares``: the share of each class among the reference model's predictions on real rows
+  (``SAMPLE=`` rows, or the demo's test set), what the live prediction mix is compared with;
+  ``null`` (or absent, in a card written before it existed) when conversion saw no real rows.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ CARD_FORMAT = 3
 # The metadata entry of ``model.onnx`` that holds the SHA-256 of its card's ``bound_content``:
 # ``convert`` writes it, init compares it, so a card edited after conversion does not serve.
 CARD_DIGEST_KEY = "onnx_lambda.card_sha256"
+# Class shares are rounded to this many decimals, so they sum to 1 within half a unit of the
+# last decimal per class.
+SHARE_DECIMALS = 6
 # The largest float32: a golden row is fed to the model as float32.
 FLOAT32_MAX = 3.4028234663852886e38
 GOLDEN_ROW_FIELDS = {"features", "label", "probabilities"}
@@ -72,6 +78,7 @@ class ModelCard:
     library_versions: dict[str, str] = field(default_factory=dict)
     golden_rows: list[dict[str, Any]] = field(default_factory=list)
     format: int = CARD_FORMAT
+    class_shares: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         problems = _problems(self)
@@ -119,7 +126,7 @@ class ModelCard:
 
     def bound_content(self) -> bytes:
         """What the model file vouches for: every field but ``sha256`` (the model's own digest,
-        which the model cannot contain), as canonical JSON.
+        which the model cannot contain), as canonical JSON; ``class_shares`` only when known.
 
         The golden rows are positional and so cannot tell a card whose ``feature_names`` were
         reordered from the true one; the digest of this content, carried inside the model whose
@@ -127,6 +134,9 @@ class ModelCard:
         """
         fields = asdict(self)
         del fields["sha256"]
+        if fields["class_shares"] is None:
+            # Absent from cards bound before the field existed: their digests stay valid.
+            del fields["class_shares"]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def to_json(self) -> str:
@@ -245,6 +255,7 @@ def _problems(card: ModelCard) -> list[str]:
     if problems:
         return problems
     problems += _range_problems(card)
+    problems += _share_problems(card)
     tolerance = card.parity.get("tolerance") if isinstance(card.parity, dict) else None
     if not _is_finite_number(tolerance) or tolerance <= 0:
         problems.append("parity must record a positive tolerance")
@@ -266,6 +277,19 @@ def _range_problems(card: ModelCard) -> list[str]:
     if any(lo > hi for lo, hi in ranges):
         problems.append("feature_min must not exceed feature_max")
     return problems
+
+
+def _share_problems(card: ModelCard) -> list[str]:
+    shares = card.class_shares
+    if shares is None:
+        return []
+    if not isinstance(shares, dict) or set(shares) != set(card.classes):
+        return ["class_shares must give one share per class (or be null)"]
+    if not all(_is_finite_number(v) and 0 <= v <= 1 for v in shares.values()):
+        return ["class_shares must be numbers from 0 to 1"]
+    if abs(sum(shares.values()) - 1) > 0.5 * len(shares) * 10.0**-SHARE_DECIMALS:
+        return ["class_shares must sum to 1"]
+    return []
 
 
 def _golden_problems(card: ModelCard) -> list[str]:

@@ -19,7 +19,15 @@ import traceback
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from .answers import Model, PredictionAnswer, RequestLimits, RowLimit, predicted, render
+from .answers import (
+    COMPACT,
+    Model,
+    PredictionAnswer,
+    RequestLimits,
+    RowLimit,
+    predicted,
+    render,
+)
 from .errors import RequestError, error_body
 from .events import (
     ALB,
@@ -30,6 +38,7 @@ from .events import (
     is_multi_value,
     read_request,
 )
+from .metrics import RequestMetrics
 from .rows import request_rows, to_matrix
 
 DEFAULT_MAX_BATCH_ROWS = 1000
@@ -67,10 +76,13 @@ def handle(
     model: Model,
     settings: ServingSettings,
     limits: RequestLimits | None = None,
+    metrics: RequestMetrics | None = None,
 ) -> dict[str, Any]:
     """The whole request path; never raises, whatever ``event`` is.
 
     ``limits`` are computed at init by the entry point; without them they are computed here.
+    ``metrics``, made at init too, adds CloudWatch metrics to the log line; without it the line
+    carries none.
     """
     started = time.perf_counter()
     request_id = str(getattr(context, "aws_request_id", "local"))
@@ -89,7 +101,7 @@ def handle(
         body = error_body(500, "InternalError", "the model could not answer; see logs", request_id)
         detail = traceback.format_exc()
     if detail or status != 200 or settings.log_requests:
-        _log(request_id, kind, status, rows, started, body, detail)
+        _log(request_id, kind, status, rows, started, body, detail, metrics)
     return render(kind, status, body, multi_value)
 
 
@@ -116,6 +128,7 @@ def _log(
     started: float,
     body: dict[str, Any] | PredictionAnswer,
     detail: str | None,
+    metrics: RequestMetrics | None,
 ) -> None:
     """One JSON line per request: what happened, never what was sent."""
     record: dict[str, Any] = {
@@ -130,5 +143,11 @@ def _log(
         record["error_type"] = body["error"]["type"]
     if detail:
         record["traceback"] = detail
-    sys.stdout.write(json.dumps(record) + "\n")
+    if metrics is None:
+        line = json.dumps(record, separators=COMPACT)
+    elif isinstance(body, PredictionAnswer):
+        line = metrics.line(record, body.labels, body.out_of_range)
+    else:
+        line = metrics.line(record, [], None)
+    sys.stdout.write(line + "\n")
     sys.stdout.flush()

@@ -165,5 +165,11 @@ def test_function_config_comes_from_the_template_with_overrides():
         runtime="python3.13",
         memory_mb=512,
         timeout_s=10.0,
-        environment={"MAX_BATCH_ROWS": "1000", "LOG_LEVEL": "WARNING", "OPENBLAS_NUM_THREADS": "1"},
+        environment={
+            "MAX_BATCH_ROWS": "1000",
+            "LOG_LEVEL": "WARNING",
+            # The template's namespace, for the stack name local runs stand in with.
+            "METRICS_NAMESPACE": "onnx-lambda/local",
+            "OPENBLAS_NUM_THREADS": "1",
+        },
     )

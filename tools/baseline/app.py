@@ -7,14 +7,17 @@ in the ONNX function package; tools/baseline/template.yaml deploys it for the AW
 """
 
 import os
+import time
 from pathlib import Path
 
 import joblib
 import numpy as np
 
+from onnx_serving import INIT_STARTED
 from onnx_serving.answers import RequestLimits
 from onnx_serving.card import ModelCard
 from onnx_serving.handler import ServingSettings, handle
+from onnx_serving.metrics import RequestMetrics, namespace_from_env
 
 MODEL_DIR = Path(os.environ.get("MODEL_DIR") or Path(__file__).resolve().parent)
 
@@ -36,8 +39,11 @@ class PickledModel:
 SETTINGS = ServingSettings.from_env(os.environ)
 MODEL = PickledModel(MODEL_DIR)
 LIMITS = RequestLimits.of(MODEL.card, SETTINGS.max_batch_rows)
+METRICS = RequestMetrics(
+    MODEL.card, namespace_from_env(os.environ), (time.perf_counter() - INIT_STARTED) * 1000
+)
 
 
 def handler(event: object, context: object) -> dict:
     """The same contract as ``function/app.py``."""
-    return handle(event, context, MODEL, SETTINGS, LIMITS)
+    return handle(event, context, MODEL, SETTINGS, LIMITS, METRICS)

@@ -20,11 +20,20 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_STACK = ROOT / "template.yaml"
 # Batch scoring: deployed by FUNCTION_STACK as its nested application BatchScoring.
 BATCH_APPLICATION = ROOT / "batch" / "template.yaml"
+# The dashboard and alarms on the request log's metrics: FUNCTION_STACK's nested Observability.
+OBSERVABILITY_APPLICATION = ROOT / "observability" / "template.yaml"
 LAYER_STACK = ROOT / "layer" / "template.yaml"
 # The pickle baseline, a stack of its own for the AWS benchmark only (make deploy-baseline).
 BASELINE_STACK = ROOT / "tools" / "baseline" / "template.yaml"
 BOOTSTRAP_STACK = ROOT / "tools" / "deploy" / "bootstrap.yaml"
-TEMPLATES = (FUNCTION_STACK, BATCH_APPLICATION, LAYER_STACK, BASELINE_STACK, BOOTSTRAP_STACK)
+TEMPLATES = (
+    FUNCTION_STACK,
+    BATCH_APPLICATION,
+    OBSERVABILITY_APPLICATION,
+    LAYER_STACK,
+    BASELINE_STACK,
+    BOOTSTRAP_STACK,
+)
 # Local paths SAM would upload; the translator only accepts S3 locations in their place.
 _LOCAL_URIS = {
     "AWS::Serverless::Function": "CodeUri",

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from onnx_serving.metrics import MEMBERS as METRIC_MEMBERS
+from onnx_serving.metrics import OUT_OF_RANGE_PREFIX, PREDICTED_PREFIX, TRAINING_SHARE_PREFIX
 from tools.local_lambda.runner import strict_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +107,7 @@ def judge(payload: bytes, function_error: str | None, request_id: str) -> Verdic
 
 
 LOG_FIELDS = frozenset({"level", "request_id", "event", "status", "rows", "latency_ms"})
+COUNT_PREFIXES = (PREDICTED_PREFIX, OUT_OF_RANGE_PREFIX, TRAINING_SHARE_PREFIX)
 ERROR_TYPES = frozenset(
     {
         "InvalidEvent",
@@ -131,7 +134,8 @@ def log_problems(line: str, request_ids: set[str]) -> list[str]:
     except ValueError:
         return [f"log line is not JSON: {line[:80]!r}"]
     problems = []
-    if not set(record) <= LOG_FIELDS | {"error_type"}:
+    fields = {key for key in record if not key.startswith(COUNT_PREFIXES)}
+    if not fields <= LOG_FIELDS | METRIC_MEMBERS | {"error_type"}:
         problems.append(f"log record has fields {sorted(record)}")
     if record.get("request_id") not in request_ids:
         problems.append("log record without the request id")

@@ -81,6 +81,12 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     assert card["parity"]["rows"] == 5030
     assert card["parity"]["boundary_rows"] == 0
     assert card["format"] == 3
+    # The reference model's predictions on the 30 test rows: 10 of each class.
+    assert card["class_shares"] == {
+        "setosa": 0.333333,
+        "versicolor": 0.333333,
+        "virginica": 0.333333,
+    }
     assert len(card["golden_rows"]) == 12
     assert [row["label"] for row in card["golden_rows"][:3]] == card["classes"]
     assert sorted(card["library_versions"]) == [

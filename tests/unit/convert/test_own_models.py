@@ -59,7 +59,7 @@ def test_without_sample_rows_a_forest_has_no_ranges_and_answers_no_out_of_range(
     status, out = convert(tmp_path, forest)
     assert status == 0
     card = json.loads((out / "model.json").read_text())
-    assert (card["feature_min"], card["feature_max"]) == (None, None)
+    assert (card["feature_min"], card["feature_max"], card["class_shares"]) == (None, None, None)
     assert capsys.readouterr().out.splitlines()[-1] == NO_RANGE_NOTE
     predictions = answers(out, x.astype(np.float32))
     assert all(set(p) == {"label", "probabilities"} for p in predictions)
@@ -88,6 +88,10 @@ def test_with_sample_rows_no_training_row_is_out_of_range(tmp_path, cancer):
     assert status == 0
     predictions = answers(out, x.astype(np.float32))
     assert [p["out_of_range"] for p in predictions] == [[]] * len(x)
+    # The class shares are the reference model's predictions on the sample rows.
+    labels = forest.predict(x)
+    shares = {str(c): round(float(np.mean(labels == c)), 6) for c in forest.classes_}
+    assert json.loads((out / "model.json").read_text())["class_shares"] == shares
     beyond = x[:1].copy()
     beyond[0, 0] = x[:, 0].max() + 1
     assert answers(out, beyond)[0]["out_of_range"] == ["mean radius"]

@@ -104,15 +104,17 @@ def test_the_alarms_watch_the_new_version_and_the_handlers_own_500s():
         "ExecutedVersion": {"Fn::GetAtt": [one("AWS::Lambda::Version")[0], "Version"]},
     }
     assert (errors["MetricName"], errors["Threshold"], errors["Period"]) == ("Errors", 0, 60)
-    metric = RESOURCES["InferenceInternalErrorsMetricFilter"]["Properties"]
-    assert metric["FilterPattern"] == '{ $.level = "ERROR" }'
-    assert metric["LogGroupName"] == {"Ref": "InferenceFunctionLogGroup"}
     internal = RESOURCES["InferenceInternalErrorsAlarm"]["Properties"]
-    transform = metric["MetricTransformations"][0]
-    assert (internal["Namespace"], internal["MetricName"]) == (
-        transform["MetricNamespace"],
-        transform["MetricName"],
+    # The function's own namespace and 5xx count (function/onnx_serving/metrics.py), across
+    # versions: the dimensionless set of its request log lines' metrics.
+    function = SOURCE["Resources"]["InferenceFunction"]["Properties"]
+    assert internal["Namespace"] == function["Environment"]["Variables"]["METRICS_NAMESPACE"]
+    assert (internal["MetricName"], internal["Statistic"], internal["Threshold"]) == (
+        "server_errors",
+        "Sum",
+        0,
     )
+    assert "Dimensions" not in internal
     for alarm in (errors, internal):
         assert (alarm["ComparisonOperator"], alarm["TreatMissingData"]) == (
             "GreaterThanThreshold",

@@ -35,12 +35,12 @@ def test_resources_are_exactly_these():
         "InferenceHttpApiAccessLogGroup": "AWS::Logs::LogGroup",
         "InferenceHttpApiInvokePermission": "AWS::Lambda::Permission",
         "InferenceAliasErrorsAlarm": "AWS::CloudWatch::Alarm",
-        "InferenceInternalErrorsMetricFilter": "AWS::Logs::MetricFilter",
         "InferenceInternalErrorsAlarm": "AWS::CloudWatch::Alarm",
         "RolloutRole": "AWS::IAM::Role",
         "PreTrafficHookLogGroup": "AWS::Logs::LogGroup",
         "PreTrafficHookRole": "AWS::IAM::Role",
         "PreTrafficHookFunction": "AWS::Serverless::Function",
+        "Observability": "AWS::Serverless::Application",
     }
 
 
@@ -70,6 +70,8 @@ def test_parameters_default_to_the_documented_target():
         "SnapStart": "false",
         "PermissionsBoundaryArn": "",
         "RolePath": "/onnx-lambda/",
+        "AlarmTopicArn": "",
+        "AlarmThresholds": "1,250,5",
     }
     assert PARAMETERS["Runtime"]["AllowedValues"] == ["python3.12", "python3.13", "python3.14"]
     assert PARAMETERS["Architecture"]["AllowedValues"] == ["x86_64", "arm64"]
@@ -99,6 +101,7 @@ def test_function_runs_the_handler_with_the_layer_and_its_settings():
     assert function["Environment"]["Variables"] == {
         "MAX_BATCH_ROWS": {"Ref": "MaxBatchRows"},
         "LOG_LEVEL": {"Ref": "LogLevel"},
+        "METRICS_NAMESPACE": {"Fn::Sub": "onnx-lambda/${AWS::StackName}"},
     }
     assert RESOURCES["InferenceFunction"]["Metadata"]["BuildMethod"] == "makefile"
     assert TEMPLATE_DOC["Globals"]["Function"]["Runtime"] == {"Ref": "Runtime"}

@@ -33,14 +33,20 @@ def test_a_function_in_no_template_is_refused():
         function_config(TEMPLATE, "NoSuchFunction")
 
 
+# Each nested application of template.yaml and the folder of its template.
+NESTED = {"BatchScoring": "batch", "Observability": "observability"}
+
+
 def fake_build(build_dir: Path) -> None:
-    """The layout `sam build` writes: the parent's template pointing at the nested one's copy."""
-    (build_dir / "BatchScoring").mkdir(parents=True)
-    text = TEMPLATE.read_text().replace(
-        "Location: batch/template.yaml", "Location: BatchScoring/template.yaml"
-    )
+    """The layout `sam build` writes: the parent's template pointing at the nested ones' copies."""
+    text = TEMPLATE.read_text()
+    for application, folder in NESTED.items():
+        (build_dir / application).mkdir(parents=True)
+        text = text.replace(
+            f"Location: {folder}/template.yaml", f"Location: {application}/template.yaml"
+        )
+        shutil.copyfile(ROOT / folder / "template.yaml", build_dir / application / "template.yaml")
     (build_dir / "template.yaml").write_text(text)
-    shutil.copyfile(ROOT / "batch" / "template.yaml", build_dir / "BatchScoring" / "template.yaml")
 
 
 def test_sam_build_puts_a_nested_function_under_its_application(tmp_path):

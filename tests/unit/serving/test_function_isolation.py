@@ -57,6 +57,7 @@ SERVING_AT_INIT = [
     "onnx_serving.errors",
     "onnx_serving.events",
     "onnx_serving.handler",
+    "onnx_serving.metrics",
     "onnx_serving.model",
     "onnx_serving.rows",
 ]

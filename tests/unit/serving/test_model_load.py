@@ -25,7 +25,8 @@ CLASSES = ["setosa", "versicolor", "virginica"]
 
 
 def rename_classes(model_copy, names):
-    """A card whose classes (and golden rows, so the card stays valid) carry other names."""
+    """A card whose classes (and golden rows, so the card stays valid) carry other names, and
+    no class shares (which would name the old classes)."""
     card = json.loads((model_copy / "model.json").read_text())
     renamed = dict(zip(card["classes"], [*names, *names][: len(card["classes"])], strict=True))
     golden = [
@@ -36,7 +37,7 @@ def rename_classes(model_copy, names):
         }
         for row in card["golden_rows"]
     ]
-    edit_card(model_copy, classes=names, golden_rows=golden)
+    edit_card(model_copy, classes=names, golden_rows=golden, class_shares=None)
 
 
 def test_intact_copy_loads(model_copy):
@@ -277,6 +278,23 @@ def test_converted_model_carries_the_digest_of_its_card(model_copy):
     assert card.sha256 == hashlib.sha256((model_copy / "model.onnx").read_bytes()).hexdigest()
 
 
+def test_a_card_without_class_shares_binds_what_cards_bound_before_they_existed(model_copy):
+    """Cards converted before ``class_shares`` existed lack the field: their bound content, and so
+    the digest their model carries, must not change now that the field exists."""
+    data = json.loads((model_copy / "model.json").read_text())
+    assert data["class_shares"] == {
+        "setosa": 0.333333,
+        "versicolor": 0.333333,
+        "virginica": 0.333333,
+    }
+    del data["class_shares"]
+    before = {key: value for key, value in data.items() if key != "sha256"}
+    assert (
+        ModelCard.from_dict(data).bound_content()
+        == json.dumps(before, sort_keys=True, separators=(",", ":")).encode()
+    )
+
+
 @pytest.mark.parametrize(
     "edit",
     [
@@ -285,8 +303,11 @@ def test_converted_model_carries_the_digest_of_its_card(model_copy):
         lambda card: {"version": card["version"] + "-edited"},
         lambda card: {"feature_max": [v + 1.0 for v in card["feature_max"]]},
         lambda card: {"metrics": {}},
+        lambda card: {
+            "class_shares": {"setosa": 0.4, "versicolor": 0.266667, "virginica": 0.333333}
+        },
     ],
-    ids=["names-permuted", "names-renamed", "version", "ranges", "metrics"],
+    ids=["names-permuted", "names-renamed", "version", "ranges", "metrics", "class-shares"],
 )
 def test_a_card_edited_after_conversion_fails_init(model_copy, edit):
     card = json.loads((model_copy / "model.json").read_text())

@@ -1,0 +1,187 @@
+"""CloudWatch metrics carried by the one log line each request writes (Embedded Metric Format).
+
+CloudWatch Logs extracts metrics from a log line whose ``_aws`` member declares them (the
+Embedded Metric Format specification, docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/
+CloudWatch_Embedded_Metric_Format_Specification.html): no ``PutMetricData`` call, no client, no
+network on the request path. ``RequestMetrics.line`` writes the handler's line with them;
+docs/observability.md lists every metric, what the dashboard and alarms do with them and what
+they cost.
+
+Metric and dimension names are the line's own members: ``event``, ``rows``, ``latency_ms`` and
+``error_type`` were there before the metrics and serve as they are. Dimensions have bounded
+cardinality, chosen by the deployment and the card, never by a caller:
+
+- *health and traffic*, by no dimension and by ``model`` + ``model_version`` + ``event`` (the
+  entry point): ``rows``, ``client_errors`` and ``server_errors`` (0 or 1, so
+  their average is a rate), ``latency_ms``, ``out_of_range_rows`` (rows with a feature outside
+  the training range, when the card knows it), and, on the first request of an execution
+  environment only, ``cold_start`` and ``init_ms``. The dimensionless set is what the template's
+  alarms watch: it outlives a model version. Requests are not a member of their own: the
+  sample count of ``latency_ms`` (one value per line) is the number of requests.
+- *errors*, by ``model`` + ``model_version`` + ``error_type``, on error lines only.
+- *predictions*, by ``model`` + ``model_version``: ``predicted:<class>`` (rows answered with that
+  label) and ``out_of_range:<feature>`` (rows where that feature is outside the training range);
+  on the first line of an environment also ``training_share:<class>``, the card's
+  ``class_shares``, so that a graph of the live prediction mix can draw what training looked
+  like beside it (their average is the share) without the dashboard knowing the classes.
+
+The prediction metrics are sparse: a count of zero is not written, which keeps a one-row line
+short whatever the number of classes and features; CloudWatch reads a missing value as no data,
+and the dashboard fills it with 0. The spec allows 100 metrics per directive, so a card with many
+classes and features spreads them over as many directives as needed. The class counts are the
+classifier's value summary; a regressor's would be further members of the predictions directive
+(count, sum and value-bin counts of its output), with no change to the others.
+
+Names longer than CloudWatch's 255 characters are replaced by the position in the card
+(``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
+stdlib and built once per model at init; per request it is dict and list work on strings
+prepared then. Every byte of the line is billed as log ingestion on every request, so counts
+carry no ``Unit`` (CloudWatch then stores ``None``, which graphs and alarms treat alike) and the
+JSON separators carry no spaces.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from .card import ModelCard
+
+NAMESPACE_VARIABLE = "METRICS_NAMESPACE"
+DEFAULT_NAMESPACE = "onnx-lambda"
+# The spec: at most 100 metric definitions per directive, dimension values of at most 1,024
+# characters. CloudWatch: metric names of at most 255 characters.
+METRICS_PER_DIRECTIVE = 100
+DIMENSION_VALUE_CHARS = 1024
+METRIC_NAME_CHARS = 255
+PREDICTED_PREFIX = "predicted:"
+TRAINING_SHARE_PREFIX = "training_share:"
+OUT_OF_RANGE_PREFIX = "out_of_range:"
+# Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
+MEMBERS = frozenset(
+    {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
+    | {"cold_start", "init_ms", "_aws"}
+)
+MILLISECONDS = "Milliseconds"
+COMPACT = (",", ":")
+# The dimension sets of the three kinds of directive (tuples: they key prepared text).
+LINE_DIMENSIONS = ((), ("model", "model_version", "event"))
+BY_MODEL = (("model", "model_version"),)
+BY_ERROR_TYPE = (("model", "model_version", "error_type"),)
+
+
+def namespace_from_env(env: Mapping[str, str]) -> str:
+    """The namespace the deployment chose (the template sets one per stack)."""
+    return env.get(NAMESPACE_VARIABLE) or DEFAULT_NAMESPACE
+
+
+def metric_names(prefix: str, names: list[str]) -> dict[str, str]:
+    """``prefix + name`` for each name, or ``prefix + "#" + position`` when that is too long."""
+    return {
+        name: (
+            prefix + name
+            if len(prefix) + len(name) <= METRIC_NAME_CHARS
+            else f"{prefix}#{position}"
+        )
+        for position, name in enumerate(names)
+    }
+
+
+def _definition(name: str, unit: str | None = None) -> str:
+    """A MetricDefinition as JSON text; counts carry no unit (CloudWatch stores ``None``)."""
+    return json.dumps({"Name": name, "Unit": unit} if unit else {"Name": name}, separators=COMPACT)
+
+
+class RequestMetrics:
+    """The EMF members of one model's request lines; remembers whether a request was the first.
+
+    ``init_ms`` is the time the entry point spent in init (imports, loading and checking the
+    model), reported once, with ``cold_start``, on the first request the process answers. Every
+    directive and metric definition is JSON text made here, once: a line's ``_aws`` member is
+    then joined from prepared strings instead of encoded from nested dicts on each request.
+    """
+
+    def __init__(self, card: ModelCard, namespace: str, init_ms: float) -> None:
+        self._init_ms = round(init_ms, 3)
+        self._cold = True
+        self._has_ranges = card.has_ranges
+        self._dimension_values = {
+            "model": card.name[:DIMENSION_VALUE_CHARS],
+            "model_version": card.version[:DIMENSION_VALUE_CHARS],
+        }
+        self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
+        self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
+        shares = card.class_shares or {}
+        share_names = metric_names(TRAINING_SHARE_PREFIX, card.classes)
+        self._training_shares = {share_names[name]: share for name, share in shares.items()}
+        per_model = [*self._predicted.values(), *self._out_of_range.values(), *share_names.values()]
+        self._definitions = {name: _definition(name) for name in per_model}
+        health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
+        if card.has_ranges:
+            health.append(_definition("out_of_range_rows"))
+        health.append(_definition("latency_ms", MILLISECONDS))
+        cold = [*health, _definition("cold_start"), _definition("init_ms", MILLISECONDS)]
+        prefix = '{"Namespace":' + json.dumps(namespace) + ',"Dimensions":'
+        self._directive_start = {
+            dimensions: f'{prefix}{json.dumps(dimensions, separators=COMPACT)},"Metrics":['
+            for dimensions in (LINE_DIMENSIONS, BY_MODEL, BY_ERROR_TYPE)
+        }
+        self._health = {
+            cold_start: self._directive_start[LINE_DIMENSIONS] + ",".join(metrics) + "]}"
+            for cold_start, metrics in ((False, health), (True, cold))
+        }
+        self._errors = {
+            name: self._directive_start[BY_ERROR_TYPE] + _definition(name) + "]}"
+            for name in ("client_errors", "server_errors")
+        }
+
+    def line(
+        self, record: dict[str, Any], labels: list[str], out_of_range: list[list[str]] | None
+    ) -> str:
+        """``record`` with the metrics, as one line of compact JSON (``_aws`` last).
+
+        ``record`` already holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an
+        error, ``error_type``: those members are metrics and dimensions as they are; the metric
+        values and dimension values are added to it. ``labels`` and ``out_of_range`` are the
+        answer's (empty and None when nothing was predicted).
+        """
+        status = record["status"]
+        record.update(self._dimension_values)
+        record["client_errors"] = int(400 <= status < 500)
+        record["server_errors"] = int(status >= 500)
+        if self._has_ranges:
+            record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
+        per_model = self._prediction_counts(labels, out_of_range)
+        cold = self._cold
+        if cold:
+            self._cold = False
+            record["cold_start"] = 1
+            record["init_ms"] = self._init_ms
+            per_model.update(self._training_shares)
+        record.update(per_model)
+        directives = [self._health[cold]]
+        if "error_type" in record:
+            directives.append(self._errors["server_errors" if status >= 500 else "client_errors"])
+        names = list(per_model)
+        for start in range(0, len(names), METRICS_PER_DIRECTIVE):
+            chunk = names[start : start + METRICS_PER_DIRECTIVE]
+            definitions = ",".join([self._definitions[name] for name in chunk])
+            directives.append(self._directive_start[BY_MODEL] + definitions + "]}")
+        timestamp = int(time.time() * 1000)
+        aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
+        return json.dumps(record, separators=COMPACT)[:-1] + ',"_aws":' + aws + "}"
+
+    def _prediction_counts(
+        self, labels: list[str], out_of_range: list[list[str]] | None
+    ) -> dict[str, int | float]:
+        """Rows per predicted class and per feature outside the range; zero counts left out."""
+        counts: dict[str, int | float] = {
+            self._predicted[label]: n for label, n in Counter(labels).items()
+        }
+        if out_of_range:
+            outside = Counter(name for names in out_of_range for name in names)
+            counts.update((self._out_of_range[name], n) for name, n in outside.items())
+        return counts

@@ -1,0 +1,213 @@
+"""The CloudWatch metrics in the request log line (``onnx_serving.metrics``).
+
+Every request's line is valid EMF (``tests/emf_schema.json``, written from the specification)
+and its counts are what the answer says: per-class counts sum to the rows answered, out-of-range
+counts match the answers' ``out_of_range``, errors are counted by type. The same checks run
+through the real runtime client in tests/integration/test_metrics_runtime.py.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stdout
+from dataclasses import replace
+
+import pytest
+from conftest import event_names, load_event
+from emf_support import declared, emf_problems, line_problems
+
+from onnx_serving.metrics import (
+    DEFAULT_NAMESPACE,
+    METRICS_PER_DIRECTIVE,
+    RequestMetrics,
+    metric_names,
+    namespace_from_env,
+)
+from tools.reliability.corpus import load_cases
+
+
+def requests(card) -> list[object]:
+    """Sample events, the golden rows, a batch half outside the training range, hostile cases."""
+    golden = [row["features"] for row in card.golden_rows]
+    beyond = [
+        [
+            hi + 1.0 if i % 2 else lo
+            for i, (lo, hi) in enumerate(zip(*card.row_bounds(), strict=True))
+        ],
+        [lo - 1.0 for lo in card.feature_min],
+        golden[0],
+    ]
+    events = [load_event(name) for name in event_names()]
+    hostile = [json.loads(case.raw) for case in load_cases() if case.status is not None]
+    return [*events, {"instances": golden}, {"instances": beyond}, *hostile]
+
+
+def test_every_request_line_is_emf_and_counts_its_answer(app, context):
+    problems = {}
+    lines_per_request = set()
+    for number, event in enumerate(requests(app.MODEL.card)):
+        log = io.StringIO()
+        with redirect_stdout(log):
+            answer = app.handler(event, context)
+        lines = log.getvalue().splitlines()
+        lines_per_request.add(len(lines))
+        problems[number] = line_problems(lines[0], answer)
+    assert lines_per_request == {1}
+    assert {number: found for number, found in problems.items() if found} == {}
+
+
+def test_a_fault_is_a_server_error_by_type(app, context, monkeypatch, capsys):
+    def explode(_rows):
+        raise RuntimeError("backend failure")
+
+    monkeypatch.setattr(app.MODEL, "predict", explode)
+    answer = app.handler({"features": [5.1, 3.5, 1.4, 0.2]}, context)
+    record = json.loads(capsys.readouterr().out)
+    assert line_problems(json.dumps(record), answer) == []
+    assert (record["server_errors"], record["client_errors"], record["error_type"]) == (
+        1,
+        0,
+        "InternalError",
+    )
+
+
+def one_row_record(status: int = 200) -> dict:
+    return {"event": "http-api", "status": status, "rows": int(status == 200), "latency_ms": 0.5}
+
+
+def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(app):
+    metrics = RequestMetrics(app.MODEL.card, "onnx-lambda/test", 187.25)
+    first = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
+    second = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
+    timestamp = first["_aws"].pop("Timestamp")
+    assert isinstance(timestamp, int)
+    health = [
+        {"Name": "rows"},
+        {"Name": "client_errors"},
+        {"Name": "server_errors"},
+        {"Name": "out_of_range_rows"},
+        {"Name": "latency_ms", "Unit": "Milliseconds"},
+    ]
+    assert first == {
+        "event": "http-api",
+        "status": 200,
+        "rows": 1,
+        "latency_ms": 0.5,
+        "model": "iris-random-forest",
+        "model_version": "1",
+        "client_errors": 0,
+        "server_errors": 0,
+        "out_of_range_rows": 0,
+        "cold_start": 1,
+        "init_ms": 187.25,
+        "predicted:setosa": 1,
+        "training_share:setosa": 0.333333,
+        "training_share:versicolor": 0.333333,
+        "training_share:virginica": 0.333333,
+        "_aws": {
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "onnx-lambda/test",
+                    "Dimensions": [[], ["model", "model_version", "event"]],
+                    "Metrics": [
+                        *health,
+                        {"Name": "cold_start"},
+                        {"Name": "init_ms", "Unit": "Milliseconds"},
+                    ],
+                },
+                {
+                    "Namespace": "onnx-lambda/test",
+                    "Dimensions": [["model", "model_version"]],
+                    "Metrics": [
+                        {"Name": "predicted:setosa"},
+                        {"Name": "training_share:setosa"},
+                        {"Name": "training_share:versicolor"},
+                        {"Name": "training_share:virginica"},
+                    ],
+                },
+            ]
+        },
+    }
+    assert not {"cold_start", "init_ms", "training_share:setosa"} & set(second)
+    assert second["_aws"]["CloudWatchMetrics"][0]["Metrics"] == health
+
+
+def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
+    metrics = RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0)
+    record = json.loads(
+        metrics.line({**one_row_record(413), "error_type": "PayloadTooLarge"}, [], None)
+    )
+    assert emf_problems(record) == []
+    assert declared(record) == {
+        "rows": {(), ("model", "model_version", "event")},
+        "client_errors": {
+            (),
+            ("model", "model_version", "event"),
+            ("model", "model_version", "error_type"),
+        },
+        "server_errors": {(), ("model", "model_version", "event")},
+        "out_of_range_rows": {(), ("model", "model_version", "event")},
+        "latency_ms": {(), ("model", "model_version", "event")},
+        "cold_start": {(), ("model", "model_version", "event")},
+        "init_ms": {(), ("model", "model_version", "event")},
+        "training_share:setosa": {("model", "model_version")},
+        "training_share:versicolor": {("model", "model_version")},
+        "training_share:virginica": {("model", "model_version")},
+    }
+    assert (record["client_errors"], record["server_errors"], record["rows"]) == (1, 0, 0)
+
+
+def wide_card(card, features: int, classes: int):
+    """``card`` with many features and classes, consistent enough to be a valid card."""
+    names = [f"f{i}" for i in range(features)]
+    labels = [f"class-{i}" for i in range(classes)]
+    golden = {
+        "features": [0.5] * features,
+        "label": labels[0],
+        "probabilities": {label: float(label == labels[0]) for label in labels},
+    }
+    return replace(
+        card,
+        feature_names=names,
+        classes=labels,
+        feature_min=[0.0] * features,
+        feature_max=[1.0] * features,
+        golden_rows=[golden],
+        class_shares=None,
+    )
+
+
+def test_many_counts_spread_over_directives_of_at_most_100_metrics(app):
+    card = wide_card(app.MODEL.card, features=150, classes=60)
+    request = {"event": "direct", "status": 200, "rows": 60, "latency_ms": 3.0}
+    outside = [list(card.feature_names)] * 60
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    record = json.loads(metrics.line(request, list(card.classes), outside))
+    directives = record["_aws"]["CloudWatchMetrics"]
+    assert [len(d["Metrics"]) for d in directives] == [7, METRICS_PER_DIRECTIVE, 100, 10]
+    assert emf_problems(record) == []
+    assert record["out_of_range_rows"] == 60
+    assert {record[f"predicted:class-{i}"] for i in range(60)} == {1}
+    assert {record[f"out_of_range:f{i}"] for i in range(150)} == {60}
+
+
+def test_names_longer_than_cloudwatch_takes_are_replaced_by_their_position():
+    long = "x" * (255 - len("predicted:"))
+    assert metric_names("predicted:", ["setosa", long, long + "y"]) == {
+        "setosa": "predicted:setosa",
+        long: "predicted:" + long,
+        long + "y": "predicted:#2",
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "namespace"),
+    [
+        ({}, "onnx-lambda"),
+        ({"METRICS_NAMESPACE": ""}, "onnx-lambda"),
+        ({"METRICS_NAMESPACE": "onnx-lambda/prod"}, "onnx-lambda/prod"),
+    ],
+)
+def test_the_namespace_comes_from_the_environment(env, namespace):
+    assert namespace_from_env(env) == namespace
