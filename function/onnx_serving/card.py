@@ -126,7 +126,7 @@ class ModelCard:
 
     def bound_content(self) -> bytes:
         """What the model file vouches for: every field but ``sha256`` (the model's own digest,
-        which the model cannot contain), as canonical JSON; ``class_shares`` only when known.
+        which the model cannot contain), as canonical JSON.
 
         The golden rows are positional and so cannot tell a card whose ``feature_names`` were
         reordered from the true one; the digest of this content, carried inside the model whose
@@ -134,9 +134,6 @@ class ModelCard:
         """
         fields = asdict(self)
         del fields["sha256"]
-        if fields["class_shares"] is None:
-            # Absent from cards bound before the field existed: their digests stay valid.
-            del fields["class_shares"]
         return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
     def to_json(self) -> str:

@@ -278,23 +278,6 @@ def test_converted_model_carries_the_digest_of_its_card(model_copy):
     assert card.sha256 == hashlib.sha256((model_copy / "model.onnx").read_bytes()).hexdigest()
 
 
-def test_a_card_without_class_shares_binds_what_cards_bound_before_they_existed(model_copy):
-    """Cards converted before ``class_shares`` existed lack the field: their bound content, and so
-    the digest their model carries, must not change now that the field exists."""
-    data = json.loads((model_copy / "model.json").read_text())
-    assert data["class_shares"] == {
-        "setosa": 0.333333,
-        "versicolor": 0.333333,
-        "virginica": 0.333333,
-    }
-    del data["class_shares"]
-    before = {key: value for key, value in data.items() if key != "sha256"}
-    assert (
-        ModelCard.from_dict(data).bound_content()
-        == json.dumps(before, sort_keys=True, separators=(",", ":")).encode()
-    )
-
-
 @pytest.mark.parametrize(
     "edit",
     [
