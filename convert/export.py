@@ -33,7 +33,7 @@ from convert.servable import (
     unconvertible_part,
 )
 from convert.tree_ensemble import to_tree_ensemble_v5
-from onnx_serving.card import CARD_DIGEST_KEY, SHARE_DECIMALS, ModelCard
+from onnx_serving.card import CARD_DIGEST_KEY, CLASSIFIER, SHARE_DECIMALS, Column, ModelCard
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
@@ -124,14 +124,21 @@ def build_card(
     classes = [str(c) for c in final_estimator(estimator).classes_]
     usable = ~parity.boundary
     has_ranges = info.feature_min is not None
+    columns = [
+        Column(
+            name=name,
+            min=shortest_float32(info.feature_min[j]) if has_ranges else None,
+            max=shortest_float32(info.feature_max[j]) if has_ranges else None,
+        )
+        for j, name in enumerate(info.feature_names)
+    ]
     return ModelCard(
         name=info.name,
         version=info.version,
         sha256=hashlib.sha256(model_bytes).hexdigest(),
-        feature_names=list(info.feature_names),
+        task=CLASSIFIER,
+        columns=columns,
         classes=classes,
-        feature_min=[shortest_float32(v) for v in info.feature_min] if has_ranges else None,
-        feature_max=[shortest_float32(v) for v in info.feature_max] if has_ranges else None,
         input_name=INPUT_NAME,
         opset=model_opsets(model_bytes),
         metrics=dict(info.metrics),

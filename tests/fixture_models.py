@@ -23,7 +23,7 @@ from pathlib import Path
 from samtranslator.yaml_helper import yaml_parse
 
 from convert.conversion import convert_demo
-from onnx_serving.card import ModelCard
+from onnx_serving.card import CLASSIFIER, Column, ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILES = ("model.onnx", "model.json")
@@ -141,10 +141,12 @@ def synthetic_card(
         name=name,
         version=version,
         sha256=sha256,
-        feature_names=list(feature_names),
+        task=CLASSIFIER,
+        columns=[
+            Column(name=feature, min=0.0 if ranges else None, max=1.0 if ranges else None)
+            for feature in feature_names
+        ],
         classes=list(classes),
-        feature_min=[0.0] * n if ranges else None,
-        feature_max=[1.0] * n if ranges else None,
         parity={"tolerance": 1e-5},
         golden_rows=[
             {

@@ -76,10 +76,7 @@ class OnnxModel:
 
     def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
         """Labels (as card class names) and float32 probabilities ``[n, classes]`` for ``rows``."""
-        labels, probabilities = self._session.run(
-            [self.card.label_output, self.card.probabilities_output],
-            {self.card.input_name: rows},
-        )
+        labels, probabilities = self._session.run(self.card.outputs, {self.card.input_name: rows})
         return [str(label) for label in labels.tolist()], probabilities
 
     def _check_signature(self) -> None:
@@ -96,10 +93,10 @@ class OnnxModel:
                 f"card says tensor(float) [N, {card.n_features}]"
             )
         outputs = {o.name: o for o in self._session.get_outputs()}
-        for name in (card.label_output, card.probabilities_output):
+        for name in card.outputs:
             if name not in outputs:
                 raise self._error(f"has no output {name!r} (outputs: {sorted(outputs)})")
-        probabilities = outputs[card.probabilities_output]
+        probabilities = outputs[card.outputs[1]]
         if probabilities.shape[1:] not in ([len(card.classes)], [None]):
             raise self._error(
                 f"probabilities are {probabilities.shape}, card says {len(card.classes)} classes"

@@ -115,7 +115,7 @@ def test_the_conversion_says_what_it_wrote(converted):
         "3",
         ["benign", "malignant"],
     )
-    assert card["feature_names"][:2] == ["mean radius", "mean texture"]
+    assert [c["name"] for c in card["columns"][:2]] == ["mean radius", "mean texture"]
 
 
 def test_make_invoke_answers_the_golden_rows_through_the_runtime_client(converted):

@@ -163,8 +163,8 @@ def card_reordered(task_root: Path) -> None:
 
 
 def feature_names_permuted(task_root: Path) -> None:
-    names = json.loads((task_root / "model.json").read_text())["feature_names"]
-    edit_card(task_root, feature_names=names[::-1])
+    columns = json.loads((task_root / "model.json").read_text())["columns"]
+    edit_card(task_root, columns=columns[::-1])
 
 
 def card_removed(task_root: Path) -> None:

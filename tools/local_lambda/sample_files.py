@@ -21,8 +21,7 @@ BLOCK_ROWS = 200_000
 
 def feature_rows(card: ModelCard, n: int, seed: int = 0) -> list[list[float]]:
     """``n`` valid rows of the card's features, in card order, reproducible from ``seed``."""
-    low = card.feature_min if card.feature_min else [0.0] * card.n_features
-    high = card.feature_max if card.feature_max else [10.0] * card.n_features
+    low, high = card.row_bounds()
     rng = np.random.default_rng(seed)
     return np.round(rng.uniform(low, high, size=(n, card.n_features)), 3).tolist()
 

@@ -71,16 +71,19 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     model_bytes = (out / "model.onnx").read_bytes()
     card = json.loads((out / "model.json").read_text())
     assert card["sha256"] == hashlib.sha256(model_bytes).hexdigest()
-    assert card["feature_names"] == IRIS_NAMES
+    assert card["task"] == "classifier"
+    assert card["columns"] == [
+        {"name": n, "type": "number", "missing": False, "min": lo, "max": hi}
+        | {"categories": None, "unknown": None}
+        for n, lo, hi in zip(IRIS_NAMES, [4.3, 2.0, 1.1, 0.1], [7.9, 4.4, 6.9, 2.5], strict=True)
+    ]
     assert card["classes"] == ["setosa", "versicolor", "virginica"]
-    assert card["feature_min"] == [4.3, 2.0, 1.1, 0.1]
-    assert card["feature_max"] == [7.9, 4.4, 6.9, 2.5]
     assert card["opset"] == {"": 21, "ai.onnx.ml": 1}
     assert card["metrics"] == {"test_accuracy": 28 / 30, "test_rows": 30.0}
     assert card["parity"]["label_agreement"] == 1.0
     assert card["parity"]["rows"] == 5030
     assert card["parity"]["boundary_rows"] == 0
-    assert card["format"] == 3
+    assert card["format"] == 4
     # The reference model's predictions on the 30 test rows: 10 of each class.
     assert card["class_shares"] == {
         "setosa": 0.333333,
@@ -161,7 +164,7 @@ def test_from_pickle_with_sample_csv_header(tmp_path):
     argv += ["--baseline-dir", ""]
     assert cli.main([*argv, "--sample-csv", str(csv_path), "--out-dir", str(out)]) == 0
     card = json.loads((out / "model.json").read_text())
-    assert card["feature_min"] == [4.3, 2.0, 1.0, 0.1]
+    assert [column["min"] for column in card["columns"]] == [4.3, 2.0, 1.0, 0.1]
     assert card["parity"]["rows"] == 150 + 5000
 
 

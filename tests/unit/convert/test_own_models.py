@@ -59,7 +59,8 @@ def test_without_sample_rows_a_forest_has_no_ranges_and_answers_no_out_of_range(
     status, out = convert(tmp_path, forest)
     assert status == 0
     card = json.loads((out / "model.json").read_text())
-    assert (card["feature_min"], card["feature_max"], card["class_shares"]) == (None, None, None)
+    assert {(c["min"], c["max"]) for c in card["columns"]} == {(None, None)}
+    assert card["class_shares"] is None
     assert capsys.readouterr().out.splitlines()[-1] == NO_RANGE_NOTE
     predictions = answers(out, x.astype(np.float32))
     assert all(set(p) == {"label", "probabilities"} for p in predictions)
@@ -155,7 +156,7 @@ def test_a_dataframe_trained_model_converts_without_feature_name_warnings(tmp_pa
     assert [str(w.message) for w in caught] == []
     assert "warn" not in capsys.readouterr().err.lower()
     card = json.loads((out / "model.json").read_text())
-    assert card["feature_names"] == list(frame.data.columns)
+    assert [column["name"] for column in card["columns"]] == list(frame.data.columns)
 
 
 def _bare_logistic_regression():

@@ -17,6 +17,7 @@ import pytest
 from conftest import event_names, load_event
 from emf_support import declared, emf_problems, line_problems
 
+from onnx_serving.card import Column
 from onnx_serving.metrics import (
     DEFAULT_NAMESPACE,
     METRICS_PER_DIRECTIVE,
@@ -169,10 +170,8 @@ def wide_card(card, features: int, classes: int):
     }
     return replace(
         card,
-        feature_names=names,
+        columns=[Column(name, min=0.0, max=1.0) for name in names],
         classes=labels,
-        feature_min=[0.0] * features,
-        feature_max=[1.0] * features,
         golden_rows=[golden],
         class_shares=None,
     )

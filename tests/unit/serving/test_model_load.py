@@ -99,7 +99,7 @@ def test_card_naming_labels_the_model_never_answers(model_copy):
 
 
 def test_card_naming_a_missing_output(model_copy):
-    edit_card(model_copy, probabilities_output="output_probability")
+    edit_card(model_copy, outputs=["label", "output_probability"])
     with pytest.raises(ModelLoadError, match="has no output 'output_probability'"):
         load_model(model_copy)
 
@@ -113,28 +113,32 @@ def test_card_naming_a_missing_input(model_copy):
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"feature_names": []}, "feature_names must be a non-empty list"),
-        ({"feature_names": ["a", "a", "b", "c"]}, "feature_names must not repeat"),
+        ({"columns": []}, "columns must be a non-empty list"),
+        ({"columns": [{"name": n} for n in "aabc"]}, "column names must not repeat"),
         ({"classes": ["only"]}, "classes must hold at least two classes"),
         ({"classes": [1, 2, 3]}, "classes must hold non-empty strings"),
-        ({"feature_min": [0, 0]}, "feature_min must hold one number per feature"),
-        ({"feature_min": None}, "feature_min must hold one number per feature"),
-        ({"feature_max": [0, 0, 0, float("nan")]}, "feature_max must hold finite numbers"),
+        ({"columns": [{"name": "a", "min": 0}]}, r"columns\[0\].min and .max must both be"),
+        ({"columns": [{"name": "a", "max": float("nan"), "min": 0}]}, r"columns\[0\].min and"),
+        ({"columns": [{"name": "a", "type": "date"}]}, r"columns\[0\].type must be one of"),
+        ({"columns": [{"name": "a", "colour": 1}]}, r"unknown column fields \['colour'\]"),
+        ({"task": "ranker"}, r"task must be one of \['classifier', 'regressor'\]"),
         ({"sha256": "abc"}, "sha256 must be 64 hex digits"),
         ({"name": ""}, "name must be a non-empty string"),
-        ({"format": 1}, r"format 1 is not 3: convert the model again \(make convert"),
+        ({"format": 3}, r"format 3 is not 4: convert the model again \(make convert"),
         ({"golden_rows": []}, "golden_rows must hold at least one row: convert the model again"),
         ({"parity": {}}, "parity must record a positive tolerance"),
         ({"colour": "red"}, r"unknown fields \['colour'\]"),
     ],
     ids=[
-        "no-features",
-        "repeated-feature",
+        "no-columns",
+        "repeated-column",
         "one-class",
         "int-classes",
-        "short-min",
         "one-range-null",
         "nan-max",
+        "unknown-type",
+        "unknown-column-field",
+        "unknown-task",
         "short-sha",
         "empty-name",
         "old-format",
@@ -162,8 +166,10 @@ def test_card_listing_classes_in_another_order_fails_init(model_copy, order):
 
 
 def test_card_with_min_above_max_fails_init(model_copy):
-    edit_card(model_copy, feature_min=[4.3, 2.0, 7.0, 0.1])
-    with pytest.raises(ModelLoadError, match="feature_min must not exceed feature_max"):
+    columns = json.loads((model_copy / "model.json").read_text())["columns"]
+    columns[2]["min"] = columns[2]["max"] + 1.0
+    edit_card(model_copy, columns=columns)
+    with pytest.raises(ModelLoadError, match=r"columns\[2\].min must not exceed .max"):
         load_model(model_copy)
 
 
@@ -189,7 +195,7 @@ def test_card_round_trips_to_identical_json(model_dir):
     assert ModelCard.from_dict(json.loads(card.to_json())) == card
     assert card.to_json() == (model_dir / "model.json").read_text()
     with pytest.raises(ModelCardError):
-        dataclasses.replace(card, feature_min=[0.0])
+        dataclasses.replace(card, columns=card.columns[:1] * 2)
 
 
 def test_init_error_reaches_lambda_from_app_import(model_copy):
@@ -281,10 +287,10 @@ def test_converted_model_carries_the_digest_of_its_card(model_copy):
 @pytest.mark.parametrize(
     "edit",
     [
-        lambda card: {"feature_names": card["feature_names"][::-1]},
-        lambda card: {"feature_names": [f"{name} (cm)" for name in card["feature_names"]]},
+        lambda card: {"columns": card["columns"][::-1]},
+        lambda card: {"columns": [c | {"name": f"{c['name']} (cm)"} for c in card["columns"]]},
         lambda card: {"version": card["version"] + "-edited"},
-        lambda card: {"feature_max": [v + 1.0 for v in card["feature_max"]]},
+        lambda card: {"columns": [c | {"max": c["max"] + 1.0} for c in card["columns"]]},
         lambda card: {"metrics": {}},
         lambda card: {
             "class_shares": {"setosa": 0.4, "versicolor": 0.266667, "virginica": 0.333333}

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import FEATURES
 
+from onnx_serving.card import Column
 from onnx_serving.errors import RequestError
 from onnx_serving.rows import (
     RowPositions,
@@ -27,8 +28,12 @@ from onnx_serving.rows import (
 
 CARD = dataclasses.replace(
     synthetic_card(list(FEATURES), ["a", "b"]),
-    feature_min=[4.3, 2.0, 1.1, 0.1],
-    feature_max=[7.9, 4.4, 6.9, 2.5],
+    columns=[
+        Column(name, min=low, max=high)
+        for name, low, high in zip(
+            FEATURES, [4.3, 2.0, 1.1, 0.1], [7.9, 4.4, 6.9, 2.5], strict=True
+        )
+    ],
 )
 ONE_FEATURE = synthetic_card(["x"], ["a", "b"], name="one")
 
