@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .card import FLOAT32_MAX, ModelCard
+from .card import FLOAT32_MAX, MATRIX, MISSING_STRING, NUMBER, ModelCard
 from .errors import RequestError, bad_request, quoted_list
 
 
@@ -101,6 +101,28 @@ def out_of_range(matrix: np.ndarray, card: ModelCard) -> list[list[str]] | None:
     for row, column in zip(outside_rows.tolist(), outside_columns.tolist(), strict=True):
         flagged[row].append(names[column])
     return flagged
+
+
+def graph_feed(card: ModelCard, columns: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs of the graph for validated rows given column by column, in card order.
+
+    A number column is float64 with NaN where a value is missing; a string column an object
+    array of ``str`` with None where a value is missing. A ``matrix`` graph takes them as one
+    ``[n, columns]`` array of ``card.number_type``; a ``columns`` graph one ``[n, 1]`` input per
+    column, named as the column, a missing string fed as ``MISSING_STRING``. ``convert`` feeds
+    the graph through this same function when it checks parity, so both see the same inputs.
+    """
+    if card.inputs == MATRIX:
+        return {card.input_name: np.column_stack(columns).astype(card.number_type)}
+    feed = {}
+    for column, values in zip(card.columns, columns, strict=True):
+        if column.type == NUMBER:
+            feed[column.name] = values.astype(card.number_type).reshape(-1, 1)
+        else:
+            strings = np.asarray(values, dtype=object).copy()
+            strings[strings == None] = MISSING_STRING  # noqa: E711 (elementwise, not identity)
+            feed[column.name] = strings.reshape(-1, 1)
+    return feed
 
 
 def _bulk_matrix(rows: list[Any], card: ModelCard) -> np.ndarray | None:
