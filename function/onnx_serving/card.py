@@ -79,6 +79,10 @@ MISSING_STRING = ""
 # The longest string value a request may carry: categories are short names, and a longer value
 # is refused before it reaches the model (and before it is echoed in any message).
 MAX_STRING_CHARS = 256
+# How much of a caller's string a message repeats, and how many allowed categories it lists.
+ECHO_CHARS = 40
+LISTED_CATEGORIES = 20
+LISTED_CHARS = 300
 GOLDEN_ROW_FIELDS = {
     CLASSIFIER: {"features", "label", "probabilities"},
     REGRESSOR: {"features", "value"},
@@ -125,6 +129,36 @@ class Column:
     def has_range(self) -> bool:
         """Whether a value outside ``[min, max]`` is extrapolation the answer should flag."""
         return self.min is not None
+
+    def refusal(self, value: float | str | None) -> str:
+        """Why this column cannot take ``value``, or "" when it can: the one wording of the
+        missing-value, string-length and unknown-category rules, for every entry point.
+
+        ``value`` is already of the column's type (a float, a str) or None for missing; ""
+        in a string column is missing too, as it is fed to the model.
+        """
+        if value is None or (self.type == STRING and value == MISSING_STRING):
+            if self.missing:
+                return ""
+            return f"is missing; the model needs a {self.type} for it"
+        if self.type == NUMBER:
+            return ""
+        if len(value) > MAX_STRING_CHARS:
+            return f"is longer than {MAX_STRING_CHARS} characters"
+        if self.unknown != UNKNOWN_ERROR or value in self._known:
+            return ""
+        return (
+            f"is {_quoted(value, ECHO_CHARS)}, not a category the model knows: one of "
+            f"{_some_categories(self.categories)}"
+        )
+
+    @property
+    def _known(self) -> frozenset[str]:
+        known = self.__dict__.get("_known_set")
+        if known is None:
+            known = frozenset(self.categories or ())
+            object.__setattr__(self, "_known_set", known)
+        return known
 
     def problems(self, where: str) -> list[str]:
         """Every inconsistency of this column, each prefixed by ``where``."""
@@ -391,6 +425,25 @@ def _value_mismatch(card: ModelCard, golden: dict[str, Any], prediction: object)
             f"{golden['value']!r} (relative gap {gap:.3g}, tolerance {VALUE_TOLERANCE:g})"
         )
     return ""
+
+
+def _quoted(text: str, limit: int) -> str:
+    """``text`` quoted as Python would, cut to ``limit`` characters with an ellipsis."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def _some_categories(categories: list[str]) -> str:
+    """The first categories, quoted, within LISTED_CATEGORIES and LISTED_CHARS."""
+    shown: list[str] = []
+    for category in categories[:LISTED_CATEGORIES]:
+        quoted = _quoted(category, ECHO_CHARS)
+        if sum(len(s) + 2 for s in shown) + len(quoted) > LISTED_CHARS:
+            break
+        shown.append(quoted)
+    listed = ", ".join(shown)
+    if len(shown) < len(categories):
+        listed += f", ... ({len(categories)} in all: GET /model lists them)"
+    return listed
 
 
 def _column(data: dict[str, Any]) -> Column:
