@@ -32,6 +32,18 @@ classes and features spreads them over as many directives as needed. The class c
 classifier's value summary; a regressor's would be further members of the predictions directive
 (count, sum and value-bin counts of its output), with no change to the others.
 
+*class mix*, by no dimension, on lines that answered rows of a classifier whose card has
+``class_shares``: ``class_mix_excess:#<slot>``, the rows predicted in a slot of classes minus
+what training's shares expect of that many rows. Summed over any window, the slot's excess is
+the window's rows in that slot minus its training share of the window's rows, so half the sum of
+their absolute values over the window's rows is the total variation distance between the live
+prediction mix and training's: the drift alarm's metric math, which cannot search for metrics
+and so needs names that do not depend on the model. The values are per line, not per environment
+or per window, because only sums aggregate correctly across lines, environments and model
+versions (each line is measured against its own card). Slots follow the training shares, largest
+first; a card with more classes than ``CLASS_MIX_SLOTS`` puts the smallest in the last slot, and
+the distance measured is then a lower bound of the true one.
+
 Names longer than CloudWatch's 255 characters are replaced by the position in the card
 (``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
 stdlib and built once per model at init; per request it is dict and list work on strings
@@ -60,6 +72,11 @@ METRIC_NAME_CHARS = 255
 PREDICTED_PREFIX = "predicted:"
 TRAINING_SHARE_PREFIX = "training_share:"
 OUT_OF_RANGE_PREFIX = "out_of_range:"
+CLASS_MIX_PREFIX = "class_mix_excess:#"
+# A metric-math alarm reads at most 10 metrics: the slots and ``rows``, with one to spare.
+CLASS_MIX_SLOTS = 8
+# Enough for the distance: a sum of 1e6 one-row lines is off by at most 50 rows per slot.
+CLASS_MIX_DECIMALS = 4
 # Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
 MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
@@ -71,6 +88,7 @@ COMPACT = (",", ":")
 LINE_DIMENSIONS = ((), ("model", "model_version", "event"))
 BY_MODEL = (("model", "model_version"),)
 BY_ERROR_TYPE = (("model", "model_version", "error_type"),)
+NO_DIMENSION = ((),)
 
 
 def namespace_from_env(env: Mapping[str, str]) -> str:
@@ -88,6 +106,14 @@ def metric_names(prefix: str, names: list[str]) -> dict[str, str]:
         )
         for position, name in enumerate(names)
     }
+
+
+def class_mix_slots(classes: list[str], shares: Mapping[str, float]) -> list[list[str]]:
+    """The classes of each slot: one per slot by share, largest first; the rest in the last."""
+    ranked = sorted(classes, key=lambda name: -shares.get(name, 0.0))
+    if len(ranked) <= CLASS_MIX_SLOTS:
+        return [[name] for name in ranked]
+    return [[name] for name in ranked[: CLASS_MIX_SLOTS - 1]] + [ranked[CLASS_MIX_SLOTS - 1 :]]
 
 
 def _definition(name: str, unit: str | None = None) -> str:
@@ -117,6 +143,10 @@ class RequestMetrics:
         shares = card.class_shares or {}
         share_names = metric_names(TRAINING_SHARE_PREFIX, card.classes)
         self._training_shares = {share_names[name]: share for name, share in shares.items()}
+        slots = class_mix_slots(card.classes, shares) if shares else []
+        self._slot_of = {name: slot for slot, names in enumerate(slots) for name in names}
+        self._slot_shares = [sum(shares[name] for name in names) for names in slots]
+        self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
         per_model = [*self._predicted.values(), *self._out_of_range.values(), *share_names.values()]
         self._definitions = {name: _definition(name) for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
@@ -127,8 +157,13 @@ class RequestMetrics:
         prefix = '{"Namespace":' + json.dumps(namespace) + ',"Dimensions":'
         self._directive_start = {
             dimensions: f'{prefix}{json.dumps(dimensions, separators=COMPACT)},"Metrics":['
-            for dimensions in (LINE_DIMENSIONS, BY_MODEL, BY_ERROR_TYPE)
+            for dimensions in (LINE_DIMENSIONS, BY_MODEL, BY_ERROR_TYPE, NO_DIMENSION)
         }
+        self._class_mix = (
+            self._directive_start[NO_DIMENSION]
+            + ",".join(_definition(name) for name in self._slot_names)
+            + "]}"
+        )
         self._health = {
             cold_start: self._directive_start[LINE_DIMENSIONS] + ",".join(metrics) + "]}"
             for cold_start, metrics in ((False, health), (True, cold))
@@ -163,6 +198,9 @@ class RequestMetrics:
             per_model.update(self._training_shares)
         record.update(per_model)
         directives = [self._health[cold]]
+        if labels and self._slot_names:
+            record.update(zip(self._slot_names, self._class_mix_excess(labels), strict=True))
+            directives.append(self._class_mix)
         if "error_type" in record:
             directives.append(self._errors["server_errors" if status >= 500 else "client_errors"])
         names = list(per_model)
@@ -173,6 +211,17 @@ class RequestMetrics:
         timestamp = int(time.time() * 1000)
         aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
         return json.dumps(record, separators=COMPACT)[:-1] + ',"_aws":' + aws + "}"
+
+    def _class_mix_excess(self, labels: list[str]) -> list[float]:
+        """Per slot: rows predicted in it minus its training share of the line's rows."""
+        counts = [0] * len(self._slot_names)
+        for label in labels:
+            counts[self._slot_of[label]] += 1
+        rows = len(labels)
+        return [
+            round(count - share * rows, CLASS_MIX_DECIMALS)
+            for count, share in zip(counts, self._slot_shares, strict=True)
+        ]
 
     def _prediction_counts(
         self, labels: list[str], out_of_range: list[list[str]] | None
