@@ -147,6 +147,8 @@ class RequestMetrics:
         self._slot_of = {name: slot for slot, names in enumerate(slots) for name in names}
         self._slot_shares = [sum(shares[name] for name in names) for names in slots]
         self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
+        # Most requests answer one row: their members are written here, once per class.
+        self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
         per_model = [*self._predicted.values(), *self._out_of_range.values(), *share_names.values()]
         self._definitions = {name: _definition(name) for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
@@ -198,8 +200,10 @@ class RequestMetrics:
             per_model.update(self._training_shares)
         record.update(per_model)
         directives = [self._health[cold]]
+        mix = ""
         if labels and self._slot_names:
-            record.update(zip(self._slot_names, self._class_mix_excess(labels), strict=True))
+            one_row = len(labels) == 1
+            mix = self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
             directives.append(self._class_mix)
         if "error_type" in record:
             directives.append(self._errors["server_errors" if status >= 500 else "client_errors"])
@@ -210,18 +214,19 @@ class RequestMetrics:
             directives.append(self._directive_start[BY_MODEL] + definitions + "]}")
         timestamp = int(time.time() * 1000)
         aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
-        return json.dumps(record, separators=COMPACT)[:-1] + ',"_aws":' + aws + "}"
+        return json.dumps(record, separators=COMPACT)[:-1] + mix + ',"_aws":' + aws + "}"
 
-    def _class_mix_excess(self, labels: list[str]) -> list[float]:
-        """Per slot: rows predicted in it minus its training share of the line's rows."""
+    def _class_mix_members(self, labels: list[str]) -> str:
+        """The line's ``class_mix_excess`` members as JSON text, each led by a comma: per slot,
+        rows predicted in it minus its training share of the line's rows."""
         counts = [0] * len(self._slot_names)
         for label in labels:
             counts[self._slot_of[label]] += 1
         rows = len(labels)
-        return [
-            round(count - share * rows, CLASS_MIX_DECIMALS)
-            for count, share in zip(counts, self._slot_shares, strict=True)
-        ]
+        return "".join(
+            f',"{name}":{round(count - share * rows, CLASS_MIX_DECIMALS)!r}'
+            for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
+        )
 
     def _prediction_counts(
         self, labels: list[str], out_of_range: list[list[str]] | None
