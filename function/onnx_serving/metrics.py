@@ -81,6 +81,7 @@ CLASS_MIX_DECIMALS = 4
 MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
     | {"cold_start", "init_ms", "_aws"}
+    | {f"{CLASS_MIX_PREFIX}{slot}" for slot in range(CLASS_MIX_SLOTS)}
 )
 MILLISECONDS = "Milliseconds"
 COMPACT = (",", ":")
