@@ -42,7 +42,7 @@ import numpy as np
 
 from .card import PROBABILITY_DECIMALS, ModelCard, reference
 from .events import ALB, DIRECT, KINDS, BodyBounds
-from .rows import graph_feed, out_of_range, unusual_values
+from .rows import Columns, graph_feed, out_of_range, unusual_values
 
 COMPACT = (",", ":")
 
@@ -58,12 +58,13 @@ class Model(Protocol):
         ...
 
 
-def predicted(model: Model, columns: list[np.ndarray]) -> Answer:
+def predicted(model: Model, columns: Columns) -> Answer:
     """``model``'s answer to validated rows held column by column, checked against its card."""
     card = model.card
-    outputs = model.predict(graph_feed(card, columns))
+    feed = graph_feed(card, columns)
+    outputs = model.predict(feed)
     missing, unknown = unusual_values(card, columns)
-    return answer_from(card, outputs, out_of_range(card, columns), missing, unknown)
+    return answer_from(card, outputs, out_of_range(card, feed), missing, unknown)
 
 
 def answer_from(

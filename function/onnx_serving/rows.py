@@ -32,6 +32,10 @@ import numpy as np
 from .card import FLOAT32_MAX, MATRIX, MISSING_STRING, NUMBER, Column, ModelCard
 from .errors import RequestError, bad_request, quoted_list
 
+# Validated rows, column by column in card order: a list of 1-D arrays, or a 2-D float64 array
+# whose rows are the columns.
+Columns = Sequence[np.ndarray] | np.ndarray
+
 
 class RowPositions(Sequence[str]):
     """``instances[0]``, ``instances[1]``, ...: made only when an error message needs one."""
@@ -83,20 +87,21 @@ def request_rows(
     return rows, RowPositions(len(rows))
 
 
-def to_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> list[np.ndarray]:
+def to_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> Columns:
     """The rows' values column by column, in card order, or a 400 naming the first bad value.
 
     A number column is float64 with NaN where a value is missing, a string column an object array
-    of ``str`` with None where a value is missing: what ``graph_feed`` takes.
+    of ``str`` with None where a value is missing: what ``graph_feed`` takes. The bulk path gives
+    the transpose of its float64 matrix, whose rows are the columns, without copying it.
     """
     if card.all_numbers:
         matrix = _bulk_matrix(rows, card)
         if matrix is not None:
-            return list(matrix.T)
+            return matrix.T
     return checked_columns(rows, where, card)
 
 
-def checked_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> list[np.ndarray]:
+def checked_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> Columns:
     """The value-by-value path: the reference for ``to_columns`` and the one that words errors."""
     values = [_row_values(row, at, card) for row, at in zip(rows, where, strict=True)]
     by_column = list(zip(*values, strict=True)) if values else [()] * card.n_features
@@ -106,30 +111,32 @@ def checked_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> l
     ]
 
 
-def out_of_range(card: ModelCard, columns: Sequence[np.ndarray]) -> list[list[str]] | None:
+def out_of_range(card: ModelCard, feed: dict[str, np.ndarray]) -> list[list[str]] | None:
     """Per row, the number columns outside their training range: answers there are extrapolation.
 
-    None when the card knows no range: a guessed range would flag real data. Values are compared
-    as the model is fed them (``number_type``), and a missing value (NaN) is never outside.
+    None when the card knows no range: a guessed range would flag real data. ``feed`` is what
+    ``graph_feed`` made of the rows, so values are compared as the model takes them (in
+    ``number_type``); an unknown range and a missing value (NaN) never compare as outside.
     """
     if not card.has_ranges:
         return None
-    ranged = [j for j, column in enumerate(card.columns) if column.has_range]
     dtype = card.number_type
-    values = np.column_stack([columns[j] for j in ranged]).astype(dtype, copy=False)
-    low = np.asarray([card.columns[j].min for j in ranged], dtype=dtype)
-    high = np.asarray([card.columns[j].max for j in ranged], dtype=dtype)
+    if card.inputs == MATRIX:
+        columns = card.columns
+        values = feed[card.input_name]
+    else:
+        columns = [column for column in card.columns if column.has_range]
+        values = np.hstack([feed[column.name] for column in columns])
+    low = np.array([column.min for column in columns], dtype=dtype)
+    high = np.array([column.max for column in columns], dtype=dtype)
     outside_rows, outside_columns = np.nonzero((values < low) | (values > high))
-    names = [card.columns[j].name for j in ranged]
     flagged: list[list[str]] = [[] for _ in range(len(values))]
     for row, column in zip(outside_rows.tolist(), outside_columns.tolist(), strict=True):
-        flagged[row].append(names[column])
+        flagged[row].append(columns[column].name)
     return flagged
 
 
-def unusual_values(
-    card: ModelCard, columns: Sequence[np.ndarray]
-) -> tuple[dict[str, int], dict[str, int]]:
+def unusual_values(card: ModelCard, columns: Columns) -> tuple[dict[str, int], dict[str, int]]:
     """Per column, how many rows miss a value and how many carry a category the model does not
     know (answered as the encoder ignores it); columns with none are left out."""
     missing: dict[str, int] = {}
@@ -149,17 +156,20 @@ def unusual_values(
     return missing, unknown
 
 
-def graph_feed(card: ModelCard, columns: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+def graph_feed(card: ModelCard, columns: Columns) -> dict[str, np.ndarray]:
     """The inputs of the graph for validated rows given column by column, in card order.
 
     A number column is float64 with NaN where a value is missing; a string column an object
     array of ``str`` with None where a value is missing. A ``matrix`` graph takes them as one
     ``[n, columns]`` array of ``card.number_type``; a ``columns`` graph one ``[n, 1]`` input per
-    column, named as the column, a missing string fed as ``MISSING_STRING``. ``convert`` feeds
+    column, named as the column, a missing string fed as ``MISSING_STRING``. ``columns`` may be a
+    2-D array whose rows are the columns (``to_columns``' bulk path): a matrix graph then takes
+    it with one cast, no copy before it. ``convert`` feeds
     the graph through this same function when it checks parity, so both see the same inputs.
     """
     if card.inputs == MATRIX:
-        return {card.input_name: np.column_stack(columns).astype(card.number_type, copy=False)}
+        matrix = columns.T if isinstance(columns, np.ndarray) else np.column_stack(columns)
+        return {card.input_name: matrix.astype(card.number_type, copy=False)}
     feed = {}
     for column, values in zip(card.columns, columns, strict=True):
         if column.type == NUMBER:

@@ -161,4 +161,4 @@ def reference_out_of_range(matrix, card):
 )
 def test_out_of_range_flags_what_the_per_row_form_flagged(batch):
     matrix = np.array(batch, dtype=np.float32)
-    assert out_of_range(CARD, list(matrix.T)) == reference_out_of_range(matrix, CARD)
+    assert out_of_range(CARD, {CARD.input_name: matrix}) == reference_out_of_range(matrix, CARD)
