@@ -124,7 +124,8 @@ def _parser() -> argparse.ArgumentParser:
     own.add_argument(
         "--sample-csv",
         type=Path,
-        help="real rows (a header names the columns; an empty cell is missing): parity is checked on them, ranges taken",
+        help="real rows (a header names the columns; an empty cell is missing): parity is "
+        "checked on them, ranges taken",
     )
     demo = parser.add_argument_group("the Iris demo")
     defaults = DemoParameters()
