@@ -192,7 +192,11 @@ def build_card(
     classes = [str(c) for c in final.classes_] if classifier else []
     usable = ~parity.boundary
     columns = [
-        replace(column, min=_bound(info.feature_min, j), max=_bound(info.feature_max, j))
+        replace(
+            column,
+            min=_bound(info.feature_min, j, schema.number_type),
+            max=_bound(info.feature_max, j, schema.number_type),
+        )
         if column.type == NUMBER
         else column
         for j, column in enumerate(schema.columns)
@@ -218,11 +222,12 @@ def build_card(
     )
 
 
-def _bound(bounds: np.ndarray | None, j: int) -> float | None:
-    """A number column's range bound as the card writes it (shortest float32), or None."""
+def _bound(bounds: np.ndarray | None, j: int, number_type: str) -> float | None:
+    """A number column's range bound as the card writes it, or None: the float32 the model
+    compares (shortest decimal) for a float32 graph, the value itself for a float64 one."""
     if bounds is None or not np.isfinite(bounds[j]):
         return None
-    return shortest_float32(bounds[j])
+    return shortest_float32(bounds[j]) if number_type == "float32" else float(bounds[j])
 
 
 def class_shares(labels: np.ndarray, classes: list[str]) -> dict[str, float] | None:

@@ -24,6 +24,7 @@ from convert.parity import ParityError
 from convert.schema import input_schema
 from convert.train import train_iris
 from onnx_serving.model import load_model
+from onnx_serving.rows import graph_feed
 
 IRIS_NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -153,8 +154,9 @@ def test_from_pickle_pipeline_with_named_features(tmp_path, capsys):
     assert served.card.name == "scaled-forest"
     assert served.card.feature_names == ["a", "b", "c", "d"]
     assert served.card.classes == ["0", "1", "2"]
-    labels, _ = served.predict(x[:5].astype(np.float32))
-    assert labels == [str(v) for v in pipeline.predict(x[:5])]
+    assert served.card.number_type == "float64"
+    labels, _ = served.predict(graph_feed(served.card, rows_from_matrix(x[:5]).columns))
+    assert labels.tolist() == pipeline.predict(x[:5]).tolist()
     assert "labels 100% identical" in capsys.readouterr().out
 
 
@@ -268,8 +270,8 @@ def test_large_forests_are_served_as_opset5_tree_ensembles(tmp_path, trained):
     assert card.opset == {"": 21, "ai.onnx.ml": 5}
     assert card.parity["label_agreement"] == 1.0
     served = load_model(tmp_path)
-    labels, _ = served.predict(trained.x_test)
-    assert labels == estimator.predict(trained.x_test).tolist()
+    labels, _ = served.predict(graph_feed(served.card, rows_from_matrix(trained.x_test).columns))
+    assert labels.astype(str).tolist() == estimator.predict(trained.x_test).tolist()
 
 
 def test_only_random_forests_are_rewritten(trained):
