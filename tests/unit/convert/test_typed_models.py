@@ -64,7 +64,7 @@ def homes(n: int = 400, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
             "kind": rng.choice(["flat", "house"], n).astype(object),
         }
     )
-    price = frame.area * 100 + frame.rooms * 500 + frame.city.map(dict(zip(CITIES, [1, 2, 3])))
+    price = frame.area * 100 + frame.rooms * 500 + frame.city.map(dict(zip(CITIES, [1, 2, 3], strict=True)))
     frame.loc[rng.random(n) < 0.1, "area"] = np.nan
     frame.loc[rng.random(n) < 0.1, "city"] = np.nan
     return frame, price.to_numpy() * 1000
