@@ -75,10 +75,18 @@ UNKNOWN_CATEGORY_PREFIX = "unknown_category:"
 # A regressor's value summary: with the sum and the count, CloudWatch's Sum of each gives the
 # mean over any period; Minimum of value_min and Maximum of value_max give the extremes.
 VALUE_SUMMARY = ("value_count", "value_sum", "value_min", "value_max")
+# The sparse per-class and per-feature members a line may carry, by their prefix.
+COUNT_PREFIXES = (
+    PREDICTED_PREFIX,
+    OUT_OF_RANGE_PREFIX,
+    MISSING_PREFIX,
+    UNKNOWN_CATEGORY_PREFIX,
+    TRAINING_SHARE_PREFIX,
+)
 # Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
 MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
-    | {"cold_start", "init_ms", "_aws"}
+    | {"cold_start", "init_ms", "_aws", *VALUE_SUMMARY}
 )
 MILLISECONDS = "Milliseconds"
 COMPACT = (",", ":")
