@@ -30,7 +30,7 @@ from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
 from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
 from convert.imputer_ops import ImputerRewriteError, float64_imputers
-from convert.parity import ParityReport, check_parity
+from convert.parity import ParityReport, check_parity, onnx_session
 from convert.schema import InputSchema
 from convert.servable import (
     UnsupportedModelError,
@@ -121,7 +121,31 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
             raise UnsupportedModelError(
                 f"{describe_estimator(estimator)} cannot be served: it uses {exc}"
             ) from None
+    try:
+        onnx_session(model_bytes)
+    except Exception as exc:  # onnxruntime raises its own types, none of them shared
+        raise UnloadableModelError(
+            f"onnxruntime cannot load {describe_estimator(estimator)} converted to ONNX "
+            f"({first_line(exc)})"
+        ) from None
     return model_bytes
+
+
+def export_loadable(estimator: object, schema: InputSchema) -> tuple[bytes, InputSchema]:
+    """The export of ``export_onnx`` and the schema it takes, falling back to float32 where
+    onnxruntime implements an operator for float32 only (``SVMRegressor``, say): parity then
+    says whether float32 arithmetic answers as scikit-learn does."""
+    try:
+        return export_onnx(estimator, schema), schema
+    except UnloadableModelError:
+        if schema.number_type == "float32":
+            raise
+    float32 = replace(schema, number_type="float32", casts_before_final=False)
+    return export_onnx(estimator, float32), float32
+
+
+class UnloadableModelError(UnsupportedModelError):
+    """skl2onnx converted the model, but onnxruntime has no kernel for a node of the graph."""
 
 
 def initial_types(schema: InputSchema) -> list[tuple[str, object]]:
