@@ -45,6 +45,7 @@ from convert.tree_ensemble import to_tree_ensemble_v5
 from onnx_serving.card import (
     CARD_DIGEST_KEY,
     CLASSIFIER,
+    COLUMNS,
     MATRIX,
     MISSING_STRING,
     NUMBER,
@@ -113,6 +114,8 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
             f"skl2onnx cannot convert {describe_estimator(estimator)}: "
             f"{type(exc).__name__}: {first_line(exc)}"
         ) from None
+    if schema.inputs == COLUMNS:
+        named_as_columns(model, schema.feature_names)
     model_bytes = model.SerializeToString()
     if schema.number_type == "float64":
         try:
@@ -142,6 +145,20 @@ def export_loadable(estimator: object, schema: InputSchema) -> tuple[bytes, Inpu
             raise
     float32 = replace(schema, number_type="float32", casts_before_final=False)
     return export_onnx(estimator, float32), float32
+
+
+def named_as_columns(model: onnx.ModelProto, names: list[str]) -> None:
+    """Name the graph's inputs exactly as the columns (in place): skl2onnx turns a column name
+    such as ``sepal length (cm)`` into an identifier, and the card promises the column's name."""
+    renamed = {
+        graph_input.name: name
+        for graph_input, name in zip(model.graph.input, names, strict=True)
+        if graph_input.name != name
+    }
+    for graph_input in model.graph.input:
+        graph_input.name = renamed.get(graph_input.name, graph_input.name)
+    for node in model.graph.node:
+        node.input[:] = [renamed.get(name, name) for name in node.input]
 
 
 class UnloadableModelError(UnsupportedModelError):
