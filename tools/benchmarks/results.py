@@ -79,6 +79,8 @@ class BenchmarkRun:
     cpu_note: str = ""
     sizes: dict[str, PackageSizes] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # Bytes of a warm log line per request case: {"without": n, "with_metrics": n}.
+    log_lines: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def main(self) -> ModeResults:
