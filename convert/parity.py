@@ -329,13 +329,14 @@ def _disagreement(
         shown += f", ... ({len(values)} columns)"
     if reference.labels is not None:
         answers = (
-            f"ONNX answers {ours.labels[first]!r} with probabilities up to {gaps[first]:.3g} "
-            f"from scikit-learn's {reference.labels[first]!r} (tolerance {tolerance:g})"
+            f"ONNX answers {str(ours.labels[first])!r} with probabilities up to "
+            f"{gaps[first]:.3g} from scikit-learn's {str(reference.labels[first])!r} "
+            f"(tolerance {tolerance:g})"
         )
     else:
         answers = (
-            f"ONNX answers {ours.values[first]!r} where scikit-learn answers "
-            f"{reference.values[first]!r} (relative gap {gaps[first]:.3g}, tolerance "
+            f"ONNX answers {float(ours.values[first])!r} where scikit-learn answers "
+            f"{float(reference.values[first])!r} (relative gap {gaps[first]:.3g}, tolerance "
             f"{tolerance:g})"
         )
     strings = any(column.type == STRING for column in schema.columns)
