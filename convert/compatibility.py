@@ -347,6 +347,7 @@ CASES = [
         homes,
         lambda: _typed(HistGradientBoostingRegressor(max_iter=20, random_state=0)),
         sample=True,
+        converts=False,
     ),
     Case("Ridge, two targets", diabetes_two_targets, Ridge, converts=False),
     Case("KMeans", iris, lambda: KMeans(3, n_init=1, random_state=0), converts=False),
