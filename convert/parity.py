@@ -173,7 +173,13 @@ def check_parity(
         ) from None
     classifier = reference.labels is not None
     tolerance = PROBABILITY_TOLERANCE if classifier else VALUE_TOLERANCE
-    ours = onnx_answers(onnx_session(model_bytes), rows, schema, classifier)
+    try:
+        ours = onnx_answers(onnx_session(model_bytes), rows, schema, classifier)
+    except Exception as exc:  # onnxruntime raises its own types, none of them shared
+        raise ParityError(
+            f"{name} converted to ONNX fails on check rows scikit-learn answers "
+            f"(onnxruntime: {first_line(exc)}); nothing was written"
+        ) from None
     gaps = row_gaps(ours, reference.answers)
     tied = np.zeros(len(rows), dtype=bool)
     disagree = gaps > tolerance

@@ -204,3 +204,38 @@ def test_a_failed_parity_check_names_the_model_the_rows_and_what_to_do(tmp_path,
         "are, this model's arithmetic does not survive conversion: the compatibility table in "
         "README.md lists the models that do"
     )
+
+
+def test_infrequent_categories_are_refused_in_one_line(tmp_path, capsys):
+    """skl2onnx 1.20 does not convert an encoder that groups infrequent categories."""
+    frame, price = homes()
+    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.6)
+    pre = ColumnTransformer([("num", "passthrough", ["rooms"]), ("cat", encoder, ["kind"])])
+    pipeline = Pipeline([("pre", pre), ("model", Ridge())])
+    columns = frame[["rooms", "kind"]]
+    status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
+    assert status == 1
+    error = capsys.readouterr().err
+    assert error.startswith(
+        "error: skl2onnx cannot convert Pipeline(ColumnTransformer, Ridge): "
+        "NotImplementedError: Infrequent categories are not implemented"
+    )
+    assert error.count("\n") == 1
+
+
+def test_a_graph_that_fails_where_scikit_learn_answers_is_refused(tmp_path, capsys):
+    """Without infrequent categories, scikit-learn encodes an unknown category as zeros and
+    skl2onnx's encoder raises on it: the unseen category among the check rows finds it."""
+    frame, price = homes()
+    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01)
+    pre = ColumnTransformer([("num", "passthrough", ["rooms"]), ("cat", encoder, ["kind"])])
+    pipeline = Pipeline([("pre", pre), ("model", Ridge())])
+    columns = frame[["rooms", "kind"]]
+    status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
+    assert status == 1
+    assert capsys.readouterr().err == (
+        "error: Pipeline(ColumnTransformer, Ridge) converted to ONNX fails on check rows "
+        "scikit-learn answers (onnxruntime: [ONNXRuntimeError] : 1 : FAIL : Non-zero status "
+        "code returned while running OneHotEncoder node. Name:'OneHotEncoder' Status Message: "
+        "Unknown Category and zeros = 0.); nothing was written\n"
+    )
