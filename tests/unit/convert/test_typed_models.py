@@ -215,6 +215,7 @@ def test_infrequent_categories_are_refused_in_one_line(tmp_path, capsys):
     columns = frame[["rooms", "kind"]]
     status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
     assert status == 1
+    assert not out.exists()
     error = capsys.readouterr().err
     assert error.startswith(
         "error: skl2onnx cannot convert Pipeline(ColumnTransformer, Ridge): "
@@ -233,6 +234,7 @@ def test_a_graph_that_fails_where_scikit_learn_answers_is_refused(tmp_path, caps
     columns = frame[["rooms", "kind"]]
     status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
     assert status == 1
+    assert not out.exists()
     assert capsys.readouterr().err == (
         "error: Pipeline(ColumnTransformer, Ridge) converted to ONNX fails on check rows "
         "scikit-learn answers (onnxruntime: [ONNXRuntimeError] : 1 : FAIL : Non-zero status "
