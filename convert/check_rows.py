@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from convert.schema import InputSchema
-from onnx_serving.card import COLUMNS, NUMBER, STRING, UNKNOWN_IGNORE
+from onnx_serving.card import COLUMNS, NUMBER, STRING, UNKNOWN_IGNORE, Column
 
 RANDOM_ROWS = 5000
 # A string no encoder learnt: parity checks how ``ignore`` answers it.
@@ -156,7 +156,7 @@ def _as_fed(values: np.ndarray, number_type: str) -> np.ndarray:
     return np.asarray(values, dtype=number_type).astype(np.float64)
 
 
-def _draws(column: object) -> list[str]:
+def _draws(column: Column) -> list[str]:
     categories = list(column.categories or [UNSEEN_CATEGORY])
     if column.categories and column.unknown == UNKNOWN_IGNORE:
         categories.append(UNSEEN_CATEGORY)

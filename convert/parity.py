@@ -6,7 +6,8 @@ gets them through the function's own ``onnx_serving.rows.graph_feed``, so parity
 exactly what the function will feed. A classifier's labels must agree and its probabilities be
 within ``PROBABILITY_TOLERANCE`` (absolute); a regressor's values within ``VALUE_TOLERANCE``
 (``value_gap``: relative, absolute below 1). Where scikit-learn computes in float64 the graph
-does too, and casts to float32 where scikit-learn does (``convert.schema``), so what is left is
+does too (where onnxruntime implements the operators in float64), and casts to float32 where
+scikit-learn does (``convert.schema``), so what is left is
 float rounding in sums and in the order onnxruntime adds tree outputs (~1e-7), two orders of
 magnitude below the tolerances (docs/convert.md has the measured figures).
 
