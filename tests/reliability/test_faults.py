@@ -190,7 +190,11 @@ def model_from_another_schema(task_root: Path) -> None:
             "model.json is not the card this model was converted with",
         ),
         (card_removed, {}, "model.json: model card not found"),
-        (model_from_another_schema, {}, "input 'input' is tensor(float) [None, 3], card says tensor(float) [N, 4]"),
+        (
+            model_from_another_schema,
+            {},
+            "input 'input' is tensor(float) [None, 3], card says tensor(float) [N, 4]",
+        ),
         (
             swap_in_impostor,
             {},
