@@ -28,9 +28,15 @@ cardinality, chosen by the deployment and the card, never by a caller:
 The prediction metrics are sparse: a count of zero is not written, which keeps a one-row line
 short whatever the number of classes and features; CloudWatch reads a missing value as no data,
 and the dashboard fills it with 0. The spec allows 100 metrics per directive, so a card with many
-classes and features spreads them over as many directives as needed. The class counts are the
-classifier's value summary; a regressor's would be further members of the predictions directive
-(count, sum and value-bin counts of its output), with no change to the others.
+classes and features spreads them over as many directives as needed.
+
+Typed columns add, in the predictions directive, ``missing:<feature>`` (rows answered with that
+feature missing, where the model allows it) and ``unknown_category:<feature>`` (rows whose
+category the fitted encoder does not know and ignores), sparse as the others: a rising count is
+the first sign that production data drifted from the training data. A regressor has no classes;
+its predictions directive carries ``value_count``, ``value_sum``, ``value_min`` and
+``value_max`` of the values it answered instead, so the dashboard can draw the mean and the
+extremes of what the model predicts.
 
 *class mix*, by no dimension, on lines that answered rows of a classifier whose card has
 ``class_shares``: ``class_mix_excess:#<slot>``, the rows predicted in a slot of classes minus
@@ -55,12 +61,16 @@ JSON separators carry no spaces.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .card import ModelCard
+
+if TYPE_CHECKING:
+    from .answers import Answer
 
 NAMESPACE_VARIABLE = "METRICS_NAMESPACE"
 DEFAULT_NAMESPACE = "onnx-lambda"
@@ -72,15 +82,28 @@ METRIC_NAME_CHARS = 255
 PREDICTED_PREFIX = "predicted:"
 TRAINING_SHARE_PREFIX = "training_share:"
 OUT_OF_RANGE_PREFIX = "out_of_range:"
+MISSING_PREFIX = "missing:"
+UNKNOWN_CATEGORY_PREFIX = "unknown_category:"
 CLASS_MIX_PREFIX = "class_mix_excess:#"
 # A metric-math alarm reads at most 10 metrics: the slots and ``rows``, with one to spare.
 CLASS_MIX_SLOTS = 8
 # Enough for the distance: a sum of 1e6 one-row lines is off by at most 50 rows per slot.
 CLASS_MIX_DECIMALS = 4
+# A regressor's value summary: with the sum and the count, CloudWatch's Sum of each gives the
+# mean over any period; Minimum of value_min and Maximum of value_max give the extremes.
+VALUE_SUMMARY = ("value_count", "value_sum", "value_min", "value_max")
+# The sparse per-class and per-feature members a line may carry, by their prefix.
+COUNT_PREFIXES = (
+    PREDICTED_PREFIX,
+    OUT_OF_RANGE_PREFIX,
+    MISSING_PREFIX,
+    UNKNOWN_CATEGORY_PREFIX,
+    TRAINING_SHARE_PREFIX,
+)
 # Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
 MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
-    | {"cold_start", "init_ms", "_aws"}
+    | {"cold_start", "init_ms", "_aws", *VALUE_SUMMARY}
     | {f"{CLASS_MIX_PREFIX}{slot}" for slot in range(CLASS_MIX_SLOTS)}
 )
 MILLISECONDS = "Milliseconds"
@@ -141,6 +164,8 @@ class RequestMetrics:
         }
         self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
         self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
+        self._missing = metric_names(MISSING_PREFIX, card.feature_names)
+        self._unknown = metric_names(UNKNOWN_CATEGORY_PREFIX, card.feature_names)
         shares = card.class_shares or {}
         share_names = metric_names(TRAINING_SHARE_PREFIX, card.classes)
         self._training_shares = {share_names[name]: share for name, share in shares.items()}
@@ -150,7 +175,14 @@ class RequestMetrics:
         self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
         # Most requests answer one row: their members are written here, once per class.
         self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
-        per_model = [*self._predicted.values(), *self._out_of_range.values(), *share_names.values()]
+        per_model = [
+            *self._predicted.values(),
+            *self._out_of_range.values(),
+            *self._missing.values(),
+            *self._unknown.values(),
+            *share_names.values(),
+            *([] if card.is_classifier else VALUE_SUMMARY),
+        ]
         self._definitions = {name: _definition(name) for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
         if card.has_ranges:
@@ -176,23 +208,22 @@ class RequestMetrics:
             for name in ("client_errors", "server_errors")
         }
 
-    def line(
-        self, record: dict[str, Any], labels: list[str], out_of_range: list[list[str]] | None
-    ) -> str:
+    def line(self, record: dict[str, Any], answer: Answer | None) -> str:
         """``record`` with the metrics, as one line of compact JSON (``_aws`` last).
 
         ``record`` already holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an
         error, ``error_type``: those members are metrics and dimensions as they are; the metric
-        values and dimension values are added to it. ``labels`` and ``out_of_range`` are the
-        answer's (empty and None when nothing was predicted).
+        values and dimension values are added to it. ``answer`` is the prediction answered, None
+        when nothing was predicted.
         """
         status = record["status"]
+        out_of_range = answer.out_of_range if answer is not None else None
         record.update(self._dimension_values)
         record["client_errors"] = int(400 <= status < 500)
         record["server_errors"] = int(status >= 500)
         if self._has_ranges:
             record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
-        per_model = self._prediction_counts(labels, out_of_range)
+        per_model = self._prediction_counts(answer)
         cold = self._cold
         if cold:
             self._cold = False
@@ -202,6 +233,7 @@ class RequestMetrics:
         record.update(per_model)
         directives = [self._health[cold]]
         mix = ""
+        labels = getattr(answer, "labels", None)
         if labels and self._slot_names:
             one_row = len(labels) == 1
             mix = self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
@@ -229,14 +261,34 @@ class RequestMetrics:
             for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
         )
 
-    def _prediction_counts(
-        self, labels: list[str], out_of_range: list[list[str]] | None
-    ) -> dict[str, int | float]:
-        """Rows per predicted class and per feature outside the range; zero counts left out."""
-        counts: dict[str, int | float] = {
-            self._predicted[label]: n for label, n in Counter(labels).items()
-        }
-        if out_of_range:
-            outside = Counter(name for names in out_of_range for name in names)
+    def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:
+        """Rows per predicted class (or a regressor's value summary), per feature outside the
+        range, missing or of an unknown category; zero counts left out."""
+        if answer is None:
+            return {}
+        labels = getattr(answer, "labels", None)
+        if labels is not None:
+            counts: dict[str, int | float] = {
+                self._predicted[label]: n for label, n in Counter(labels).items()
+            }
+        else:
+            counts = _value_summary(answer.values.tolist())
+        if answer.out_of_range:
+            outside = Counter(name for names in answer.out_of_range for name in names)
             counts.update((self._out_of_range[name], n) for name, n in outside.items())
+        missing, unknown = answer.unusual
+        counts.update((self._missing[name], n) for name, n in missing.items())
+        counts.update((self._unknown[name], n) for name, n in unknown.items())
         return counts
+
+
+def _value_summary(values: list[float]) -> dict[str, int | float]:
+    """A regressor's ``VALUE_SUMMARY`` of the values it answered (none for no values)."""
+    if not values:
+        return {}
+    return {
+        "value_count": len(values),
+        "value_sum": math.fsum(values),
+        "value_min": min(values),
+        "value_max": max(values),
+    }

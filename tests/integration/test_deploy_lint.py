@@ -127,6 +127,6 @@ def test_the_hook_package_holds_its_modules_the_card_and_the_events_and_runs_alo
         "print(json.dumps([p.name for p in build_probes(card, load_samples(PACKAGE / 'events'))]))"
     )
     names = run_isolated(host_interpreter(), [tmp_path], probe, tmp_path)
-    assert len(names) == 16 and names[0] == "direct batch"
+    assert len(names) == 17 and names[0] == "direct batch"
     shutil.rmtree(tmp_path / "pre_traffic")
     shutil.rmtree(tmp_path / "onnx_serving")

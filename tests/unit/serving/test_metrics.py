@@ -13,10 +13,12 @@ import json
 from contextlib import redirect_stdout
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from conftest import event_names, load_event
 from emf_support import declared, emf_problems, line_problems
 
+from onnx_serving.answers import answer_from
 from onnx_serving.card import Column
 from onnx_serving.metrics import (
     CLASS_MIX_SLOTS,
@@ -75,14 +77,26 @@ def test_a_fault_is_a_server_error_by_type(app, context, monkeypatch, capsys):
     )
 
 
+def labelled(card, labels):
+    """An answer of ``labels``, each with certainty, without training ranges."""
+    probabilities = [[float(c == label) for c in card.classes] for label in labels]
+    outputs = [np.array(labels, dtype=object), np.reshape(probabilities, (-1, len(card.classes)))]
+    return answer_from(card, outputs)
+
+
+def setosa_answer(card):
+    """One row answered setosa with certainty, inside the training range."""
+    return answer_from(card, [np.array(["setosa"]), np.array([[1.0, 0.0, 0.0]])], [[]])
+
+
 def one_row_record(status: int = 200) -> dict:
     return {"event": "http-api", "status": status, "rows": int(status == 200), "latency_ms": 0.5}
 
 
 def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(app):
     metrics = RequestMetrics(app.MODEL.card, "onnx-lambda/test", 187.25)
-    first = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
-    second = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
+    first = json.loads(metrics.line(one_row_record(), setosa_answer(app.MODEL.card)))
+    second = json.loads(metrics.line(one_row_record(), setosa_answer(app.MODEL.card)))
     timestamp = first["_aws"].pop("Timestamp")
     assert isinstance(timestamp, int)
     health = [
@@ -155,11 +169,13 @@ def test_the_class_mix_excess_sums_to_the_distance_between_live_and_training_mix
     """Summed over lines of any sizes, the excess gives the window's total variation distance:
     training's shares are a third each, the window predicts 6 setosa, 3 versicolor, 1 virginica.
     """
-    metrics = RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0)
+    card = app.MODEL.card
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
     batches = [["setosa"] * 3 + ["versicolor"], ["setosa"], ["setosa", "virginica"], []]
     batches += [["versicolor", "versicolor", "setosa"]]
     lines = [
-        json.loads(metrics.line({**one_row_record(), "rows": len(b)}, b, None)) for b in batches
+        json.loads(metrics.line({**one_row_record(), "rows": len(b)}, labelled(card, b)))
+        for b in batches
     ]
     assert [emf_problems(line) for line in lines] == [[]] * 5
     assert "class_mix_excess:#0" not in lines[3]
@@ -182,7 +198,9 @@ def test_class_mix_slots_rank_by_training_share_and_merge_the_smallest():
 def test_a_card_without_class_shares_writes_no_class_mix(app):
     card = replace(app.MODEL.card, class_shares=None)
     line = json.loads(
-        RequestMetrics(card, DEFAULT_NAMESPACE, 1.0).line(one_row_record(), ["setosa"], None)
+        RequestMetrics(card, DEFAULT_NAMESPACE, 1.0).line(
+            one_row_record(), labelled(card, ["setosa"])
+        )
     )
     assert not [key for key in line if key.startswith("class_mix_excess")]
     assert all(d["Dimensions"] != [[]] for d in line["_aws"]["CloudWatchMetrics"])
@@ -191,7 +209,7 @@ def test_a_card_without_class_shares_writes_no_class_mix(app):
 def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
     metrics = RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0)
     record = json.loads(
-        metrics.line({**one_row_record(413), "error_type": "PayloadTooLarge"}, [], None)
+        metrics.line({**one_row_record(413), "error_type": "PayloadTooLarge"}, None)
     )
     assert emf_problems(record) == []
     assert declared(record) == {
@@ -236,7 +254,9 @@ def test_many_counts_spread_over_directives_of_at_most_100_metrics(app):
     request = {"event": "direct", "status": 200, "rows": 60, "latency_ms": 3.0}
     outside = [list(card.feature_names)] * 60
     metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
-    record = json.loads(metrics.line(request, list(card.classes), outside))
+    probabilities = np.eye(len(card.classes))
+    answer = answer_from(card, [np.array(card.classes), probabilities], outside)
+    record = json.loads(metrics.line(request, answer))
     directives = record["_aws"]["CloudWatchMetrics"]
     assert [len(d["Metrics"]) for d in directives] == [7, METRICS_PER_DIRECTIVE, 100, 10]
     assert emf_problems(record) == []
