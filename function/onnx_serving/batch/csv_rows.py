@@ -1,9 +1,11 @@
-"""CSV in and out: a header naming the model's features, any column order, extra columns kept.
+"""CSV in and out: a header naming the model's columns, any column order, extra columns kept.
 
-Cells are text, so each feature cell is read with Python's ``float()`` (surrounding whitespace,
-exponents and ``1_000`` are accepted as ``float`` accepts them); an empty cell or one ``float``
-refuses rejects the row. ``nan``, ``inf`` and values beyond float32 do parse, and are then
-refused by the online validation with the online handler's own messages.
+Cells are text. A number cell is read with Python's ``float()`` (surrounding whitespace,
+exponents and ``1_000`` are accepted as ``float`` accepts them), a string cell is taken as it
+is; an empty cell is a missing value (``typed_columns`` has the rules). Reading is column-wise:
+each read of the object (a megabyte) is split into lines and, when it holds no quote, handed
+whole to the C csv reader, its rows cut into chunks, and each chunk's columns converted whole;
+a read holding a quote goes record by record, since a quoted field may hold line breaks.
 
 Output cells that came from the input (pass-through cells and header names) and start with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are written behind a ``'`` unless they are
@@ -18,13 +20,19 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import repeat
+from operator import itemgetter
+from typing import Any
+
+import numpy as np
 
 from ..card import ModelCard
-from ..errors import quoted, quoted_list
+from ..errors import quoted_list
 from .failures import BadFile
-from .records import CELL_CHARS, LABEL, Record
+from .records import CELL_CHARS, LABEL, VALUE, Answers, Chunk, cut
 from .row_checks import ROW
 from .text_lines import MAX_RECORD_CHARS, TextLines
+from .typed_columns import text_columns
 
 csv.field_size_limit(MAX_RECORD_CHARS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +40,7 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 class CsvLayout:
-    """Where the features and the pass-through columns sit, checked against the card."""
+    """Where the model's columns and the pass-through columns sit, checked against the card."""
 
     name = "csv"
     extension = "csv"
@@ -49,49 +57,45 @@ class CsvLayout:
         self.passthrough_at = [j for j, column in enumerate(self.columns) if column not in features]
         self.output_columns = [
             *(self.columns[j] for j in self.passthrough_at),
-            LABEL,
-            *(f"probability_{name}" for name in card.classes),
+            *answer_columns(card),
         ]
 
-    def record(self, line: int, chars: int, cells: list[str]) -> Record:
-        """One data row of ``chars`` input characters: the feature values in card order, or why
-        the row is refused."""
-        size = chars + CELL_CHARS * len(cells)
-        passthrough = [cells[j] for j in self.passthrough_at if j < len(cells)]
-        if len(cells) != len(self.columns):
-            reason = f"{ROW} has {len(cells)} fields; the header has {len(self.columns)}"
-            return Record(line, size, None, passthrough, reason)
-        try:
-            return Record(line, size, [float(cells[j]) for j in self.feature_at], passthrough)
-        except ValueError:
-            return Record(line, size, None, passthrough, self._cell_reason(cells))
-
-    def _cell_reason(self, cells: list[str]) -> str:
-        """Why the first feature cell that ``float()`` refuses is not a number."""
-        for position, (name, j) in enumerate(
-            zip(self.card.feature_names, self.feature_at, strict=True)
-        ):
-            where = f"{ROW}[{position}] ({name})"
-            if not cells[j].strip():
-                return f"{where} is empty"
-            try:
-                float(cells[j])
-            except ValueError:
-                return f"{where} must be a number, got {quoted(cells[j])}"
-        raise AssertionError("a cell failed float() once and passed it again")
+    def feature_values(self, chunk: Chunk) -> tuple[list[np.ndarray], list[int], dict[int, str]]:
+        """The typed columns of the chunk's rows that have the header's field count and whose
+        cells convert, their positions, and why each other row is refused."""
+        refused = dict(chunk.refused)
+        kept = [p for p in range(len(chunk.rows)) if p not in refused]
+        rows = [chunk.rows[p] for p in kept] if refused else chunk.rows
+        raw = list(zip(*map(_getter(self.feature_at), rows), strict=True)) if rows else []
+        if not rows:
+            raw = [() for _ in self.feature_at]
+        columns, bad = text_columns(self.card, raw)
+        if bad:
+            refused.update((kept[p], reason) for p, reason in bad.items())
+            good = np.ones(len(kept), dtype=bool)
+            good[list(bad)] = False
+            columns = [column[good] for column in columns]
+            kept = [p for p, ok in zip(kept, good.tolist(), strict=True) if ok]
+        return columns, kept, dict(sorted(refused.items()))
 
     def header(self) -> str:
         """The output header line."""
         return _csv_text([self._cells(self.output_columns)])
 
-    def render(
-        self, kept: list[Record], labels: list[str], probabilities: list[list[float]]
-    ) -> str:
-        """Output lines: pass-through cells, label, one probability per class."""
-        return _csv_text(
-            [*self._cells(record.passthrough), label, *p]
-            for record, label, p in zip(kept, labels, probabilities, strict=True)
-        )
+    def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
+        """Output lines: pass-through cells, then label and one probability per class, or the
+        value."""
+        rows = [chunk.rows[p] for p in kept]
+        passthrough = [
+            [row[j] if j < len(row) else "" for row in rows] for j in self.passthrough_at
+        ]
+        if not self.keep_formulas:
+            passthrough = [_neutralised_column(cells) for cells in passthrough]
+        if answers.values is not None:
+            answer = [answers.values]
+        else:
+            answer = [answers.labels, *answers.probabilities.T.tolist()]
+        return _csv_text(zip(*passthrough, *answer, strict=True))
 
     def _cells(self, cells: list[str]) -> list[str]:
         """``cells`` as they are written: formula-looking ones neutralised unless kept."""
@@ -113,28 +117,40 @@ class CsvLayout:
                 f"the header lacks the feature columns {missing}; the model takes "
                 f"{card.feature_names} (found {quoted_list(columns)})"
             )
-        outputs = {LABEL, *(f"probability_{name}" for name in card.classes)}
-        clashes = sorted(outputs & set(columns))
+        clashes = sorted(set(answer_columns(card)) & set(columns))
         if clashes:
             raise BadFile(
                 f"the columns {quoted_list(clashes)} would be overwritten by the predictions; "
                 "rename them"
             )
 
+    def _chunk(self, lines: list[int], rows: list[list[str]]) -> Chunk:
+        """Rows with their lines; a row whose field count is not the header's is refused."""
+        width = len(self.columns)
+        refused = {}
+        if rows.count([]) or any(len(row) != width for row in rows):
+            refused = {
+                p: f"{ROW} has {len(row)} fields; the header has {width}"
+                for p, row in enumerate(rows)
+                if len(row) != width
+            }
+        return Chunk(lines, rows, refused)
+
 
 class CsvFile(CsvLayout):
     """A whole CSV object: the header from its first line, then its records.
 
-    The csv reader takes lines one at a time and asks for the next only while a quoted field is
-    open, so after each record the lines it has taken are exactly that record's: that is where
-    the record is ended for ``TextLines``'s bounds.
+    A read without a quote is parsed in one call of the C reader, one record per line. A read
+    holding a quote is parsed record by record: the csv reader takes lines one at a time and
+    asks for the next only while a quoted field is open, so after each record the lines it has
+    taken are exactly that record's: that is where the record is ended for ``TextLines``'s
+    bounds, and a record open at the end of the read takes lines from the next.
     """
 
     def __init__(self, lines: TextLines, card: ModelCard, *, keep_formulas: bool) -> None:
         self._lines = lines
-        self._reader = csv.reader(lines, strict=True)
         try:
-            header = next(self._reader, None)
+            header = next(csv.reader(_one_record(lines), strict=True), None)
         except csv.Error as exc:
             raise BadFile(f"line 1 is not CSV ({exc})") from None
         if not header:
@@ -142,18 +158,57 @@ class CsvFile(CsvLayout):
         lines.end_record()
         super().__init__(header, card, keep_formulas=keep_formulas)
 
-    def records(self) -> Iterator[Record]:
-        """Every data row; blank lines are skipped; a record's line is where it starts."""
-        reader = self._reader
-        start = reader.line_num + 1
+    def chunks(self, max_rows: int, max_chars: int) -> Iterator[Chunk]:
+        """Every data row, in chunks; blank lines are skipped; a record's line is where it
+        starts."""
+        lines = self._lines
+        while True:
+            first = lines.line_number + 1
+            block = lines.rest_of_read()
+            if not block:
+                return
+            records = None
+            if not any(map(str.__contains__, block, repeat('"'))):
+                records = _plain_records(first, block)
+            if records is None:
+                lines.unread(len(block))
+                records = self._quoted_records()
+            numbers, sizes, rows = records
+            for start, end in cut(sizes, max_rows, max_chars):
+                yield self._chunk(numbers[start:end], rows[start:end])
+
+    def _quoted_records(self) -> tuple[list[int], list[int], list[list[str]]]:
+        """Records of the current read, one at a time, the last taking lines from the next
+        reads while its quote is open."""
+        lines = self._lines
+        record_open = [False]
+
+        def feed() -> Iterator[str]:
+            while lines.read_pending or record_open[0]:
+                try:
+                    line = next(lines)
+                except StopIteration:
+                    return
+                record_open[0] = True
+                yield line
+
+        reader = csv.reader(feed(), strict=True)
+        numbers: list[int] = []
+        sizes: list[int] = []
+        rows: list[list[str]] = []
+        start = lines.line_number + 1
         try:
             for cells in reader:
-                chars = self._lines.end_record()
+                record_open[0] = False
+                chars = lines.end_record()
                 if cells:
-                    yield self.record(start, chars, cells)
-                start = reader.line_num + 1
+                    numbers.append(start)
+                    sizes.append(chars + CELL_CHARS * len(cells))
+                    rows.append(cells)
+                start = lines.line_number + 1
         except csv.Error as exc:
             raise BadFile(f"line {start} is not CSV ({exc})") from None
+        return numbers, sizes, rows
 
 
 class CsvRows(CsvLayout):
@@ -170,12 +225,63 @@ class CsvRows(CsvLayout):
         super().__init__(columns, card, keep_formulas=keep_formulas)
         self._rows = rows
 
-    def records(self) -> Iterator[Record]:
+    def chunks(self, max_rows: int, max_chars: int) -> Iterator[Chunk]:
         """Data row ``index`` is line ``index + 2``: the header is line 1. A row's size is its
         cells and the separators between them, as it stood in the file unquoted."""
-        for index, cells in self._rows:
-            chars = sum(map(len, cells)) + len(cells)
-            yield self.record(index + 2, chars, cells)
+        numbers = [index + 2 for index, _ in self._rows]
+        rows = [cells for _, cells in self._rows]
+        sizes = [sum(map(len, cells)) + len(cells) * (1 + CELL_CHARS) for cells in rows]
+        for start, end in cut(sizes, max_rows, max_chars):
+            yield self._chunk(numbers[start:end], rows[start:end])
+
+
+def answer_columns(card: ModelCard) -> list[str]:
+    """The columns a prediction adds: label and one probability per class, or the value."""
+    if not card.is_classifier:
+        return [VALUE]
+    return [LABEL, *(f"probability_{name}" for name in card.classes)]
+
+
+def _getter(positions: list[int]) -> Any:
+    """A C-speed function picking ``positions`` out of a row, always as a tuple."""
+    if len(positions) == 1:
+        only = positions[0]
+        return lambda row: (row[only],)
+    return itemgetter(*positions)
+
+
+def _plain_records(
+    first: int, block: list[str]
+) -> tuple[list[int], list[int], list[list[str]]] | None:
+    """Lines without a quote, from line ``first`` on: one record each, parsed in one call of
+    the C reader; None when the reader refuses one of them (the record-by-record path then
+    names its line)."""
+    try:
+        rows = list(csv.reader(block, strict=True))
+    except csv.Error:
+        return None
+    sizes = [
+        chars + CELL_CHARS * cells
+        for chars, cells in zip(map(len, block), map(len, rows), strict=True)
+    ]
+    numbers = list(range(first, first + len(block)))
+    if rows.count([]):
+        kept = [p for p, row in enumerate(rows) if row]
+        return [numbers[p] for p in kept], [sizes[p] for p in kept], [rows[p] for p in kept]
+    return numbers, sizes, rows
+
+
+def _one_record(lines: TextLines) -> Iterator[str]:
+    """``lines`` one at a time, for the header's record."""
+    yield from lines
+
+
+def _neutralised_column(cells: list[str]) -> list[str]:
+    """``cells`` with every formula-looking one neutralised; a column with none is returned as
+    it is after one C-speed scan."""
+    if not any(map(str.startswith, cells, repeat(FORMULA_STARTS))):
+        return cells
+    return [neutralised(cell) for cell in cells]
 
 
 def _csv_text(rows: Iterable[list[object]]) -> str:

@@ -7,6 +7,7 @@ import csv
 import gzip
 import importlib.util
 import io
+import itertools
 import json
 import math
 from pathlib import Path
@@ -21,10 +22,12 @@ from batch_support import (
     manifest_of,
 )
 
+from onnx_serving.batch.csv_rows import CsvFile
 from onnx_serving.batch.handler import handle
 from onnx_serving.batch.records import CELL_CHARS
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
+from onnx_serving.batch.text_lines import TextLines
 
 KEY = "incoming/day 1.csv"
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "batch"
@@ -118,15 +121,15 @@ def test_manifest_says_what_was_read_written_and_with_which_model(card, s3, buck
 
 def bad_cell_cases(card):
     first = card.feature_names[0]
-    where = f"row[0] ({first})"
+    where = f"row.{first}"
     return {
         "nan": ("nan", f"{where} must be a finite number, got nan"),
         "infinity": ("-inf", f"{where} must be a finite number, got -inf"),
         "overflow-to-infinity": ("1e400", f"{where} must be a finite number, got inf"),
         "beyond-float32": ("3.5e38", f"{where} is too large for float32 (|x| > 3.4e38)"),
         "text": ("abc", f"{where} must be a number, got 'abc'"),
-        "empty": ("", f"{where} is empty"),
-        "blank": ("  ", f"{where} is empty"),
+        "empty": ("", f"{where} is missing; the model needs a number for it"),
+        "blank": ("  ", f"{where} is missing; the model needs a number for it"),
         "comma-decimal": ("5,1", f"{where} must be a number, got '5,1'"),
     }
 
@@ -257,12 +260,12 @@ def test_a_bad_json_line_rejects_its_row_with_the_online_reason(card, s3, bucket
         f"row.{names[0]} must be a number, got a boolean",
         f"row.{names[0]} must be a number, got a string",
         f"row has {len(names) - 1} values; the model takes {len(names)}: {', '.join(names)}",
-        f"row: missing {[names[-1]]} features; expected exactly {list(names)}",
+        f"row lacks the columns {[names[-1]]}; the model takes {list(names)}",
         "the key 'x' appears more than once",
     ]
     assert reasons[5] == "NaN is not valid JSON; send finite numbers"
     assert reasons[6] == (
-        f"row must be a list of {len(names)} numbers or an object keyed by feature name"
+        f"row must be a list of {len(names)} values or an object keyed by column name"
     )
     assert reasons[7] == (
         "row has the fields ['label'], which the prediction would overwrite; rename them"
@@ -381,7 +384,12 @@ def test_running_out_of_time_mid_file_aborts_the_upload_and_leaves_no_output(
     card, s3, bucket, score
 ):
     """Enough rows that the output passes one 5 MiB part before the clock runs down."""
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 130_000)))
+    text = csv_text(card, feature_rows(card, 130_000))
+    put(s3, bucket, KEY, text)
+    reader = CsvFile(TextLines(io.BytesIO(text.encode())), card, keep_formulas=False)
+    settings = BatchSettings()
+    # Chunks end at 8,192 rows or at the end of a megabyte read, whichever comes first.
+    *_, last = itertools.islice(reader.chunks(settings.chunk_rows, settings.chunk_chars), 15)
     calls = []
 
     def clock():
@@ -391,9 +399,8 @@ def test_running_out_of_time_mid_file_aborts_the_upload_and_leaves_no_output(
 
     summary = score({"bucket": bucket, "key": KEY}, remaining_s=clock)
     assert summary["status"] == "refused"
-    assert summary["reason"].startswith(
-        f"out of time after line {15 * 8192 + 1} ({15 * 8192} rows); "
-    )
+    line = last.lines[-1]
+    assert summary["reason"].startswith(f"out of time after line {line} ({line - 1} rows); ")
     assert keys(s3, bucket, "scored/") == [summary["manifest"].split("/", 3)[3]]
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
@@ -554,7 +561,7 @@ def test_distributed_map_row_batch_writes_one_part_named_by_its_first_row(
     assert summary["output"] == f"s3://{bucket}/{part}"
     assert (summary["rows"], summary["rejected"], summary["manifest"]) == (6, 1, None)
     assert summary["rejected_rows"] == [
-        {"line": 104, "reason": f"row[0] ({card.feature_names[0]}) must be a number, got 'oops'"}
+        {"line": 104, "reason": f"row.{card.feature_names[0]} must be a number, got 'oops'"}
     ]
     lines = read_csv(s3, summary["output"])
     expected = online(app, context, [row for i, row in enumerate(rows) if i != 2])
