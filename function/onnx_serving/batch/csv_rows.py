@@ -21,8 +21,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import repeat
-from operator import itemgetter
-from typing import Any
 
 import numpy as np
 
@@ -55,6 +53,8 @@ class CsvLayout:
         self.feature_at = [at[name] for name in card.feature_names]
         features = set(card.feature_names)
         self.passthrough_at = [j for j, column in enumerate(self.columns) if column not in features]
+        # The last chunk's cells column by column, kept for its render.
+        self._transposed: tuple[Chunk | None, int, list[tuple[str, ...]]] = (None, 0, [])
         self.output_columns = [
             *(self.columns[j] for j in self.passthrough_at),
             *answer_columns(card),
@@ -65,11 +65,9 @@ class CsvLayout:
         cells convert, their positions, and why each other row is refused."""
         refused = dict(chunk.refused)
         kept = [p for p in range(len(chunk.rows)) if p not in refused]
-        rows = [chunk.rows[p] for p in kept] if refused else chunk.rows
-        raw = list(zip(*map(_getter(self.feature_at), rows), strict=True)) if rows else []
-        if not rows:
-            raw = [() for _ in self.feature_at]
-        columns, bad = text_columns(self.card, raw)
+        every = _columns(_rows(chunk, kept), len(self.columns))
+        self._transposed = (chunk, len(kept), every)
+        columns, bad = text_columns(self.card, [every[j] for j in self.feature_at])
         if bad:
             refused.update((kept[p], reason) for p, reason in bad.items())
             good = np.ones(len(kept), dtype=bool)
@@ -85,16 +83,16 @@ class CsvLayout:
     def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
         """Output lines: pass-through cells, then label and one probability per class, or the
         value."""
-        rows = [chunk.rows[p] for p in kept]
-        passthrough = [
-            [row[j] if j < len(row) else "" for row in rows] for j in self.passthrough_at
-        ]
+        every = self._transposed[2]
+        if self._transposed[0] is not chunk or self._transposed[1] != len(kept):
+            every = _columns(_rows(chunk, kept), len(self.columns))
+        passthrough = [every[j] for j in self.passthrough_at]
         if not self.keep_formulas:
             passthrough = [_neutralised_column(cells) for cells in passthrough]
         if answers.values is not None:
             answer = [answers.values]
         else:
-            answer = [answers.labels, *answers.probabilities.T.tolist()]
+            answer = [answers.labels, *map(_number_texts, answers.probabilities.T)]
         return _csv_text(zip(*passthrough, *answer, strict=True))
 
     def _cells(self, cells: list[str]) -> list[str]:
@@ -128,7 +126,7 @@ class CsvLayout:
         """Rows with their lines; a row whose field count is not the header's is refused."""
         width = len(self.columns)
         refused = {}
-        if rows.count([]) or any(len(row) != width for row in rows):
+        if set(map(len, rows)) - {width}:
             refused = {
                 p: f"{ROW} has {len(row)} fields; the header has {width}"
                 for p, row in enumerate(rows)
@@ -168,8 +166,8 @@ class CsvFile(CsvLayout):
             if not block:
                 return
             records = None
-            if not any(map(str.__contains__, block, repeat('"'))):
-                records = _plain_records(first, block)
+            if not lines.read_quoted:
+                records = _plain_records(first, block, lines.read_returns)
             if records is None:
                 lines.unread(len(block))
                 records = self._quoted_records()
@@ -242,32 +240,50 @@ def answer_columns(card: ModelCard) -> list[str]:
     return [LABEL, *(f"probability_{name}" for name in card.classes)]
 
 
-def _getter(positions: list[int]) -> Any:
-    """A C-speed function picking ``positions`` out of a row, always as a tuple."""
-    if len(positions) == 1:
-        only = positions[0]
-        return lambda row: (row[only],)
-    return itemgetter(*positions)
+def _rows(chunk: Chunk, kept: list[int]) -> list[list[str]]:
+    """The rows of ``chunk`` at ``kept``, in order (the chunk's own list when all are kept)."""
+    return chunk.rows if len(kept) == len(chunk.rows) else [chunk.rows[p] for p in kept]
+
+
+def _columns(rows: list[list[str]], width: int) -> list[tuple[str, ...]]:
+    """Rows of ``width`` cells, transposed by one C call."""
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+def _number_texts(values: np.ndarray) -> list[str]:
+    """``repr`` of each float, each distinct value printed once: rounded probabilities take
+    few distinct values, and the csv writer copies text faster than it prints floats."""
+    distinct, at = np.unique(values, return_inverse=True)
+    texts = np.array([repr(value) for value in distinct.tolist()], dtype=object)
+    return texts[at.reshape(-1)].tolist()
 
 
 def _plain_records(
-    first: int, block: list[str]
-) -> tuple[list[int], list[int], list[list[str]]] | None:
-    """Lines without a quote, from line ``first`` on: one record each, parsed in one call of
-    the C reader; None when the reader refuses one of them (the record-by-record path then
-    names its line)."""
-    try:
-        rows = list(csv.reader(block, strict=True))
-    except csv.Error:
-        return None
-    sizes = [
-        chars + CELL_CHARS * cells
-        for chars, cells in zip(map(len, block), map(len, rows), strict=True)
-    ]
-    numbers = list(range(first, first + len(block)))
+    first: int, block: list[str], returns: bool
+) -> tuple[list[int], np.ndarray, list[list[str]]] | None:
+    """Lines without a quote, from line ``first`` on: one record each, parsed in one C call;
+    None when the reader refuses one of them (the record-by-record path then names its line).
+
+    Without quotes or carriage returns a CSV record is its line split at commas, which
+    ``str.split`` mapped over the lines does faster than the csv reader; a blank line is no
+    record, as the csv reader has it. With carriage returns the csv reader decides.
+    """
+    if returns:
+        try:
+            rows = list(csv.reader(block, strict=True))
+        except csv.Error:
+            return None
+    else:
+        rows = list(map(str.split, map(str.rstrip, block, repeat("\n")), repeat(",")))
+        if rows.count([""]):
+            rows = [[] if row == [""] else row for row in rows]
+    count = len(block)
+    sizes = np.fromiter(map(len, block), np.int64, count)
+    sizes += CELL_CHARS * np.fromiter(map(len, rows), np.int64, count)
+    numbers = list(range(first, first + count))
     if rows.count([]):
         kept = [p for p, row in enumerate(rows) if row]
-        return [numbers[p] for p in kept], [sizes[p] for p in kept], [rows[p] for p in kept]
+        return [numbers[p] for p in kept], sizes[kept], [rows[p] for p in kept]
     return numbers, sizes, rows
 
 

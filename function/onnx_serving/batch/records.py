@@ -70,23 +70,20 @@ class Format(Protocol):
         ...
 
 
-def cut(sizes: Sequence[int], max_rows: int, max_chars: int) -> Iterator[tuple[int, int]]:
+def cut(
+    sizes: Sequence[int] | np.ndarray, max_rows: int, max_chars: int
+) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of consecutive runs of ``sizes`` of at most ``max_rows`` rows; a run is
     also closed by the row that brings its size (in characters) to ``max_chars`` or more.
 
     A chunk therefore holds less than ``max_chars`` plus one row's size: what it costs in
     memory is bounded by the input it came from, however long or wide its rows are.
     """
-    count = len(sizes)
-    if sum(sizes) < max_chars:
-        yield from ((start, min(start + max_rows, count)) for start in range(0, count, max_rows))
-        return
+    sizes = np.asarray(sizes, dtype=np.int64)
     start = 0
-    size = 0
-    for position, row_size in enumerate(sizes):
-        size += row_size
-        if position + 1 - start == max_rows or size >= max_chars:
-            yield start, position + 1
-            start, size = position + 1, 0
-    if start < count:
-        yield start, count
+    while start < len(sizes):
+        running = np.cumsum(sizes[start : start + max_rows])
+        reached = int(np.searchsorted(running, max_chars))
+        end = start + min(reached + 1, len(running))
+        yield start, end
+        start = end

@@ -47,6 +47,10 @@ class TextLines:
         self._reads = _bounded_reads(body, read_bytes)
         self._read: list[str] = []
         self._at = 0
+        # Whether the current read's text holds a double quote, and a carriage return (each
+        # found by one C scan of it).
+        self.read_quoted = False
+        self.read_returns = False
         self.line_number = 0
         self._record_start = 1
         self._record_chars = 0
@@ -56,7 +60,7 @@ class TextLines:
 
     def __next__(self) -> str:
         if self._at == len(self._read):
-            self._read, self._at = next(self._reads), 0
+            (self._read, self.read_quoted, self.read_returns), self._at = next(self._reads), 0
         line = self._read[self._at]
         self._at += 1
         self.line_number += 1
@@ -82,7 +86,8 @@ class TextLines:
         """The lines of the current read not handed out yet (those of the next read when none
         are left), each a record of its own; [] at the end of the body."""
         if self._at == len(self._read):
-            self._read, self._at = next(self._reads, []), 0
+            self._at = 0
+            self._read, self.read_quoted, self.read_returns = next(self._reads, ([], False, False))
         lines = self._read[self._at :] if self._at else self._read
         self._at = len(self._read)
         self.line_number += len(lines)
@@ -106,9 +111,10 @@ class TextLines:
         return chars
 
 
-def _bounded_reads(body: Readable, read_bytes: int) -> Iterator[list[str]]:
+def _bounded_reads(body: Readable, read_bytes: int) -> Iterator[tuple[list[str], bool, bool]]:
     """The lines of ``body``, one list per read (never empty), each line checked against
-    ``MAX_LINE_CHARS`` before it is handed on."""
+    ``MAX_LINE_CHARS`` before it is handed on; whether the read's text holds a quote, and a
+    carriage return."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
     offset = 0
@@ -130,18 +136,19 @@ def _bounded_reads(body: Readable, read_bytes: int) -> Iterator[list[str]]:
             ) from None
         offset += len(data)
         if text:
-            lines = (pending + text).split("\n")
+            text = pending + text
+            lines = text.split("\n")
             pending = lines.pop()
             if lines and max(map(len, lines)) >= MAX_LINE_CHARS:
                 _check_lengths(line_number, lines)
             line_number += len(lines)
             _check_length(line_number + 1, len(pending))
             if lines:
-                yield [line + "\n" for line in lines]
+                yield [line + "\n" for line in lines], '"' in text, "\r" in text
         if not data:
             break
     if pending:
-        yield [pending]
+        yield [pending], '"' in pending, "\r" in pending
 
 
 def _check_lengths(line_number: int, lines: list[str]) -> None:
