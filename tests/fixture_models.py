@@ -23,7 +23,7 @@ from pathlib import Path
 from samtranslator.yaml_helper import yaml_parse
 
 from convert.conversion import convert_demo
-from onnx_serving.card import CLASSIFIER, Column, ModelCard
+from onnx_serving.card import CLASSIFIER, REGRESSOR, STRING, Column, ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILES = ("model.onnx", "model.json")
@@ -154,5 +154,32 @@ def synthetic_card(
                 "label": classes[0],
                 "probabilities": {c: float(i == 0) for i, c in enumerate(classes)},
             }
+        ],
+    )
+
+
+def typed_regressor_card(inputs: str = "columns") -> ModelCard:
+    """A valid regressor card with typed columns, for code that reads only the schema: a city
+    from three categories (unknown ones refused), rooms that may be missing, a free note that
+    may be missing, and an area that may not."""
+    return ModelCard(
+        name="flats",
+        version="1",
+        sha256="0" * 64,
+        task=REGRESSOR,
+        columns=[
+            Column("city", type=STRING, categories=["lyon", "nice", "paris"], unknown="error"),
+            Column("rooms", missing=True, min=1.0, max=8.0),
+            Column("note", type=STRING, missing=True),
+            Column("area", min=9.0, max=250.0),
+        ],
+        classes=[],
+        inputs=inputs,
+        number_type="float64",
+        outputs=["variable"],
+        parity={"tolerance": 1e-5},
+        golden_rows=[
+            {"features": ["lyon", 3.0, None, 61.5], "value": 231000.0},
+            {"features": ["paris", None, "quiet", 20.0], "value": 198500.0},
         ],
     )

@@ -115,7 +115,7 @@ def _number_rules(
 ) -> dict[int, str]:
     """Missing values where the column allows none, values that are not finite, and (for a
     float32 graph) values beyond float32, for rows not refused already."""
-    limit = FLOAT32_MAX if number_type == "float32" else np.inf
+    limit = FLOAT32_MAX if number_type == "float32" else np.finfo(np.float64).max
     with np.errstate(invalid="ignore"):
         good = np.abs(values) <= limit
     if good.all():
