@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from layer.interpreters import Interpreter, find_interpreter
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from onnx_serving.card import ModelCard
@@ -25,6 +23,7 @@ from tools.benchmarks.analysis import ONE_ROW
 from tools.benchmarks.cold_start import cold_starts, cpu_modes, warm_latencies
 from tools.benchmarks.environment import layer_versions, machine, now_utc
 from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes
+from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig
 from tools.local_lambda.cpu_quota import CpuLimit
 from tools.local_lambda.template import function_config
@@ -69,27 +68,19 @@ class LocalSettings:
         return 1 + modes * (cold_contenders * self.cold_starts + events * self.warm_rounds)
 
 
-def rows_in_range(card: ModelCard, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` rows drawn across the card's row bounds, rounded as a client would send them."""
-    rng = np.random.default_rng(seed)
-    low, high = card.row_bounds()
-    rows = rng.uniform(low, high, size=(n, card.n_features))
-    return np.round(rows, 3).astype(np.float32)
-
-
-def event(rows: np.ndarray) -> bytes:
+def event(rows: list[list[Any]]) -> bytes:
     """A direct-invoke event: ``features`` for one row, ``instances`` for more."""
     if len(rows) == 1:
-        return json.dumps({"features": rows[0].tolist()}).encode()
-    return json.dumps({"instances": rows.tolist()}).encode()
+        return json.dumps({"features": rows[0]}).encode()
+    return json.dumps({"instances": rows}).encode()
 
 
 def sample_events(card_path: Path) -> dict[str, bytes]:
-    """One row and ``BATCH_ROWS`` rows across the card's bounds, as direct-invoke events."""
+    """One example row and ``BATCH_ROWS`` of them, as direct-invoke events."""
     card = ModelCard.load(card_path)
     return {
-        ONE_ROW: event(rows_in_range(card, 1)),
-        f"{BATCH_ROWS} rows": event(rows_in_range(card, BATCH_ROWS)),
+        ONE_ROW: event(example_rows(card, 1)),
+        f"{BATCH_ROWS} rows": event(example_rows(card, BATCH_ROWS)),
     }
 
 
