@@ -19,7 +19,7 @@ from typing import Protocol
 
 from .failures import BadFile
 
-READ_BYTES = 1024 * 1024
+READ_BYTES = 256 * 1024
 # Lengths count characters (not bytes), the line ending included.
 MAX_LINE_CHARS = 1024 * 1024
 MAX_RECORD_LINES = 1000
