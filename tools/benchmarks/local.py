@@ -22,7 +22,7 @@ from tools.benchmarks import packages
 from tools.benchmarks.analysis import ONE_ROW
 from tools.benchmarks.cold_start import cold_starts, cpu_modes, warm_latencies
 from tools.benchmarks.environment import layer_versions, machine, now_utc
-from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes
+from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes, model_measured
 from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig
 from tools.local_lambda.cpu_quota import CpuLimit
@@ -75,9 +75,8 @@ def event(rows: list[list[Any]]) -> bytes:
     return json.dumps({"instances": rows}).encode()
 
 
-def sample_events(card_path: Path) -> dict[str, bytes]:
+def sample_events(card: ModelCard) -> dict[str, bytes]:
     """One example row and ``BATCH_ROWS`` of them, as direct-invoke events."""
-    card = ModelCard.load(card_path)
     return {
         ONE_ROW: event(example_rows(card, 1)),
         f"{BATCH_ROWS} rows": event(example_rows(card, BATCH_ROWS)),
@@ -159,7 +158,8 @@ def run(
     built = packages.build_packages(
         settings.runtime, settings.arch, settings.rebuild_layers, model_dir, baseline_dir
     )
-    events = sample_events(built.onnx.task_root / "model.json")
+    card = ModelCard.load(built.onnx.task_root / "model.json")
+    events = sample_events(card)
     set_total(settings.steps(len(built.cold_contenders), len(events), len(modes)))
     tick("built layers and functions")
     base = function_config(
@@ -168,6 +168,7 @@ def run(
     measured = [
         measure_mode(built, settings, events, base, interpreter, tick, mode) for mode in modes
     ]
+    model, task = model_measured(card)
     return BenchmarkRun(
         kind="local",
         created_utc=now_utc(),
@@ -183,4 +184,6 @@ def run(
         cpu_note=cpu_note,
         sizes=package_sizes(built),
         settings=asdict(settings),
+        model=model,
+        task=task,
     )
