@@ -18,6 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from onnx_serving.card import (
+    MAX_STRING_CHARS,
+    MISSING_STRING,
+    NUMBER,
+    STRING,
+    UNKNOWN_ERROR,
+    Column,
+    ModelCard,
+)
+from tools.example_rows import example_objects
+
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "tools" / "reliability" / "hostile_cases.jsonl"
 DIRECT = "direct"
@@ -298,6 +309,67 @@ def generated_specs() -> list[dict[str, Any]]:
         }
     )
     return specs
+
+
+def typed_specs(card: ModelCard) -> list[dict[str, Any]]:
+    """Cases for the typed columns of ``card``, each on the first column it applies to: a
+    string column sent a number, a number column sent a string, a category the model does not
+    know (where unknown ones are refused), a string over ``MAX_STRING_CHARS`` and one of 6 MB,
+    a missing value (null, and "" in a string column) where the column allows none: all 400
+    ``InvalidFeatures``; a missing value where the column allows it: 200.
+
+    Every case is one named row built on an example row of the model, so that only the value
+    under test is wrong; a card whose columns allow none of them gives none.
+    """
+    base = example_objects(card, 1, seed=7)[0]
+    strings = [c for c in card.columns if c.type == STRING]
+    numbers = [c for c in card.columns if c.type == NUMBER]
+    refusing = [c for c in strings if c.categories and c.unknown == UNKNOWN_ERROR]
+    required = [c for c in card.columns if not c.missing]
+    optional = [c for c in card.columns if c.missing]
+    candidates: list[tuple[str, list[Column], Any, int, str | None]] = [
+        ("string-column-sent-a-number", strings, 7, 400, "InvalidFeatures"),
+        ("number-column-sent-a-string", numbers, "7", 400, "InvalidFeatures"),
+        ("unknown-category", refusing, "not-a-category-of-this-model", 400, "InvalidFeatures"),
+        (
+            "string-over-the-length-limit",
+            strings,
+            "s" * (MAX_STRING_CHARS + 1),
+            400,
+            "InvalidFeatures",
+        ),
+        ("string-6mb", strings, "s" * BIG_BODY_BYTES, 400, "InvalidFeatures"),
+        ("missing-where-not-allowed", required, None, 400, "InvalidFeatures"),
+        (
+            "empty-string-where-not-allowed",
+            [c for c in required if c in strings],
+            MISSING_STRING,
+            400,
+            "InvalidFeatures",
+        ),
+        ("missing-where-allowed", optional, None, 200, None),
+    ]
+    specs = []
+    for case_id, columns, value, status, error_type in candidates:
+        if not columns:
+            continue
+        text = json.dumps({"features": base | {columns[0].name: value}})
+        for entry, field in ((DIRECT, "event"), ("http", "body")):
+            specs.append(
+                {
+                    "id": f"typed-{case_id}",
+                    "entry": entry,
+                    field: text,
+                    "status": status,
+                    "error_type": error_type,
+                }
+            )
+    return specs
+
+
+def typed_cases(card: ModelCard) -> tuple[HostileCase, ...]:
+    """``typed_specs(card)`` expanded per entry point."""
+    return tuple(case for spec in typed_specs(card) for case in _expand(spec))
 
 
 @functools.cache
