@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import dataclasses
 import functools
 import hashlib
 import io
@@ -22,8 +23,8 @@ from pathlib import Path
 
 from samtranslator.yaml_helper import yaml_parse
 
-from convert.conversion import convert_demo
-from onnx_serving.card import CLASSIFIER, REGRESSOR, STRING, Column, ModelCard
+from convert.conversion import convert_demo, convert_pickle
+from onnx_serving.card import CLASSIFIER, COLUMNS, REGRESSOR, STRING, Column, ModelCard
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_FILES = ("model.onnx", "model.json")
@@ -92,9 +93,11 @@ def same_schema_impostor() -> bytes:
     """Another Iris forest (same features, classes and hyper-parameters, another seed) as ONNX:
     a file that passes every schema check, to be swapped in with a fixed-up SHA-256."""
     from convert.export import export_onnx
+    from convert.schema import positional_schema
     from convert.train import train_iris
 
-    return export_onnx(train_iris(random_state=7).estimator, 4)
+    forest = train_iris(random_state=7).estimator
+    return export_onnx(forest, positional_schema(forest, 4))
 
 
 def edit_card(folder: Path, **changes: object) -> Path:
@@ -158,28 +161,117 @@ def synthetic_card(
     )
 
 
-def typed_regressor_card(inputs: str = "columns") -> ModelCard:
-    """A valid regressor card with typed columns, for code that reads only the schema: a city
-    from three categories (unknown ones refused), rooms that may be missing, a free note that
-    may be missing, and an area that may not."""
-    return ModelCard(
-        name="flats",
+def typed_card(**changes: object) -> ModelCard:
+    """A valid regressor card over typed columns, for code that reads only the schema: a number
+    that may be missing, one that may not, a string of known categories refused otherwise, and
+    a free string that may be missing; fed one input per column, numbers as float64."""
+    card = ModelCard(
+        name="typed",
         version="1",
         sha256="0" * 64,
         task=REGRESSOR,
         columns=[
-            Column("city", type=STRING, categories=["lyon", "nice", "paris"], unknown="error"),
-            Column("rooms", missing=True, min=1.0, max=8.0),
+            Column("distance", missing=True, min=0.5, max=40.0),
+            Column("hour", min=0.0, max=23.0),
+            Column("weather", type=STRING, categories=["dry", "rain", "snow"], unknown="error"),
             Column("note", type=STRING, missing=True),
-            Column("area", min=9.0, max=250.0),
         ],
         classes=[],
-        inputs=inputs,
+        inputs=COLUMNS,
         number_type="float64",
         outputs=["variable"],
         parity={"tolerance": 1e-5},
-        golden_rows=[
-            {"features": ["lyon", 3.0, None, 61.5], "value": 231000.0},
-            {"features": ["paris", None, "quiet", 20.0], "value": 198500.0},
-        ],
+        golden_rows=[{"features": [12.0, 8.0, "rain", None], "value": 31.5}],
     )
+    return dataclasses.replace(card, **changes) if changes else card
+
+
+@dataclass(frozen=True)
+class TypedModel:
+    """A DataFrame pipeline converted by the project's converter (``model_dir``), the fitted
+    pipeline it came from, and the rows it was fitted on (numbers, strings and holes)."""
+
+    model_dir: Path
+    estimator: object
+    frame: object
+
+
+def trips(n: int = 300, seed: int = 1) -> tuple[object, object]:
+    """Taxi trips as a DataFrame: a distance (sometimes unknown), the hour, the weather (sometimes
+    unrecorded) and the vehicle; the fare they cost."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "distance": rng.uniform(0.5, 40.0, n).round(2),
+            "hour": rng.integers(0, 24, n).astype(float),
+            "weather": rng.choice(["dry", "rain", "snow"], n).astype(object),
+            "vehicle": rng.choice(["sedan", "van"], n).astype(object),
+        }
+    )
+    surcharge = frame.weather.map({"dry": 0.0, "rain": 2.5, "snow": 6.0})
+    fare = 3.0 + 1.8 * frame.distance + 0.1 * frame.hour + surcharge
+    frame.loc[rng.random(n) < 0.1, "distance"] = np.nan
+    frame.loc[rng.random(n) < 0.1, "weather"] = np.nan
+    return frame, fare.to_numpy()
+
+
+def _convert_frame(estimator: object, frame: object, name: str) -> Path:
+    """Convert ``estimator`` as ``make convert MODEL=... SAMPLE=...`` does, with ``frame`` as the
+    sample CSV; the model folder."""
+    import joblib
+
+    root = _scratch(f"fixture-{name}-")
+    joblib.dump(estimator, root / "model.pkl")
+    frame.to_csv(root / "rows.csv", index=False)
+    with contextlib.redirect_stdout(io.StringIO()):
+        convert_pickle(
+            root / "model.pkl", root / "model", None, sample_csv=root / "rows.csv", name=name
+        )
+    return root / "model"
+
+
+@functools.cache
+def typed_regressor() -> TypedModel:
+    """Fares from trips: imputed and scaled numbers, imputed one-hot strings that ignore an
+    unknown category, a ridge regression."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline, make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    frame, fare = trips()
+    numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
+    strings = make_pipeline(
+        SimpleImputer(strategy="constant", fill_value="unknown"),
+        OneHotEncoder(handle_unknown="ignore"),
+    )
+    columns = [("num", numbers, ["distance", "hour"]), ("cat", strings, ["weather", "vehicle"])]
+    pipeline = Pipeline([("pre", ColumnTransformer(columns)), ("model", Ridge())])
+    pipeline.fit(frame, fare)
+    return TypedModel(_convert_frame(pipeline, frame, "trip-fares"), pipeline, frame)
+
+
+@functools.cache
+def typed_classifier() -> TypedModel:
+    """Whether a trip is long: numbers imputed, the vehicle through an ordinal encoder that
+    refuses an unknown category (and a missing one: no imputer reads it), a logistic regression."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    frame, fare = trips()
+    frame = frame[["distance", "hour", "vehicle"]]
+    labels = [("long" if f > 40 else "short") for f in fare]
+    columns = [
+        ("num", SimpleImputer(strategy="median"), ["distance", "hour"]),
+        ("cat", OrdinalEncoder(), ["vehicle"]),
+    ]
+    pipeline = Pipeline([("pre", ColumnTransformer(columns)), ("model", LogisticRegression())])
+    pipeline.fit(frame, labels)
+    return TypedModel(_convert_frame(pipeline, frame, "long-trips"), pipeline, frame)

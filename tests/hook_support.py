@@ -25,11 +25,11 @@ def golden_card(app: Any) -> dict[str, Any]:
     """The served model's card as JSON, with golden rows answered by the served model."""
     card = json.loads(app.MODEL.card.to_json())
     rows = np.asarray(example_rows(app.MODEL.card, GOLDEN_ROWS), dtype=np.float32)
-    labels, probabilities = app.MODEL.predict(rows)
+    labels, probabilities = app.MODEL.predict({card["input_name"]: rows})
     card["golden_rows"] = [
         {
             "features": [float(v) for v in row],
-            "label": label,
+            "label": str(label),
             "probabilities": dict(zip(card["classes"], map(float, p), strict=True)),
         }
         for row, label, p in zip(rows, labels, probabilities, strict=True)

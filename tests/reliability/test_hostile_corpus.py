@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pytest
 import sam_support
-from fixture_models import typed_regressor_card
+from fixture_models import typed_card
 
 from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases, typed_cases, typed_specs
 from tools.reliability.inprocess import InProcessFunction
@@ -76,7 +76,7 @@ def test_typed_cases_of_the_served_model_get_their_exact_answers(app, in_process
 
 
 def test_typed_specs_cover_every_typed_rule_a_card_has():
-    specs = typed_specs(typed_regressor_card())
+    specs = typed_specs(typed_card())
     direct = {spec["id"]: (spec["status"], spec["error_type"]) for spec in specs[::2]}
     assert direct == {
         "typed-string-column-sent-a-number": (400, "InvalidFeatures"),
@@ -90,8 +90,8 @@ def test_typed_specs_cover_every_typed_rule_a_card_has():
     }
     assert [spec["entry"] for spec in specs] == ["direct", "http"] * 8
     unknown = json.loads(specs[4]["event"])["features"]
-    assert unknown["city"] == "not-a-category-of-this-model"
-    assert set(unknown) == {"city", "rooms", "note", "area"}
+    assert unknown["weather"] == "not-a-category-of-this-model"
+    assert set(unknown) == {"distance", "hour", "weather", "note"}
 
 
 @dataclass(frozen=True)

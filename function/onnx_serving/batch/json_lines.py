@@ -112,7 +112,7 @@ class JsonLinesFile:
         """One object per kept row: its pass-through fields, then label and probabilities, or
         the value."""
         if answers.values is not None:
-            results = [{VALUE: float(value)} for value in answers.values]
+            results = [{VALUE: value} for value in answers.values]
         else:
             classes = self._card.classes
             results = [

@@ -38,12 +38,12 @@ class Chunk(NamedTuple):
 
 class Answers(NamedTuple):
     """The model's answers for the kept rows of a chunk: labels and rounded probabilities
-    (float64 ``[rows, classes]``) for a classifier, values as text (the shortest decimal that
-    reads back as the output's value) for a regressor."""
+    (float64 ``[rows, classes]``) for a classifier, values (as the online answers print them:
+    ``answers.answered_values``) for a regressor."""
 
     labels: list[str] | None
     probabilities: np.ndarray | None
-    values: list[str] | None
+    values: list[float] | None
 
 
 class Format(Protocol):

@@ -2,9 +2,8 @@
 
 Validated rows arrive column by column (``typed_columns``) and reach the graph through
 ``rows.graph_feed``, the one way the handler, the batch function and convert's parity build the
-graph's inputs. A matrix graph's backend takes the matrix the feed holds (the ``Model``
-protocol the pickle baseline shares); a per-column graph's takes the feed itself. Answers are
-checked against the card and rounded as the online answers are.
+graph's inputs; the backend answers the graph's outputs (``answers.Model``). Answers are
+checked against the card and printed as the online answers print them (``answers``).
 """
 
 from __future__ import annotations
@@ -13,8 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ..answers import Model, check_output, rounded
-from ..card import MATRIX
+from ..answers import Model, answered_values, check_output, rounded
 from ..rows import graph_feed
 from .records import Answers
 
@@ -25,19 +23,13 @@ ROW = "row"
 def predictions(model: Model, columns: Sequence[np.ndarray]) -> Answers:
     """The model's answers for validated rows given as typed columns in card order."""
     card = model.card
-    if not len(columns) or not len(columns[0]):
-        return (
-            Answers([], np.empty((0, len(card.classes))), None)
-            if card.is_classifier
-            else (Answers(None, None, []))
-        )
-    feed = graph_feed(card, columns)
-    given = feed[card.input_name] if card.inputs == MATRIX else feed
+    if not len(columns[0]):
+        if card.is_classifier:
+            return Answers([], np.empty((0, len(card.classes))), None)
+        return Answers(None, None, [])
+    outputs = model.predict(graph_feed(card, columns))
     if not card.is_classifier:
-        values = np.asarray(model.predict(given)).reshape(-1)
-        if not np.isfinite(values).all():
-            raise ValueError("the model answered a value that is not a finite number")
-        return Answers(None, None, values.astype(str).tolist())
-    labels, probabilities = model.predict(given)
-    check_output(labels, probabilities, card)
-    return Answers(labels, rounded(probabilities), None)
+        return Answers(None, None, answered_values(outputs[0]).tolist())
+    labels = [str(label) for label in np.asarray(outputs[0]).reshape(-1).tolist()]
+    check_output(labels, outputs[1], card)
+    return Answers(labels, rounded(outputs[1]), None)

@@ -8,16 +8,20 @@ import json
 
 import numpy as np
 import pytest
-from fixture_models import synthetic_card, typed_regressor_card
+from fixture_models import synthetic_card, typed_card
 
 from onnx_serving.batch.csv_rows import CsvFile
+from onnx_serving.batch.failures import BadFile
 from onnx_serving.batch.json_lines import JsonLinesFile
 from onnx_serving.batch.records import Answers
 from onnx_serving.batch.text_lines import TextLines
 from onnx_serving.rows import graph_feed
 
-CARD = typed_regressor_card()
-MISSING_NUMBER = "is missing; the model needs a number for it"
+# distance: number, may be missing; hour: number; weather: dry, rain or snow, others refused;
+# note: any string, may be missing.
+CARD = typed_card()
+HEADER = "weather,distance,note,hour\n"
+UNKNOWN = "row.weather is 'hail', not a category the model knows: one of 'dry', 'rain', 'snow'"
 
 
 def read(fmt):
@@ -26,8 +30,8 @@ def read(fmt):
     return chunk, columns, kept, {chunk.lines[p]: reason for p, reason in refused.items()}
 
 
-def csv_file(text: str) -> CsvFile:
-    return CsvFile(TextLines(io.BytesIO(text.encode())), CARD, keep_formulas=False)
+def csv_file(text: str, card=CARD) -> CsvFile:
+    return CsvFile(TextLines(io.BytesIO(text.encode())), card, keep_formulas=False)
 
 
 def json_lines(lines: list[object]) -> JsonLinesFile:
@@ -43,101 +47,92 @@ def as_lists(columns):
 
 
 def test_csv_cells_become_typed_columns_with_empty_cells_missing():
-    text = "id,area,note,rooms,city\na,61.5,,3,lyon\nb,20,quiet,,paris\n"
+    text = "id,hour,note,distance,weather\na,8,,12.5,rain\nb,20,quiet,,dry\n"
     _, columns, kept, refused = read(csv_file(text))
     assert (kept, refused) == ([0, 1], {})
-    assert [c.dtype for c in columns] == [object, np.float64, object, np.float64]
-    assert as_lists(columns) == [
-        ["lyon", "paris"],
-        [3.0, None],
-        [None, "quiet"],
-        [61.5, 20.0],
-    ]
+    assert [c.dtype for c in columns] == [np.float64, np.float64, object, object]
+    assert as_lists(columns) == [[12.5, None], [8.0, 20.0], ["rain", "dry"], [None, "quiet"]]
 
 
 @pytest.mark.parametrize(
     ("cells", "reason"),
     [
-        (
-            "berlin,2,,40",
-            "row.city is 'berlin', not a category the model knows: one of 'lyon', 'nice', 'paris'",
-        ),
-        (",2,,40", "row.city is missing; the model needs a string for it"),
-        ("nice,2,,", f"row.area {MISSING_NUMBER}"),
-        ("nice,two,,40", "row.rooms must be a number, got 'two'"),
-        ("nice,2,,nan", "row.area must be a finite number, got nan"),
-        ("nice,2,,1e400", "row.area must be a finite number, got inf"),
-        ("nice,2," + "x" * 257 + ",40", "row.note is longer than 256 characters"),
-        ("nice,2", "row has 2 fields; the header has 4"),
+        ("hail,2,,4", UNKNOWN),
+        (",2,,4", "row.weather is missing; the model needs a string for it"),
+        ("dry,2,,", "row.hour is missing; the model needs a number for it"),
+        ("dry,two,,4", "row.distance must be a number, got 'two'"),
+        ("dry,2,,nan", "row.hour must be a finite number, got nan"),
+        ("dry,2,,1e400", "row.hour must be a finite number, got inf"),
+        ("dry,2," + "x" * 257 + ",4", "row.note is longer than 256 characters"),
+        ("dry,2", "row has 2 fields; the header has 4"),
     ],
 )
 def test_a_bad_csv_cell_refuses_its_row_naming_the_column(cells, reason):
-    text = f"city,rooms,note,area\nlyon,1,,30\n{cells}\nparis,,,50\n"
+    text = f"{HEADER}rain,1,,3\n{cells}\nsnow,,,5\n"
     _, columns, kept, refused = read(csv_file(text))
     assert (kept, refused) == ([0, 2], {3: reason})
-    assert as_lists(columns)[0] == ["lyon", "paris"]
+    assert as_lists(columns)[2] == ["rain", "snow"]
 
 
 def test_a_row_is_refused_for_its_first_bad_column_in_card_order():
-    _, _, kept, refused = read(csv_file("area,city,rooms,note\n,rome,x,\n"))
-    assert (kept, refused) == (
-        [],
-        {2: "row.city is 'rome', not a category the model knows: one of 'lyon', 'nice', 'paris'"},
-    )
+    _, _, kept, refused = read(csv_file(f"{HEADER}hail,x,,\n"))
+    assert (kept, refused) == ([], {2: "row.distance must be a number, got 'x'"})
 
 
 def test_json_lines_values_follow_the_contract_positional_or_named():
     lines = [
-        ["lyon", 3, None, 61.5],
-        {"id": 7, "city": "nice", "rooms": None, "note": "", "area": 40},
-        ["lyon", 3, None, True],
-        {"city": 5, "rooms": 1, "note": None, "area": 40},
-        {"city": "nice", "rooms": "2", "note": None, "area": 40},
-        {"city": "nice", "rooms": 2, "note": None},
-        ["paris", 1, 2, 30],
-        [None, 1, None, 30],
+        [12.5, 8, "rain", None],
+        {"id": 7, "distance": None, "hour": 20, "weather": "dry", "note": ""},
+        [12.5, True, "rain", None],
+        {"distance": 1, "hour": 2, "weather": 5, "note": None},
+        {"distance": "2", "hour": 2, "weather": "dry", "note": None},
+        {"distance": 2, "weather": "dry", "note": None},
+        [1, 2, "snow", 3],
+        [1, 2, None, None],
+        [1, 2, "hail", None],
     ]
     _, columns, kept, refused = read(json_lines(lines))
     assert kept == [0, 1]
-    assert as_lists(columns) == [["lyon", "nice"], [3.0, None], [None, None], [61.5, 40.0]]
+    assert as_lists(columns) == [[12.5, None], [8.0, 20.0], ["rain", "dry"], [None, None]]
     assert refused == {
-        3: "row.area must be a number, got a boolean",
-        4: "row.city must be a string, got a number",
-        5: "row.rooms must be a number, got a string",
-        6: "row lacks the columns ['area']; the model takes ['city', 'rooms', 'note', 'area']",
+        3: "row.hour must be a number, got a boolean",
+        4: "row.weather must be a string, got a number",
+        5: "row.distance must be a number, got a string",
+        6: "row lacks the columns ['hour']; the model takes ['distance', 'hour', 'weather', "
+        "'note']",
         7: "row.note must be a string, got a number",
-        8: "row.city is missing; the model needs a string for it",
+        8: "row.weather is missing; the model needs a string for it",
+        9: UNKNOWN,
     }
 
 
 def test_typed_columns_feed_the_graph_through_graph_feed():
-    _, columns, _, _ = read(csv_file("city,rooms,note,area\nlyon,,,61.5\n"))
+    _, columns, _, _ = read(csv_file(f"{HEADER}rain,,,8\n"))
     feed = graph_feed(CARD, columns)
-    assert list(feed) == ["city", "rooms", "note", "area"]
-    assert feed["city"].tolist() == [["lyon"]] and feed["note"].tolist() == [[""]]
-    assert feed["area"].dtype == np.float64 and np.isnan(feed["rooms"][0, 0])
+    assert list(feed) == ["distance", "hour", "weather", "note"]
+    assert feed["weather"].tolist() == [["rain"]] and feed["note"].tolist() == [[""]]
+    assert feed["hour"].dtype == np.float64 and np.isnan(feed["distance"][0, 0])
 
 
 def test_numbers_beyond_float32_are_refused_only_where_the_graph_takes_float32():
     assert CARD.number_type == "float64"
-    assert read(csv_file("city,rooms,note,area\nlyon,1,,3.5e38\n"))[3] == {}
+    assert read(csv_file(f"{HEADER}rain,1,,3.5e38\n"))[3] == {}
     card = synthetic_card(["a", "b"], ["x", "y"])
-    fmt = CsvFile(TextLines(io.BytesIO(b"a,b\n1,3.5e38\n")), card, keep_formulas=False)
-    assert read(fmt)[3] == {2: "row.b is too large for float32 (|x| > 3.4e38)"}
+    assert read(csv_file("a,b\n1,3.5e38\n", card))[3] == {
+        2: "row.b is too large for float32 (|x| > 3.4e38)"
+    }
 
 
 def test_regressor_output_is_the_value_column_and_field():
-    text = "id,city,rooms,note,area\n=a,lyon,1,,30\nb,nice,2,,40\n"
-    fmt = csv_file(text)
+    fmt = csv_file("id,weather,distance,note,hour\n=a,rain,1,,3\nb,dry,2,,4\n")
     chunk, _, kept, _ = read(fmt)
-    answers = Answers(None, None, ["231000.5", "0.1"])
     assert fmt.header() == "id,value\n"
-    assert fmt.render(chunk, kept, answers) == "'=a,231000.5\nb,0.1\n"
-    lines = json_lines([{"id": 1, "city": "lyon", "rooms": 1, "note": None, "area": 30}])
+    assert fmt.render(chunk, kept, Answers(None, None, [31.5, 0.1])) == "'=a,31.5\nb,0.1\n"
+    lines = json_lines([{"id": 1, "distance": 1, "hour": 2, "weather": "dry", "note": None}])
     chunk, _, kept, _ = read(lines)
-    assert lines.render(chunk, kept, Answers(None, None, ["0.1"])) == '{"id":1,"value":0.1}\n'
+    assert lines.render(chunk, kept, Answers(None, None, [0.1])) == '{"id":1,"value":0.1}\n'
 
 
 def test_a_csv_column_named_value_would_be_overwritten_for_a_regressor():
-    with pytest.raises(Exception, match=r"^the columns \['value'\] would be overwritten"):
-        csv_file("value,city,rooms,note,area\n")
+    with pytest.raises(BadFile, match=r"^the columns \['value'\] would be overwritten"):
+        csv_file("value," + HEADER)
