@@ -25,10 +25,11 @@ memory of afterwards, all to answer 413. A legal request has few structural char
 or object per row plus two, and one comma per value. Counting them is three passes of
 ``str.count`` (C speed, no allocation), and a body with more than the model's largest legal
 request can hold is refused before it is parsed. Characters inside strings are counted too: in a
-legal request the only strings are the field and feature names, whose own brackets and commas are
-allowed for, so the bound never refuses a legal request. Fewer containers also bounds the nesting
-depth. Kept to the standard library (``json``, ``str.count``), so that the function needs
-nothing else.
+legal request the strings are the field and feature names, whose own brackets and commas are
+allowed for, and the values of string columns, each allowed ``MAX_STRING_CHARS`` of them (the
+most a legal one holds), so the bound never refuses a legal request. Fewer containers also bounds
+the nesting depth. Kept to the standard library (``json``, ``str.count``), so that the function
+needs nothing else.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from .card import FLOAT32_MAX, ModelCard
+from .card import FLOAT32_MAX, MAX_STRING_CHARS, STRING, ModelCard
 from .errors import RequestError, bad_request, quoted
 
 DIRECT = "direct"
@@ -235,16 +236,19 @@ class BodyBounds(NamedTuple):
 
         Per row: one array or object, plus the brackets inside the feature names when the row
         names them; ``n`` commas at most (``n - 1`` inside, one after), plus the commas inside
-        the names. The request object and the ``instances`` array add two containers.
+        the names. A string value may hold up to ``MAX_STRING_CHARS`` brackets or commas, which
+        the count cannot tell from structure: each string column allows that many of both. The
+        request object and the ``instances`` array add two containers.
         """
         names = card.feature_names
         name_brackets = sum(name.count("[") + name.count("{") for name in names)
         name_commas = sum(name.count(",") for name in names)
+        in_strings = MAX_STRING_CHARS * sum(1 for c in card.columns if c.type == STRING)
         return cls(
             rows=rows,
             n_features=len(names),
-            containers=2 + rows * (1 + name_brackets),
-            commas=rows * (len(names) + name_commas),
+            containers=2 + rows * (1 + name_brackets + in_strings),
+            commas=rows * (len(names) + name_commas + in_strings),
             reason=reason,
         )
 

@@ -4,11 +4,14 @@ Everything a client needs to know is in the card and the limits: the feature nam
 order, the class names, how many rows a batch may hold. So the description is built from them
 (never written by hand, never out of date), the function serves it at ``GET /openapi.json`` and
 ``make build`` writes it to ``build/openapi.json``. The handler imports this module on the first
-``GET /openapi.json``, never at init. Schemas are JSON Schema 2020-12, as OpenAPI
-3.1 has them: exact where the handler is exact (row length, named features, float32 range,
-classes as an enum), so that a client generated from it sends only what the handler accepts and
-reads everything it answers. ``out_of_range`` is optional: a card without training ranges
-answers without it.
+``GET /openapi.json``, never at init. Schemas are JSON Schema 2020-12, as OpenAPI 3.1 has them:
+exact where the handler is exact (row length, named features, float32 range, classes as an
+enum), so that a client generated from it sends only what the handler accepts and reads
+everything it answers. Each column has its own schema: a number (within float32 when the model
+is fed float32), one of the categories of an encoder that refuses others, or a string of at
+most ``MAX_STRING_CHARS``; nullable only where the model takes a missing value. A regressor
+answers ``{"value"}`` per row instead of a label and probabilities. ``out_of_range`` is
+optional: a card without training ranges answers without it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,16 @@ from __future__ import annotations
 from typing import Any
 
 from .answers import ALLOWED_METHODS, HEADERS
-from .card import FLOAT32_MAX, ModelCard, reference
+from .card import (
+    FLOAT32_MAX,
+    MAX_STRING_CHARS,
+    MISSING_STRING,
+    NUMBER,
+    UNKNOWN_ERROR,
+    Column,
+    ModelCard,
+    reference,
+)
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
@@ -81,13 +93,19 @@ def openapi_document(card: ModelCard, max_rows: int) -> dict[str, Any]:
 
 
 def _description(card: ModelCard, max_rows: int) -> str:
+    answers = (
+        f"classes {', '.join(card.classes)}"
+        if card.is_classifier
+        else "one number per row (a regressor)"
+    )
+    values = "numbers" if card.all_numbers else "values (numbers, strings, null where allowed)"
     return (
         f"Predictions from the ONNX model {card.name!r} version {card.version} "
         f"(sha256 {card.sha256}): {card.n_features} features "
-        f"({', '.join(card.feature_names)}), classes {', '.join(card.classes)}. POST one row "
+        f"({', '.join(card.feature_names)}), {answers}. POST one row "
         f'as {{"features": row}} or up to {max_rows} as {{"instances": [row, ...]}}; a row '
-        "is a list of numbers in feature order or an object keyed by feature name. GET on any "
-        "path other than /openapi.json returns the model card. Every answer is JSON; errors "
+        f"is a list of {values} in feature order or an object keyed by feature name. GET on "
+        "any path other than /openapi.json returns the model card. Every answer is JSON; errors "
         "have one shape, with the status repeated in the body."
     )
 
@@ -119,7 +137,7 @@ def _error_refs(*statuses: int) -> dict[str, Any]:
 def _predict_operation() -> dict[str, Any]:
     return {
         "operationId": "predict",
-        "summary": "Predict the class of one row or a batch of rows.",
+        "summary": "Predict for one row or a batch of rows.",
         "requestBody": {"required": True, "content": _json(_ref("PredictRequest"))},
         "responses": {
             "200": _success("One prediction per row, in order.", "Predictions"),
@@ -160,26 +178,60 @@ def _error_response(status: int) -> dict[str, Any]:
     return {"description": ERROR_MEANINGS[status], "headers": headers, "content": _json(schema)}
 
 
-def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
-    names = list(card.feature_names)
-    value = {"$ref": SCHEMAS + "FeatureValue"}
-    return {
-        "FeatureValue": {
+def _number_schema(card: ModelCard) -> dict[str, Any]:
+    if card.number_type == "float32":
+        return {
             "type": "number",
             "minimum": -FLOAT32_MAX,
             "maximum": FLOAT32_MAX,
-            "description": "A finite JSON number within float32 (not a string, boolean or null).",
-        },
+            "description": "A finite JSON number within float32 (not a string or boolean).",
+        }
+    return {"type": "number", "description": "A finite JSON number (not a string or boolean)."}
+
+
+def _column_schema(column: Column) -> dict[str, Any]:
+    """What a row may send for ``column``: a number, a category of the card, or a string; null
+    (and "" for a string) only where the model takes a missing value."""
+    if column.type == NUMBER:
+        number = _ref("FeatureValue")
+        return {"anyOf": [number, {"type": "null"}]} if column.missing else number
+    if column.categories is not None and column.unknown == UNKNOWN_ERROR:
+        known = list(column.categories)
+        return {
+            "enum": [*known, None, MISSING_STRING] if column.missing else known,
+            "description": f"One of the {len(known)} categories the model knows"
+            + ("; null or an empty string when missing." if column.missing else "."),
+        }
+    return {
+        "type": ["string", "null"] if column.missing else "string",
+        "minLength": 0 if column.missing else 1,
+        "maxLength": MAX_STRING_CHARS,
+        "description": (
+            "Any string; a category the model does not know is answered as the fitted "
+            "encoder answers it (ignored)"
+            if column.categories is not None
+            else "Any string"
+        )
+        + ("; null or an empty string when missing." if column.missing else "."),
+    }
+
+
+def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
+    names = list(card.feature_names)
+    values = [_column_schema(column) for column in card.columns]
+    return {
+        "FeatureValue": _number_schema(card),
         "FeatureList": {
             "type": "array",
-            "items": value,
+            "prefixItems": values,
+            "items": False,
             "minItems": len(names),
             "maxItems": len(names),
             "description": f"The {len(names)} values in this order: {', '.join(names)}.",
         },
         "NamedFeatures": {
             "type": "object",
-            "properties": dict.fromkeys(names, value),
+            "properties": dict(zip(names, values, strict=True)),
             "required": names,
             "additionalProperties": False,
             "description": "Every feature by its exact name (no case folding), nothing else.",
@@ -236,6 +288,27 @@ def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
 
 
 def _prediction_schema(card: ModelCard) -> dict[str, Any]:
+    out_of_range = {
+        "type": "array",
+        "items": {"enum": list(card.feature_names)},
+        "uniqueItems": True,
+        "description": "Features outside the training range: the answer there is "
+        "extrapolation. Absent when the card has no training ranges.",
+    }
+    if not card.is_classifier:
+        return {
+            "type": "object",
+            "properties": {
+                "value": {
+                    "type": "number",
+                    "description": "The model's prediction, printed as the shortest decimal "
+                    "that reads back as the value the model computed.",
+                },
+                "out_of_range": out_of_range,
+            },
+            "required": ["value"],
+            "additionalProperties": False,
+        }
     probability = {"type": "number", "minimum": 0, "maximum": 1}
     return {
         "type": "object",
@@ -248,13 +321,7 @@ def _prediction_schema(card: ModelCard) -> dict[str, Any]:
                 "additionalProperties": False,
                 "description": "One per class, rounded to 6 decimals.",
             },
-            "out_of_range": {
-                "type": "array",
-                "items": {"enum": list(card.feature_names)},
-                "uniqueItems": True,
-                "description": "Features outside the training range: the answer there is "
-                "extrapolation. Absent when the card has no training ranges.",
-            },
+            "out_of_range": out_of_range,
         },
         "required": ["label", "probabilities"],
         "additionalProperties": False,
@@ -273,12 +340,14 @@ def _card_schema(card: ModelCard) -> dict[str, Any]:
                 "type": "object",
                 "properties": {
                     **_constants(reference(card)),
+                    "task": {"const": card.task},
                     "features": {"const": list(card.feature_names)},
+                    "columns": {"const": card.public()["columns"]},
                     "classes": {"const": list(card.classes)},
                     "feature_ranges": {"type": ["object", "null"]},
                     "metrics": {"type": "object"},
                 },
-                "required": ["name", "version", "sha256", "features", "classes"],
+                "required": ["name", "version", "sha256", "task", "features", "columns", "classes"],
             }
         },
         "required": ["model"],

@@ -11,7 +11,7 @@ import json
 from types import SimpleNamespace
 
 import pytest
-from fixture_models import synthetic_card
+from fixture_models import synthetic_card, typed_card
 
 from onnx_serving.answers import (
     ALB_RESPONSE_BYTES,
@@ -20,7 +20,7 @@ from onnx_serving.answers import (
     response_limit,
     worst_answer_size,
 )
-from onnx_serving.card import ModelCard
+from onnx_serving.card import MAX_STRING_CHARS, STRING, Column, ModelCard
 from onnx_serving.errors import RequestError
 from onnx_serving.events import (
     ALB,
@@ -34,6 +34,7 @@ from onnx_serving.events import (
     parse_json,
 )
 from onnx_serving.handler import MAX_BATCH_ROWS_LIMIT, ServingSettings, handle
+from onnx_serving.rows import RowPositions, to_columns
 
 CONTEXT = SimpleNamespace(aws_request_id="req-bounds")
 
@@ -100,6 +101,36 @@ def test_one_more_comma_than_a_legal_body_holds_is_a_413():
     )
 
 
+# Two free string columns: a legal value may be MAX_STRING_CHARS brackets or commas.
+STRINGS = typed_card(
+    columns=[
+        Column("a"),
+        Column("s", type=STRING),
+        Column("t", type=STRING),
+    ],
+    golden_rows=[{"features": [1.0, "x", "y"], "value": 1.0}],
+)
+
+
+def test_string_columns_allow_for_brackets_and_commas_in_their_values():
+    bounds = BodyBounds.for_rows(STRINGS, 10)
+    in_strings = 2 * MAX_STRING_CHARS
+    assert (bounds.containers, bounds.commas) == (2 + 10 * (1 + in_strings), 10 * (3 + in_strings))
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named", "positional"])
+def test_the_largest_legal_body_of_strings_passes(named):
+    """Every string value at its longest and made of brackets: one more array is too many."""
+    bounds = BodyBounds.for_rows(STRINGS, 50)
+    values = [0.5, "[" * MAX_STRING_CHARS, "{" * MAX_STRING_CHARS]
+    row = dict(zip(STRINGS.feature_names, values, strict=True)) if named else values
+    body = parse_body(json.dumps({"instances": [row] * 50}), bounds)
+    columns = to_columns(body["instances"], RowPositions(50), STRINGS)
+    assert columns[2].tolist() == ["{" * MAX_STRING_CHARS] * 50
+    one_more = json.dumps({"instances": [row] * 50 + [[]]})
+    assert refusal(one_more, bounds)[:2] == (413, "PayloadTooLarge")
+
+
 def test_short_bodies_are_not_counted_and_deep_ones_stop_at_the_container_bound():
     bounds = BodyBounds.for_rows(AWKWARD, 1000)
     assert refusal("[" * 400 + "]" * 400, bounds) is None
@@ -156,6 +187,20 @@ def test_worst_answer_sizes_are_exact_for_a_known_card():
     assert size.bytes_for(3) == len(
         '{"predictions": [' + ", ".join([row] * 3) + "], " + model + "}"
     )
+
+
+def test_a_regressors_worst_answer_is_the_longest_float64_and_every_feature():
+    row = (
+        '{"value": -2.2250738585072014e-308, '
+        '"out_of_range": ["distance", "hour", "weather", "note"]}'
+    )
+    model = '"model": {"name": "typed", "version": "1", "sha256": "' + "0" * 64 + '"}'
+    size = worst_answer_size(typed_card(), DIRECT)
+    assert (size.fixed + size.per_row, size.per_row) == (
+        len('{"predictions": [' + row + "], " + model + "}"),
+        len(row) + 2,
+    )
+    assert len(repr(-2.2250738585072014e-308)) == len(repr(-1.2345678901234567e-100)) == 24
 
 
 def test_http_answers_count_the_escaping_of_the_body_string():

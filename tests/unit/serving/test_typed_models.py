@@ -16,12 +16,17 @@ import pandas as pd
 import pytest
 from emf_support import emf_problems
 from fixture_models import edit_card, rebind_card, typed_classifier, typed_regressor
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from onnx_serving.answers import COMPACT, ValueAnswer, predicted
 from onnx_serving.card import value_gap
 from onnx_serving.handler import ServingSettings, handle
 from onnx_serving.metrics import DEFAULT_NAMESPACE, RequestMetrics
 from onnx_serving.model import ModelLoadError, load_model
+from onnx_serving.openapi import openapi_document
 from onnx_serving.rows import RowPositions, to_columns
 
 QUIET = ServingSettings(log_requests=False)
@@ -180,3 +185,41 @@ def test_init_refuses_a_card_that_calls_a_string_column_a_number(tmp_path):
     assert str(refused.value).endswith(
         "the model input 'vehicle' is tensor(string) [None, 1], card says tensor(double) [N, 1]"
     )
+
+
+def schema_errors(document, name, instance):
+    """What the description's schema ``name`` finds wrong with ``instance``."""
+    registry = Registry().with_resource(
+        "urn:typed", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    schema = {"$ref": f"urn:typed#/components/schemas/{name}"}
+    validator = Draft202012Validator(schema, registry=registry)
+    return [error.message for error in validator.iter_errors(instance)]
+
+
+@pytest.mark.parametrize("model", ["regressor", "classifier"])
+def test_the_description_of_a_typed_model_is_valid_openapi(model, request):
+    validate(openapi_document(request.getfixturevalue(model).card, 1000))
+
+
+def test_the_description_takes_what_the_regressor_takes_and_describes_its_answer(regressor):
+    document = openapi_document(regressor.card, 1000)
+    request = {"instances": FARE_ROWS}
+    assert schema_errors(document, "PredictRequest", request) == []
+    answer = handle(request, None, regressor, QUIET)
+    assert schema_errors(document, "Predictions", answer) == []
+    assert (
+        schema_errors(document, "ModelCard", handle({"action": "describe"}, None, regressor, QUIET))
+        == []
+    )
+
+
+@pytest.mark.parametrize(
+    "row",
+    [[30.0, 8.0, "truck"], [30.0, 8.0, None], [30.0, 8.0, ""], [30.0, "8", "van"], [None, 8, 1]],
+    ids=["unknown category", "null", "empty string", "text for a number", "number for a string"],
+)
+def test_the_description_refuses_what_the_classifier_refuses(classifier, row):
+    document = openapi_document(classifier.card, 1000)
+    assert schema_errors(document, "PredictRequest", {"features": row}) != []
+    assert schema_errors(document, "PredictRequest", {"features": [None, 8, "van"]}) == []
