@@ -44,9 +44,16 @@ BIG_BODY_BYTES = INVOKE_LIMIT_BYTES - 8 * 1024
 # Deeper than any Python JSON parser accepts (3.11 stops near 1,000 levels, 3.13 near 10,000),
 # so every runtime refuses it the same way.
 DEEP_LEVELS = 100_000
+# The stored and generated cases are written for the Iris demo's four features: what a case of
+# a 200 or of InvalidFeatures answers depends on the model (``model_bound``).
+CORPUS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 NAMED_REST = '"sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2'
 MAX_BATCH_ROWS = 1000
+# Generated cases sized against the body bounds of MAX_BATCH_ROWS rows of four features.
+WIDTH_BOUND_IDS = frozenset(
+    {"one-array-over-the-bound", "one-comma-over-the-bound", "commas-at-the-bound"}
+)
 
 
 @dataclass(frozen=True)
@@ -370,6 +377,22 @@ def typed_specs(card: ModelCard) -> list[dict[str, Any]]:
 def typed_cases(card: ModelCard) -> tuple[HostileCase, ...]:
     """``typed_specs(card)`` expanded per entry point."""
     return tuple(case for spec in typed_specs(card) for case in _expand(spec))
+
+
+def model_bound(case: HostileCase) -> bool:
+    """Whether the answer ``case`` expects holds only for a model taking the corpus's features:
+    a prediction, a refusal of the row's values, or a body sized against the bounds four
+    features give (``events.BodyBounds``)."""
+    return case.status == 200 or case.error_type == "InvalidFeatures" or case.id in WIDTH_BOUND_IDS
+
+
+def cases_for(card: ModelCard) -> tuple[HostileCase, ...]:
+    """The corpus as it applies to the model of ``card``: every case for a model taking the
+    Iris features as numbers, else the cases no model changes the answer of; then the typed
+    cases of ``card``."""
+    corpus_model = card.feature_names == CORPUS_FEATURES and card.all_numbers
+    kept = tuple(case for case in load_cases() if corpus_model or not model_bound(case))
+    return kept + typed_cases(card)
 
 
 @functools.cache

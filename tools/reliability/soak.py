@@ -26,7 +26,7 @@ from onnx_serving.card import ModelCard
 from tools.example_rows import example_rows
 from tools.local_lambda import InvokeResult, LocalLambda
 from tools.local_lambda.runner import proc_status_kb
-from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases, typed_cases
+from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, cases_for, http_event
 from tools.reliability.rss_baseline import runtime_bytes_per_invoke
 from tools.reliability.sam_build_output import FUNCTION, built_config, built_lambda
 from tools.reliability.verdict import Verdict, as_expected, judge
@@ -123,7 +123,7 @@ def _baseline_lines(report: SoakReport) -> list[str]:
 
 def palette(card: ModelCard) -> list[SoakRequest]:
     """Example rows of the served model on every entry point, interleaved with the small
-    hostile cases, the typed-column ones for its card included."""
+    hostile cases that apply to it (``corpus.cases_for``), its typed-column ones included."""
     valid = []
     entries = [DIRECT, *HTTP_SAMPLES]
     for i, row in enumerate(example_rows(card, VALID_ROWS)):
@@ -135,7 +135,7 @@ def palette(card: ModelCard) -> list[SoakRequest]:
         )
     hostile = [
         SoakRequest(case.name, case.raw, Verdict(case.status, case.error_type, case.labels))
-        for case in (*load_cases(), *typed_cases(card))
+        for case in cases_for(card)
         if len(case.raw) <= MAX_PALETTE_BYTES
     ]
     mixed = []
