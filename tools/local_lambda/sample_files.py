@@ -12,15 +12,15 @@ import csv
 import json
 from pathlib import Path
 
-from onnx_serving.card import ModelCard
+from onnx_serving.card import MAX_STRING_CHARS, NUMBER, ModelCard
 from tools.example_rows import example_objects, example_rows
 
 BLOCK_ROWS = 200_000
 
 
 def write_csv(path: Path, card: ModelCard, n: int, bad_rows: bool = False) -> int:
-    """``id`` + the model's columns, ``n`` rows (then a NaN and a text row in the first column,
-    a number column in the Iris demo, if ``bad_rows``); the file's size."""
+    """``id`` + the model's columns, ``n`` rows (then the rows of ``refused_rows`` if
+    ``bad_rows``); the file's size."""
     with path.open("w", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["id", *card.feature_names])
@@ -28,9 +28,20 @@ def write_csv(path: Path, card: ModelCard, n: int, bad_rows: bool = False) -> in
             rows = example_rows(card, min(BLOCK_ROWS, n - start), seed=start)
             writer.writerows([f"r{start + i}", *row] for i, row in enumerate(rows))
         if bad_rows:
-            rest = [1.0] * (card.n_features - 1)
-            writer.writerows([["bad-nan", "nan", *rest], ["bad-text", "n/a", *rest]])
+            writer.writerows(refused_rows(card))
     return path.stat().st_size
+
+
+def refused_rows(card: ModelCard) -> list[list[object]]:
+    """Rows any model refuses, each an example row with one bad cell: ``nan`` and ``n/a`` in
+    the first number column, or, for a model of strings only, a string over the length limit."""
+    good = example_rows(card, 1, seed=1)[0]
+    numbers = [j for j, column in enumerate(card.columns) if column.type == NUMBER]
+    if numbers:
+        bad = [("bad-nan", numbers[0], "nan"), ("bad-text", numbers[0], "n/a")]
+    else:
+        bad = [("bad-long", 0, "s" * (MAX_STRING_CHARS + 1))]
+    return [[name, *good[:j], cell, *good[j + 1 :]] for name, j, cell in bad]
 
 
 def write_json_lines(path: Path, card: ModelCard, n: int) -> int:

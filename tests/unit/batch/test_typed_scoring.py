@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from batch_support import body, manifest_of
+import pytest
+from batch_support import body, manifest_of, write_csv
 from fixture_models import typed_classifier, typed_regressor
 
 from onnx_serving.batch.handler import handle
@@ -85,3 +86,18 @@ def test_a_dataframe_classifier_scores_json_lines_and_refuses_what_its_encoder_r
     for answer, expected in zip(answers, probabilities, strict=True):
         got = [answer["probabilities"][c] for c in classes]
         assert max(map(abs, np.subtract(got, expected))) < 1e-5 + 5e-7
+
+
+@pytest.mark.parametrize("fixture", [typed_regressor, typed_classifier], ids=lambda f: f.__name__)
+def test_the_demo_sample_file_of_a_typed_model_has_exactly_its_two_bad_rows_rejected(
+    fixture, s3, bucket, tmp_path
+):
+    model = load_model(fixture().model_dir)
+    path = tmp_path / "sample.csv"
+    write_csv(path, model.card, 20, bad_rows=True)
+    summary = scored(model, s3, bucket, "incoming/sample.csv", path.read_text())
+    assert (summary["rows"], summary["rejected"]) == (22, 2)
+    assert [r["reason"] for r in manifest_of(s3, summary)["rejected_rows"]] == [
+        "row.distance must be a finite number, got nan",
+        "row.distance must be a number, got 'n/a'",
+    ]
