@@ -39,12 +39,17 @@ def answer_problems(
     raise ValueError(f"unknown expectation {probe.expect!r}")
 
 
+# What a description must repeat of the card, besides its identity.
+DESCRIBED = ("task", "features", "columns", "classes")
+
+
 def describe_problems(body: Any, card: ModelCard) -> list[str]:
-    """The model described must be the card's: identity, features and classes."""
+    """The model described must be the card's: identity, task, columns and classes."""
     model = body.get("model") if isinstance(body, dict) else None
     if not isinstance(model, dict):
         return [f"no model description in {str(body)[:300]}"]
-    expected = {**reference(card), "features": card.feature_names, "classes": card.classes}
+    public = card.public()
+    expected = {**reference(card), **{key: public[key] for key in DESCRIBED}}
     return [
         f"{key} is {model.get(key)!r}, the card says {value!r}"
         for key, value in expected.items()

@@ -3,10 +3,12 @@
 The sample events under ``events/`` are the shapes of every entry point (a direct invoke, API
 Gateway REST and HTTP APIs, a Function URL with a base64 body), but their rows are the demo's:
 another model would refuse them. So the hook keeps each event's envelope and puts the card's
-golden rows in it, and builds its bad requests from the card too (one value too many, an empty
-batch, broken JSON, a wrong method, a wrong media type). Every probe then works for any model,
-and every expected answer is exact: golden labels, golden probabilities within the card's
-``ANSWER_TOLERANCE``, the card's identity, or one status with one error type.
+golden rows in it, and builds its bad requests from the card too (one value too many, a value of
+the wrong type for its column, an empty batch, broken JSON, a wrong method, a wrong media type).
+Golden rows carry numbers, strings and nulls as the card's columns take them, so every probe
+works for any model, classifier or regressor, and every expected answer is exact: golden labels
+and probabilities within the card's ``ANSWER_TOLERANCE`` or golden values within its
+``VALUE_TOLERANCE``, the card's identity and columns, or one status with one error type.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from onnx_serving.card import ModelCard
+from onnx_serving.card import NUMBER, ModelCard
 
 GOLDEN = "golden"
 DESCRIBE = "describe"
@@ -84,7 +86,10 @@ def build_probes(card: ModelCard, samples: dict[str, dict[str, Any]]) -> list[Pr
         Probe("direct row", {"features": first}, GOLDEN, False, [0]),
         Probe("direct named row", {"features": named_first}, GOLDEN, False, [0]),
         Probe("direct describe", {"action": "describe"}, DESCRIBE, False),
-        _error("direct, one value too many", {"features": [*first, 0.0]}, 400, "InvalidFeatures"),
+        _error(
+            "direct, one value too many", {"features": [*first, first[-1]]}, 400, "InvalidFeatures"
+        ),
+        _error("direct, wrong type", {"features": wrong_type(card, first)}, 400, "InvalidFeatures"),
         _error("direct, empty batch", {"instances": []}, 400, "InvalidRequest"),
     ]
     posts = []
@@ -113,6 +118,13 @@ def build_probes(card: ModelCard, samples: dict[str, dict[str, Any]]) -> list[Pr
             ),
         ]
     return probes
+
+
+def wrong_type(card: ModelCard, row: list[Any]) -> list[Any]:
+    """``row`` with its first value of the other type: text for a number, a number for a string
+    (both refused, whatever the model, before the model sees them)."""
+    replacement: Any = "0" if card.columns[0].type == NUMBER else 0.0
+    return [replacement, *row[1:]]
 
 
 def _error(

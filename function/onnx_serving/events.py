@@ -39,6 +39,7 @@ import binascii
 import json
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any, NamedTuple
 
 from .card import FLOAT32_MAX, MAX_STRING_CHARS, STRING, ModelCard
@@ -72,9 +73,13 @@ PREDICT_ACTION = "predict"
 DESCRIBE_ACTION = "describe"
 OPENAPI_ACTION = "openapi"
 OPENAPI_PATH = "/openapi.json"
-# The largest float32 has this many digits before the point: a longer integer can only be out of
-# every feature's range, so it is refused before Python converts it.
-MAX_INTEGER_DIGITS = len(str(int(FLOAT32_MAX)))
+# The largest number of each number type has this many digits before the point: a longer
+# integer can only be out of every feature's range, so it is refused before Python converts it.
+INTEGER_DIGITS = {
+    "float32": len(str(int(FLOAT32_MAX))),
+    "float64": len(str(int(sys.float_info.max))),
+}
+MAX_INTEGER_DIGITS = INTEGER_DIGITS["float32"]
 
 
 class Request(NamedTuple):
@@ -229,6 +234,7 @@ class BodyBounds(NamedTuple):
     containers: int
     commas: int
     reason: str = ""
+    number_type: str = "float32"
 
     @classmethod
     def for_rows(cls, card: ModelCard, rows: int, reason: str = "") -> BodyBounds:
@@ -250,6 +256,7 @@ class BodyBounds(NamedTuple):
             containers=2 + rows * (1 + name_brackets + in_strings),
             commas=rows * (len(names) + name_commas + in_strings),
             reason=reason,
+            number_type=card.number_type,
         )
 
     def check(self, text: str) -> None:
@@ -279,13 +286,14 @@ class BodyBounds(NamedTuple):
 def parse_body(text: str, bounds: BodyBounds) -> Any:
     """The body's JSON value, once ``bounds`` says it can be a request at all.
 
-    Integers are held to ``MAX_INTEGER_DIGITS`` before Python converts them: converting a digit
+    Integers are held to ``INTEGER_DIGITS`` of the number type before Python converts them
+    (``MAX_INTEGER_DIGITS`` for float32): converting a digit
     string costs time quadratic in its length, so a body of integers of thousands of digits
     would cost more than the largest legal request before any check could refuse it. Only
     integer tokens reach the check; decimals keep the parser's own path.
     """
     bounds.check(text)
-    return parse_json(text, _bounded_integer)
+    return parse_json(text, partial(_bounded_integer, bounds.number_type))
 
 
 def parse_json(text: str, parse_int: Callable[[str], Any] | None = None) -> Any:
@@ -313,13 +321,13 @@ def parse_json(text: str, parse_int: Callable[[str], Any] | None = None) -> Any:
         ) from None
 
 
-def _bounded_integer(token: str) -> int:
+def _bounded_integer(number_type: str, token: str) -> int:
     digits = len(token) - (token[0] == "-")
-    if digits > MAX_INTEGER_DIGITS:
+    if digits > INTEGER_DIGITS[number_type]:
         raise bad_request(
             "InvalidJSON",
-            f"the body holds an integer of {digits} digits; features are float32 numbers, "
-            f"whose integers have at most {MAX_INTEGER_DIGITS} digits",
+            f"the body holds an integer of {digits} digits; features are {number_type} numbers, "
+            f"whose integers have at most {INTEGER_DIGITS[number_type]} digits",
         )
     return int(token)
 

@@ -38,6 +38,18 @@ its predictions directive carries ``value_count``, ``value_sum``, ``value_min`` 
 ``value_max`` of the values it answered instead, so the dashboard can draw the mean and the
 extremes of what the model predicts.
 
+*class mix*, by no dimension, on lines that answered rows of a classifier whose card has
+``class_shares``: ``class_mix_excess:#<slot>``, the rows predicted in a slot of classes minus
+what training's shares expect of that many rows. Summed over any window, the slot's excess is
+the window's rows in that slot minus its training share of the window's rows, so half the sum of
+their absolute values over the window's rows is the total variation distance between the live
+prediction mix and training's: the drift alarm's metric math, which cannot search for metrics
+and so needs names that do not depend on the model. The values are per line, not per environment
+or per window, because only sums aggregate correctly across lines, environments and model
+versions (each line is measured against its own card). Slots follow the training shares, largest
+first; a card with more classes than ``CLASS_MIX_SLOTS`` puts the smallest in the last slot, and
+the distance measured is then a lower bound of the true one.
+
 Names longer than CloudWatch's 255 characters are replaced by the position in the card
 (``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
 stdlib and built once per model at init; per request it is dict and list work on strings
@@ -72,13 +84,27 @@ TRAINING_SHARE_PREFIX = "training_share:"
 OUT_OF_RANGE_PREFIX = "out_of_range:"
 MISSING_PREFIX = "missing:"
 UNKNOWN_CATEGORY_PREFIX = "unknown_category:"
+CLASS_MIX_PREFIX = "class_mix_excess:#"
+# A metric-math alarm reads at most 10 metrics: the slots and ``rows``, with one to spare.
+CLASS_MIX_SLOTS = 8
+# Enough for the distance: a sum of 1e6 one-row lines is off by at most 50 rows per slot.
+CLASS_MIX_DECIMALS = 4
 # A regressor's value summary: with the sum and the count, CloudWatch's Sum of each gives the
 # mean over any period; Minimum of value_min and Maximum of value_max give the extremes.
 VALUE_SUMMARY = ("value_count", "value_sum", "value_min", "value_max")
+# The sparse per-class and per-feature members a line may carry, by their prefix.
+COUNT_PREFIXES = (
+    PREDICTED_PREFIX,
+    OUT_OF_RANGE_PREFIX,
+    MISSING_PREFIX,
+    UNKNOWN_CATEGORY_PREFIX,
+    TRAINING_SHARE_PREFIX,
+)
 # Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
 MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
-    | {"cold_start", "init_ms", "_aws"}
+    | {"cold_start", "init_ms", "_aws", *VALUE_SUMMARY}
+    | {f"{CLASS_MIX_PREFIX}{slot}" for slot in range(CLASS_MIX_SLOTS)}
 )
 MILLISECONDS = "Milliseconds"
 COMPACT = (",", ":")
@@ -86,6 +112,7 @@ COMPACT = (",", ":")
 LINE_DIMENSIONS = ((), ("model", "model_version", "event"))
 BY_MODEL = (("model", "model_version"),)
 BY_ERROR_TYPE = (("model", "model_version", "error_type"),)
+NO_DIMENSION = ((),)
 
 
 def namespace_from_env(env: Mapping[str, str]) -> str:
@@ -103,6 +130,14 @@ def metric_names(prefix: str, names: list[str]) -> dict[str, str]:
         )
         for position, name in enumerate(names)
     }
+
+
+def class_mix_slots(classes: list[str], shares: Mapping[str, float]) -> list[list[str]]:
+    """The classes of each slot: one per slot by share, largest first; the rest in the last."""
+    ranked = sorted(classes, key=lambda name: -shares.get(name, 0.0))
+    if len(ranked) <= CLASS_MIX_SLOTS:
+        return [[name] for name in ranked]
+    return [[name] for name in ranked[: CLASS_MIX_SLOTS - 1]] + [ranked[CLASS_MIX_SLOTS - 1 :]]
 
 
 def _definition(name: str, unit: str | None = None) -> str:
@@ -134,6 +169,12 @@ class RequestMetrics:
         shares = card.class_shares or {}
         share_names = metric_names(TRAINING_SHARE_PREFIX, card.classes)
         self._training_shares = {share_names[name]: share for name, share in shares.items()}
+        slots = class_mix_slots(card.classes, shares) if shares else []
+        self._slot_of = {name: slot for slot, names in enumerate(slots) for name in names}
+        self._slot_shares = [sum(shares[name] for name in names) for names in slots]
+        self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
+        # Most requests answer one row: their members are written here, once per class.
+        self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
         per_model = [
             *self._predicted.values(),
             *self._out_of_range.values(),
@@ -151,8 +192,13 @@ class RequestMetrics:
         prefix = '{"Namespace":' + json.dumps(namespace) + ',"Dimensions":'
         self._directive_start = {
             dimensions: f'{prefix}{json.dumps(dimensions, separators=COMPACT)},"Metrics":['
-            for dimensions in (LINE_DIMENSIONS, BY_MODEL, BY_ERROR_TYPE)
+            for dimensions in (LINE_DIMENSIONS, BY_MODEL, BY_ERROR_TYPE, NO_DIMENSION)
         }
+        self._class_mix = (
+            self._directive_start[NO_DIMENSION]
+            + ",".join(_definition(name) for name in self._slot_names)
+            + "]}"
+        )
         self._health = {
             cold_start: self._directive_start[LINE_DIMENSIONS] + ",".join(metrics) + "]}"
             for cold_start, metrics in ((False, health), (True, cold))
@@ -186,6 +232,12 @@ class RequestMetrics:
             per_model.update(self._training_shares)
         record.update(per_model)
         directives = [self._health[cold]]
+        mix = ""
+        labels = getattr(answer, "labels", None)
+        if labels and self._slot_names:
+            one_row = len(labels) == 1
+            mix = self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
+            directives.append(self._class_mix)
         if "error_type" in record:
             directives.append(self._errors["server_errors" if status >= 500 else "client_errors"])
         names = list(per_model)
@@ -195,7 +247,19 @@ class RequestMetrics:
             directives.append(self._directive_start[BY_MODEL] + definitions + "]}")
         timestamp = int(time.time() * 1000)
         aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
-        return json.dumps(record, separators=COMPACT)[:-1] + ',"_aws":' + aws + "}"
+        return json.dumps(record, separators=COMPACT)[:-1] + mix + ',"_aws":' + aws + "}"
+
+    def _class_mix_members(self, labels: list[str]) -> str:
+        """The line's ``class_mix_excess`` members as JSON text, each led by a comma: per slot,
+        rows predicted in it minus its training share of the line's rows."""
+        counts = [0] * len(self._slot_names)
+        for label in labels:
+            counts[self._slot_of[label]] += 1
+        rows = len(labels)
+        return "".join(
+            f',"{name}":{round(count - share * rows, CLASS_MIX_DECIMALS)!r}'
+            for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
+        )
 
     def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:
         """Rows per predicted class (or a regressor's value summary), per feature outside the

@@ -35,6 +35,7 @@ from tools.benchmarks.chart import write_chart
 from tools.benchmarks.packages import BUILD, SERVED_MODEL_DIR
 from tools.benchmarks.results import BenchmarkRun, model_measured
 from tools.benchmarks.summary import print_tables, render_markdown
+from tools.benchmarks.tables import metrics_line
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # Where a --quick smoke run writes unless --out says otherwise: never over the committed results.
@@ -254,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
         run = _local(args, console)
     write_outputs(run, args.out)
     print_tables(run, console)
+    if metrics_line(run):
+        console.print(metrics_line(run))
     console.print(f"wrote {args.out}/")
     return 0
 

@@ -22,6 +22,12 @@ from tools.benchmarks import packages
 from tools.benchmarks.analysis import ONE_ROW
 from tools.benchmarks.cold_start import cold_starts, cpu_modes, warm_latencies
 from tools.benchmarks.environment import layer_versions, machine, now_utc
+from tools.benchmarks.metrics_overhead import (
+    case_events,
+    line_bytes,
+    warm_lines,
+    without_metrics,
+)
 from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes, model_measured
 from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig
@@ -42,8 +48,10 @@ METHOD = (
     "invoke = event handed over until the response arrived, peak RSS = the process's VmHWM "
     "(Lambda's Max Memory Used). Warm: one process per contender, alternating requests, one "
     f"phase per event, per-invoke duration after {WARMUP_INVOKES} warm-up invokes. Sizes: files "
-    "in the built layer and function, zips at deflate level 9. Tables show median [min–max]; "
-    "percentiles are nearest-rank."
+    "in the built layer and function, zips at deflate level 9. Metrics: onnx-no-metrics is the "
+    "built function with its log line's metrics switched off in its own copy, warm only; bytes "
+    "per line are the warm lines the function's code writes in process, with and without them. "
+    "Tables show median [min–max]; percentiles are nearest-rank."
 )
 
 
@@ -109,7 +117,8 @@ def measure_mode(
     tick: Callable[[str], None],
     mode: tuple[str, CpuLimit | None],
 ) -> ModeResults:
-    """Cold starts of both contenders and both anchors, then warm invokes, in one CPU mode."""
+    """Cold starts of both contenders and both anchors, then warm invokes, in one CPU mode; the
+    warm ones also of the ONNX function without metrics."""
     name, limit = mode
 
     def labelled(label: str) -> None:
@@ -125,7 +134,7 @@ def measure_mode(
         limit,
     )
     warm = warm_latencies(
-        built.warm_contenders,
+        [*built.warm_contenders, without_metrics(built.onnx)],
         events,
         settings.warm_rounds,
         base,
@@ -160,6 +169,7 @@ def run(
     )
     card = ModelCard.load(built.onnx.task_root / "model.json")
     events = sample_events(card)
+    log_lines = line_bytes(warm_lines(built.onnx.task_root, case_events(example_rows(card, 100))))
     set_total(settings.steps(len(built.cold_contenders), len(events), len(modes)))
     tick("built layers and functions")
     base = function_config(
@@ -184,6 +194,7 @@ def run(
         cpu_note=cpu_note,
         sizes=package_sizes(built),
         settings=asdict(settings),
+        log_lines={name: asdict(found) for name, found in log_lines.items()},
         model=model,
         task=task,
     )

@@ -85,6 +85,8 @@ class BenchmarkRun:
     # run stored before runs named their model.
     model: str = ""
     task: str = ""
+    # Bytes of a warm log line per request case: {"without": n, "with_metrics": n}.
+    log_lines: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def main(self) -> ModeResults:

@@ -14,6 +14,14 @@ from tools.benchmarks.dollar_cost import (
     PRICE_PER_MILLION_REQUESTS,
     PRICES_AS_OF,
 )
+from tools.benchmarks.metrics_overhead import (
+    CUSTOM_METRIC_USD_PER_MONTH,
+    LOG_INGESTION_USD_PER_GB,
+    NO_METRICS,
+    ONE_ROW_DIRECT,
+    PRICES_READ,
+    LineBytes,
+)
 from tools.benchmarks.results import FREE, LAMBDA, ONE_CPU, BenchmarkRun, ModeResults
 from tools.benchmarks.stats import Summary, median, percentile
 
@@ -166,6 +174,65 @@ def cost_table(run: BenchmarkRun) -> Table | None:
     )
 
 
+def warm_one_row_with_and_without_metrics(run: BenchmarkRun) -> tuple[float, float] | None:
+    """Median warm 1-row invoke (ms) of the function and of its copy without metrics, main mode."""
+    warm = run.main.warm_ms
+    if NO_METRICS not in warm or "onnx" not in warm:
+        return None
+    return median(warm["onnx"]["1 row"]), median(warm[NO_METRICS]["1 row"])
+
+
+def metrics_line(run: BenchmarkRun) -> str:
+    """The metrics' overhead in one sentence, for the printed summary ("" without the data)."""
+    if ONE_ROW_DIRECT not in run.log_lines:
+        return ""
+    line = LineBytes(**run.log_lines[ONE_ROW_DIRECT])
+    text = (
+        f"Metrics: +{line.added} bytes per warm 1-row line ({line.without} → {line.with_metrics}), "
+        f"${line.usd_per_million:.2f} of log ingestion per million requests"
+    )
+    latency = warm_one_row_with_and_without_metrics(run)
+    if latency:
+        text += f"; warm 1-row p50 {latency[0]:.3f} ms with, {latency[1]:.3f} ms without"
+    return text + "."
+
+
+def metrics_table(run: BenchmarkRun) -> Table | None:
+    """Bytes the metrics add to each kind of line, and what CloudWatch charges for them."""
+    if not run.log_lines:
+        return None
+    rows = []
+    for case, sizes in run.log_lines.items():
+        line = LineBytes(**sizes)
+        rows.append(
+            [
+                case,
+                str(line.without),
+                str(line.with_metrics),
+                f"+{line.added}",
+                f"{line.usd_per_million:.3f}",
+            ]
+        )
+    latency = warm_one_row_with_and_without_metrics(run)
+    note = (
+        f"Log ingestion ${LOG_INGESTION_USD_PER_GB:.2f}/GB; each metric the lines publish is a "
+        f"custom metric at ${CUSTOM_METRIC_USD_PER_MONTH:.2f} a month, whatever the traffic (US "
+        f"East list prices, read {PRICES_READ}; docs/observability.md counts them)."
+    )
+    if latency:
+        note += (
+            f" Warm 1-row invoke, median ({mode_title(run, run.main.mode)}): {latency[0]:.3f} ms "
+            f"with metrics, {latency[1]:.3f} ms without ({NO_METRICS})."
+        )
+    return Table(
+        "metrics",
+        "Metrics in the log line (bytes per warm line)",
+        ["request", "without", "with", "added", "added $ per 1M requests"],
+        rows,
+        note,
+    )
+
+
 def all_tables(run: BenchmarkRun) -> list[Table]:
     """Every table the run supports, in reading order."""
     tables = [
@@ -174,5 +241,6 @@ def all_tables(run: BenchmarkRun) -> list[Table]:
         *(warm_table(run, mode) for mode in run.modes),
         size_table(run),
         cost_table(run),
+        metrics_table(run),
     ]
     return [t for t in tables if t is not None]

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from onnx_serving.metrics import COUNT_PREFIXES
 from onnx_serving.metrics import MEMBERS as METRIC_MEMBERS
-from onnx_serving.metrics import OUT_OF_RANGE_PREFIX, PREDICTED_PREFIX, TRAINING_SHARE_PREFIX
 from tools.local_lambda.runner import strict_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +108,6 @@ def judge(payload: bytes, function_error: str | None, request_id: str) -> Verdic
 
 
 LOG_FIELDS = frozenset({"level", "request_id", "event", "status", "rows", "latency_ms"})
-COUNT_PREFIXES = (PREDICTED_PREFIX, OUT_OF_RANGE_PREFIX, TRAINING_SHARE_PREFIX)
 ERROR_TYPES = frozenset(
     {
         "InvalidEvent",

@@ -189,6 +189,7 @@ def test_batch_function_is_the_function_folder_and_layer_with_its_own_entry_poin
         "BATCH_OUTPUT_PREFIX": {"Ref": "BatchOutputPrefix"},
         "BATCH_STATE_MACHINE_ARN": {"Fn::Sub": STATE_MACHINE},
         "LOG_LEVEL": {"Ref": "LogLevel"},
+        "METRICS_NAMESPACE": {"Fn::Sub": "onnx-lambda/${ParentStackName}"},
     }
     assert properties["Events"] == {
         "Upload": {

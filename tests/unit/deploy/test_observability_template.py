@@ -6,14 +6,19 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
+import pytest
 from sam_support import load_template
 
+from onnx_serving.metrics import CLASS_MIX_PREFIX, CLASS_MIX_SLOTS
 from tools.deploy.templates import FUNCTION_STACK, OBSERVABILITY_APPLICATION
 
 DOC = load_template(OBSERVABILITY_APPLICATION)
 RESOURCES = DOC["Resources"]
 PARENT = load_template(FUNCTION_STACK)
 NAMESPACE = {"Fn::Sub": "onnx-lambda/${ParentStackName}"}
+# The rows an hour needs before the class mix alarm reads a distance (the template's expression).
+CLASS_MIX_MIN_ROWS = 200
 ACTIONS = {"Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]}
 
 
@@ -41,11 +46,12 @@ def test_the_parent_deploys_it_with_its_name_topic_and_thresholds():
     }
 
 
-def test_resources_are_three_alarms_and_a_dashboard():
+ALARMS = ("ServerErrorRateAlarm", "LatencyP99Alarm", "OutOfRangeDriftAlarm", "ClassMixDriftAlarm")
+
+
+def test_resources_are_four_alarms_and_a_dashboard():
     assert {name: r["Type"] for name, r in RESOURCES.items()} == {
-        "ServerErrorRateAlarm": "AWS::CloudWatch::Alarm",
-        "LatencyP99Alarm": "AWS::CloudWatch::Alarm",
-        "OutOfRangeDriftAlarm": "AWS::CloudWatch::Alarm",
+        **{name: "AWS::CloudWatch::Alarm" for name in ALARMS},
         "Dashboard": "AWS::CloudWatch::Dashboard",
     }
 
@@ -55,7 +61,7 @@ def alarm(name: str) -> dict:
 
 
 def test_every_alarm_notifies_the_topic_when_given_and_names_itself_after_the_stack():
-    for name in ("ServerErrorRateAlarm", "LatencyP99Alarm", "OutOfRangeDriftAlarm"):
+    for name in ALARMS:
         properties = alarm(name)
         assert (properties["AlarmActions"], properties["OKActions"]) == (ACTIONS, ACTIONS)
         assert properties["AlarmName"]["Fn::Sub"].startswith("${ParentStackName}-inference-")
@@ -112,6 +118,54 @@ def test_drift_is_the_percent_of_rows_outside_the_training_range_over_an_hour():
     }
 
 
+SLOTS = [f"s{slot}" for slot in range(CLASS_MIX_SLOTS)]
+
+
+def test_class_mix_drift_is_the_total_variation_distance_from_training_over_an_hour():
+    properties = alarm("ClassMixDriftAlarm")
+    assert properties["Threshold"] == {"Fn::Select": [3, {"Ref": "AlarmThresholds"}]}
+    terms = " + ".join(f"ABS(FILL({slot}, 0))" for slot in SLOTS)
+    assert properties["Metrics"][0]["Expression"] == (
+        f"IF(rows >= {CLASS_MIX_MIN_ROWS}, 50 * ({terms}) / rows, 0)"
+    )
+    assert stats(properties) == {
+        **{f"s{k}": (f"{CLASS_MIX_PREFIX}{k}", "Sum", 3600) for k in range(CLASS_MIX_SLOTS)},
+        "rows": ("rows", "Sum", 3600),
+    }
+    assert len(properties["Metrics"]) <= 10
+
+
+def class_mix_distance(expression: str, excess: list[float], rows: float) -> float:
+    """The alarm's expression evaluated on one hour's sums (the functions it uses, in Python)."""
+    values = dict(zip(SLOTS, excess, strict=True))
+    values["rows"] = rows
+    python = re.sub(r"IF\((.*?), (.*), 0\)$", r"(\2) if (\1) else 0", expression)
+    python = python.replace("ABS(FILL(", "abs((").replace(", 0))", "))")
+    return eval(python, {"__builtins__": {"abs": abs}}, values)
+
+
+def test_the_class_mix_alarm_reads_the_distance_the_lines_sum_to():
+    expression = alarm("ClassMixDriftAlarm")["Metrics"][0]["Expression"]
+    # 1,000 rows, training a third each, live 60 % / 30 % / 10 %: distance 26.67 %.
+    excess = [600 - 1000 / 3, 300 - 1000 / 3, 100 - 1000 / 3] + [0.0] * (CLASS_MIX_SLOTS - 3)
+    assert class_mix_distance(expression, excess, 1000) == pytest.approx(100 * 0.8 / 3)
+    assert class_mix_distance(expression, excess, CLASS_MIX_MIN_ROWS - 1) == 0
+
+
+def test_the_class_mix_default_threshold_is_above_sampling_noise_at_the_minimum_rows():
+    """Hours of ``CLASS_MIX_MIN_ROWS`` rows drawn from training's own mix, 2 to 8 equal classes
+    (the noisiest shares): the distance sampling alone gives stays below the default."""
+    threshold = float(PARENT["Parameters"]["AlarmThresholds"]["Default"].split(",")[3])
+    rng = np.random.default_rng(0)
+    for classes in range(2, CLASS_MIX_SLOTS + 1):
+        shares = np.full(classes, 1 / classes)
+        counts = rng.multinomial(CLASS_MIX_MIN_ROWS, shares, size=20_000)
+        distance = (
+            50 * np.abs(counts - shares * CLASS_MIX_MIN_ROWS).sum(axis=1) / CLASS_MIX_MIN_ROWS
+        )
+        assert distance.max() < threshold, classes
+
+
 def dashboard_body() -> dict:
     """The dashboard's JSON as CloudFormation substitutes it, for stack "s" in us-east-1."""
     text, names = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
@@ -132,12 +186,26 @@ def test_the_dashboard_shows_every_signal_and_the_alarms():
         "Cold starts and init (ms)",
         "Prediction mix against training (% of rows)",
         "Rows outside the training range (%)",
+        "Class mix distance from training (%)",
+        "Batch: rows and rejected rows",
+        "Batch: files (jobs and refused)",
+        "Batch: throughput (rows/s per file)",
         "Alarms",
     ]
     assert widgets[-1]["properties"]["alarms"] == [
-        f"arn:aws:cloudwatch:us-east-1:1:alarm:{name}"
-        for name in ("ServerErrorRateAlarm", "LatencyP99Alarm", "OutOfRangeDriftAlarm")
+        f"arn:aws:cloudwatch:us-east-1:1:alarm:{name}" for name in ALARMS
     ]
+    drift = widgets[6]["properties"]["metrics"]
+    assert drift[0][0]["expression"] == alarm("ClassMixDriftAlarm")["Metrics"][0][
+        "Expression"
+    ].removeprefix(f"IF(rows >= {CLASS_MIX_MIN_ROWS}, ").removesuffix(", 0)")
+    assert [m[1] for m in drift[1:]] == [f"{CLASS_MIX_PREFIX}{k}" for k in range(8)] + ["rows"]
+    batch = {m[1] for w in widgets[7:10] for m in w["properties"]["metrics"] if m[0] != "..."}
+    assert batch == {"rows", "rejected", "refused_files", "rows_per_second"}
+    assert {m[0] for w in widgets[7:10] for m in w["properties"]["metrics"]} <= {
+        "onnx-lambda/s/batch",
+        "...",
+    }
     text = json.dumps(widgets)
     for metric in ("latency_ms", "rows", "client_errors", "server_errors", "cold_start", "init_ms"):
         assert f'"{metric}"' in text or f'\\"{metric}\\"' in text, metric

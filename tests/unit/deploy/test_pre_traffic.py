@@ -11,11 +11,14 @@ import shutil
 import boto3
 import pytest
 from botocore.stub import ANY, Stubber
+from fixture_models import typed_classifier, typed_regressor
 from hook_support import golden_card, handler_answers
 from sam_support import ROOT, invoke_response
 
 from onnx_serving.card import ANSWER_TOLERANCE, ModelCard, ModelCardError, reference
-from pre_traffic.checks import answer_problems
+from onnx_serving.handler import ServingSettings, handle
+from onnx_serving.model import load_model
+from pre_traffic.checks import answer_problems, describe_problems
 from pre_traffic.hook import check_version, load_samples, run_hook
 from pre_traffic.probes import DESCRIBE, ERROR, GOLDEN, build_probes
 from tools.deploy.smoke import smoke
@@ -54,6 +57,7 @@ def test_probes_cover_every_entry_point_with_exact_expectations(probes, card):
         ("direct named row", GOLDEN, False, [0], 200, ""),
         ("direct describe", DESCRIBE, False, [], 200, ""),
         ("direct, one value too many", ERROR, False, [], 400, "InvalidFeatures"),
+        ("direct, wrong type", ERROR, False, [], 400, "InvalidFeatures"),
         ("direct, empty batch", ERROR, False, [], 400, "InvalidRequest"),
         ("alb (golden rows)", GOLDEN, True, rows, 200, ""),
         ("alb-multi-value (golden rows)", GOLDEN, True, rows, 200, ""),
@@ -315,3 +319,29 @@ def test_the_release_smoke_test_sends_the_same_probes_to_the_alias(package, answ
         )
         invokes.assert_no_pending_responses()
     assert problems == []
+
+
+@pytest.mark.parametrize("typed", [typed_regressor, typed_classifier], ids=["regressor", "typed"])
+def test_every_probe_passes_against_a_typed_model_served_by_the_handler(typed):
+    """Probes built from a typed card (strings, nulls, a regressor's values) hold the handler to
+    its golden rows through every sample envelope, and its refusals to their exact types."""
+    model = load_model(typed().model_dir)
+    probes = build_probes(model.card, SAMPLES)
+    quiet = ServingSettings(log_requests=False)
+
+    def invoke(event):
+        return json.dumps(handle(event, None, model, quiet)).encode(), None
+
+    wrong = next(p for p in probes if p.name == "direct, wrong type").event["features"][0]
+    assert wrong == "0"
+    assert check_version(probes, model.card, invoke) == []
+
+
+def test_a_typed_description_must_repeat_the_columns():
+    model = load_model(typed_regressor().model_dir)
+    described = handle({"action": "describe"}, None, model, ServingSettings(log_requests=False))
+    described["model"]["columns"][2]["categories"] = ["dry"]
+    expected = model.card.public()["columns"]
+    assert describe_problems(described, model.card) == [
+        f"columns is {described['model']['columns']!r}, the card says {expected!r}"
+    ]

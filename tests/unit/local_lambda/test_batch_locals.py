@@ -22,6 +22,7 @@ def test_a_sub_over_parameters_and_pseudo_parameters_resolves_like_cloudformatio
         "BATCH_STATE_MACHINE_ARN": "arn:aws:states:us-east-1:123456789012:stateMachine:"
         "local-batch-scoring",
         "LOG_LEVEL": "INFO",
+        "METRICS_NAMESPACE": "onnx-lambda/local",
         "OPENBLAS_NUM_THREADS": "1",
     }
     assert (config.handler, config.memory_mb, config.timeout_s) == ("batch_app.handler", 1769, 900)

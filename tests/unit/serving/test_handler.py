@@ -332,6 +332,11 @@ def test_one_log_line_per_request_without_payload(app, context, capsys):
             "out_of_range_rows": 0,
             "predicted:setosa": 1,
             "predicted:virginica": 1,
+            # Per slot (setosa, versicolor, virginica: a third each in training), rows predicted
+            # there minus a third of the 2 rows.
+            "class_mix_excess:#0": 0.3333,
+            "class_mix_excess:#1": -0.6667,
+            "class_mix_excess:#2": 0.3333,
         },
         {
             "level": "INFO",

@@ -21,9 +21,11 @@ from emf_support import declared, emf_problems, line_problems
 from onnx_serving.answers import answer_from
 from onnx_serving.card import Column
 from onnx_serving.metrics import (
+    CLASS_MIX_SLOTS,
     DEFAULT_NAMESPACE,
     METRICS_PER_DIRECTIVE,
     RequestMetrics,
+    class_mix_slots,
     metric_names,
     namespace_from_env,
 )
@@ -75,6 +77,13 @@ def test_a_fault_is_a_server_error_by_type(app, context, monkeypatch, capsys):
     )
 
 
+def labelled(card, labels):
+    """An answer of ``labels``, each with certainty, without training ranges."""
+    probabilities = [[float(c == label) for c in card.classes] for label in labels]
+    outputs = [np.array(labels, dtype=object), np.reshape(probabilities, (-1, len(card.classes)))]
+    return answer_from(card, outputs)
+
+
 def setosa_answer(card):
     """One row answered setosa with certainty, inside the training range."""
     return answer_from(card, [np.array(["setosa"]), np.array([[1.0, 0.0, 0.0]])], [[]])
@@ -113,6 +122,9 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
         "training_share:setosa": 0.333333,
         "training_share:versicolor": 0.333333,
         "training_share:virginica": 0.333333,
+        "class_mix_excess:#0": 0.6667,
+        "class_mix_excess:#1": -0.3333,
+        "class_mix_excess:#2": -0.3333,
         "_aws": {
             "CloudWatchMetrics": [
                 {
@@ -124,6 +136,7 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
                         {"Name": "init_ms", "Unit": "Milliseconds"},
                     ],
                 },
+                {"Namespace": "onnx-lambda/test", "Dimensions": [[]], "Metrics": CLASS_MIX},
                 {
                     "Namespace": "onnx-lambda/test",
                     "Dimensions": [["model", "model_version"]],
@@ -139,6 +152,58 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
     }
     assert not {"cold_start", "init_ms", "training_share:setosa"} & set(second)
     assert second["_aws"]["CloudWatchMetrics"][0]["Metrics"] == health
+    assert second["_aws"]["CloudWatchMetrics"][1]["Metrics"] == CLASS_MIX
+
+
+CLASS_MIX = [{"Name": f"class_mix_excess:#{slot}"} for slot in range(3)]
+
+
+def total_variation(lines: list[dict], slots: int) -> float:
+    """The drift alarm's metric math over the lines' sums: half the absolute excess per row."""
+    rows = sum(line["rows"] for line in lines)
+    excess = [sum(line.get(f"class_mix_excess:#{s}", 0.0) for line in lines) for s in range(slots)]
+    return sum(abs(value) for value in excess) / (2 * rows)
+
+
+def test_the_class_mix_excess_sums_to_the_distance_between_live_and_training_mixes(app):
+    """Summed over lines of any sizes, the excess gives the window's total variation distance:
+    training's shares are a third each, the window predicts 6 setosa, 3 versicolor, 1 virginica.
+    """
+    card = app.MODEL.card
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    batches = [["setosa"] * 3 + ["versicolor"], ["setosa"], ["setosa", "virginica"], []]
+    batches += [["versicolor", "versicolor", "setosa"]]
+    lines = [
+        json.loads(metrics.line({**one_row_record(), "rows": len(b)}, labelled(card, b)))
+        for b in batches
+    ]
+    assert [emf_problems(line) for line in lines] == [[]] * 5
+    assert "class_mix_excess:#0" not in lines[3]
+    assert lines[0]["class_mix_excess:#0"] == round(3 - 4 * 0.333333, 4)
+    live = [0.6, 0.3, 0.1]
+    expected = sum(abs(share - 0.333333) for share in live) / 2
+    assert total_variation(lines, 3) == pytest.approx(expected, abs=1e-4)
+
+
+def test_class_mix_slots_rank_by_training_share_and_merge_the_smallest():
+    shares = {"a": 0.1, "b": 0.5, "c": 0.4}
+    assert class_mix_slots(["a", "b", "c"], shares) == [["b"], ["c"], ["a"]]
+    many = {f"k{i}": (20 - i) / 210 for i in range(20)}
+    slots = class_mix_slots(list(reversed(many)), many)
+    assert len(slots) == CLASS_MIX_SLOTS
+    assert slots[:7] == [[f"k{i}"] for i in range(7)]
+    assert slots[7] == [f"k{i}" for i in range(7, 20)]
+
+
+def test_a_card_without_class_shares_writes_no_class_mix(app):
+    card = replace(app.MODEL.card, class_shares=None)
+    line = json.loads(
+        RequestMetrics(card, DEFAULT_NAMESPACE, 1.0).line(
+            one_row_record(), labelled(card, ["setosa"])
+        )
+    )
+    assert not [key for key in line if key.startswith("class_mix_excess")]
+    assert all(d["Dimensions"] != [[]] for d in line["_aws"]["CloudWatchMetrics"])
 
 
 def test_errors_are_published_by_type_and_no_prediction_is_counted(app):

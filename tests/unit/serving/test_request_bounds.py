@@ -162,6 +162,19 @@ def test_integers_are_held_to_the_digits_of_the_largest_float32():
     )
 
 
+def test_a_float64_card_takes_integers_up_to_the_digits_of_the_largest_float64():
+    bounds = BodyBounds.for_rows(typed_card(), 1)
+    widest = "1" + "0" * 308
+    body = '{"features": [' + widest + ', 8, "rain", null]}'
+    assert parse_body(body, bounds)["features"][0] == 10**308
+    assert refusal('{"features": [1' + "0" * 309 + ', 8, "rain", null]}', bounds) == (
+        400,
+        "InvalidJSON",
+        "the body holds an integer of 310 digits; features are float64 numbers, whose integers "
+        "have at most 309 digits",
+    )
+
+
 def test_a_body_of_the_longest_integers_python_converts_is_refused_at_the_first():
     many = BodyBounds.for_rows(card_with(["x"], ["a", "b"]), 1462)
     body = "[" + ", ".join(["9" * 4300] * 1462) + "]"
