@@ -11,6 +11,7 @@ import pytest
 from layer.interpreters import find_interpreter
 from tools.benchmarks.__main__ import write_outputs
 from tools.benchmarks.local import LocalSettings, run
+from tools.benchmarks.metrics_overhead import HUNDRED_ROWS, NO_METRICS, ONE_ROW_DIRECT, ONE_ROW_HTTP
 from tools.benchmarks.tables import all_tables
 
 
@@ -29,11 +30,14 @@ def test_one_sample_of_everything_the_default_run_measures(model_dir, baseline_d
         assert sample.init_ms > 0, name
         assert sample.peak_rss_mb > 0, name
     assert {name: list(by_event) for name, by_event in main.warm_ms.items()} == {
-        name: ["1 row", "1000 rows"] for name in ("onnx", "pickle", "floor")
+        name: ["1 row", "1000 rows"] for name in ("onnx", "pickle", "floor", NO_METRICS)
     }
     assert set(measured.sizes) == {"onnx", "pickle"}
+    assert list(measured.log_lines) == [ONE_ROW_DIRECT, ONE_ROW_HTTP, HUNDRED_ROWS]
+    for case, sizes in measured.log_lines.items():
+        assert sizes["with_metrics"] > sizes["without"] > 0, case
     assert totals == [len(ticks)]
-    keys = ["targets", f"cold-{main.mode}", f"warm-{main.mode}", "sizes", "cost"]
+    keys = ["targets", f"cold-{main.mode}", f"warm-{main.mode}", "sizes", "cost", "metrics"]
     assert [t.key for t in all_tables(measured)] == keys
     write_outputs(measured, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chart.png", "local.json", "summary.md"]
