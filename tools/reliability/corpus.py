@@ -50,9 +50,16 @@ CORPUS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 NAMED_REST = '"sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2'
 MAX_BATCH_ROWS = 1000
-# Generated cases sized against the body bounds of MAX_BATCH_ROWS rows of four features.
-WIDTH_BOUND_IDS = frozenset(
-    {"one-array-over-the-bound", "one-comma-over-the-bound", "commas-at-the-bound"}
+# Cases sized against the body bounds of the Iris demo's card: MAX_BATCH_ROWS rows of four
+# features, and integers no longer than the largest float32's digits (a float64 card allows 309).
+CARD_BOUND_IDS = frozenset(
+    {
+        "one-array-over-the-bound",
+        "one-comma-over-the-bound",
+        "commas-at-the-bound",
+        "integer-of-40-digits",
+        "negative-integer-of-40-digits",
+    }
 )
 
 
@@ -381,16 +388,18 @@ def typed_cases(card: ModelCard) -> tuple[HostileCase, ...]:
 
 def model_bound(case: HostileCase) -> bool:
     """Whether the answer ``case`` expects holds only for a model taking the corpus's features:
-    a prediction, a refusal of the row's values, or a body sized against the bounds four
-    features give (``events.BodyBounds``)."""
-    return case.status == 200 or case.error_type == "InvalidFeatures" or case.id in WIDTH_BOUND_IDS
+    a prediction, a refusal of the row's values, or a body sized against the bounds its card
+    gives (``events.BodyBounds``)."""
+    return case.status == 200 or case.error_type == "InvalidFeatures" or case.id in CARD_BOUND_IDS
 
 
 def cases_for(card: ModelCard) -> tuple[HostileCase, ...]:
     """The corpus as it applies to the model of ``card``: every case for a model taking the
-    Iris features as numbers, else the cases no model changes the answer of; then the typed
+    Iris features as float32 numbers, else the cases no model changes the answer of; then the typed
     cases of ``card``."""
-    corpus_model = card.feature_names == CORPUS_FEATURES and card.all_numbers
+    corpus_model = (
+        card.feature_names == CORPUS_FEATURES and card.all_numbers and card.number_type == "float32"
+    )
     kept = tuple(case for case in load_cases() if corpus_model or not model_bound(case))
     return kept + typed_cases(card)
 
