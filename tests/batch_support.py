@@ -2,7 +2,7 @@
 S3 listings and bodies (registered as a plugin by ``conftest``, so every batch test module gets
 the same session-wide server).
 
-Large files and the rows themselves come from ``local_lambda.sample_files``.
+Large files come from ``local_lambda.sample_files``, the rows from ``tools.example_rows``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 
 from onnx_serving.card import ModelCard
+from tools.example_rows import example_rows
 from tools.local_lambda.s3_server import LocalS3
-from tools.local_lambda.sample_files import feature_rows, write_csv, write_json_lines
+from tools.local_lambda.sample_files import write_csv, write_json_lines
 
-__all__ = ["feature_rows", "write_csv", "write_json_lines"]
+__all__ = ["example_rows", "write_csv", "write_json_lines"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

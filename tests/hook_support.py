@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from tools.example_rows import example_rows
 from tools.reliability.inprocess import InProcessFunction
 
 GOLDEN_ROWS = 5
@@ -23,9 +24,7 @@ GOLDEN_ROWS = 5
 def golden_card(app: Any) -> dict[str, Any]:
     """The served model's card as JSON, with golden rows answered by the served model."""
     card = json.loads(app.MODEL.card.to_json())
-    low, high = (np.asarray(bounds, dtype=np.float64) for bounds in app.MODEL.card.row_bounds())
-    steps = np.linspace(0.1, 0.9, GOLDEN_ROWS)[:, None]
-    rows = (low + steps * (high - low)).astype(np.float32)
+    rows = np.asarray(example_rows(app.MODEL.card, GOLDEN_ROWS), dtype=np.float32)
     labels, probabilities = app.MODEL.predict({card["input_name"]: rows})
     card["golden_rows"] = [
         {

@@ -17,7 +17,7 @@ import sam_support
 from batch_support import (
     body,
     csv_text,
-    feature_rows,
+    example_rows,
     keys,
     write_csv,
 )
@@ -126,7 +126,7 @@ def test_boto3_comes_from_the_runtime_as_on_lambda(build_dir, package, config, t
 
 def test_direct_invoke_scores_the_file_and_answers_its_summary(warm, card, s3, bucket):
     key = "incoming/direct.csv"
-    s3.put_object(Bucket=bucket, Key=key, Body=csv_text(card, feature_rows(card, 30)).encode())
+    s3.put_object(Bucket=bucket, Key=key, Body=csv_text(card, example_rows(card, 30)).encode())
     event = {"bucket": bucket, "key": key, "output_prefix": "scored/team-a/"}
     result = warm.invoke(event)
     summary = result.json()
@@ -141,7 +141,7 @@ def test_s3_notification_with_an_encoded_key_is_scored(warm, card, s3, bucket):
     record = event["Records"][0]
     record["s3"]["bucket"]["name"] = bucket
     key = "incoming/iris sample (2024)+q1.csv"
-    s3.put_object(Bucket=bucket, Key=key, Body=csv_text(card, feature_rows(card, 5)).encode())
+    s3.put_object(Bucket=bucket, Key=key, Body=csv_text(card, example_rows(card, 5)).encode())
     record["s3"]["object"]["eTag"] = s3.head_object(Bucket=bucket, Key=key)["ETag"].strip('"')
     first = warm.invoke(event).json()
     again = warm.invoke(event).json()
@@ -153,7 +153,7 @@ def test_s3_notification_with_an_encoded_key_is_scored(warm, card, s3, bucket):
 
 def test_distributed_map_item_from_a_listing_is_scored(warm, card, s3, bucket):
     event = sample("distributed-map-item")
-    s3.put_object(Bucket=bucket, Key=event["key"], Body=csv_text(card, feature_rows(card, 3)))
+    s3.put_object(Bucket=bucket, Key=event["key"], Body=csv_text(card, example_rows(card, 3)))
     listed = s3.list_objects_v2(Bucket=bucket)["Contents"][0]
     event.update(bucket=bucket, etag=listed["ETag"])
     summary = warm.invoke(event).json()
@@ -163,7 +163,7 @@ def test_distributed_map_item_from_a_listing_is_scored(warm, card, s3, bucket):
 def test_distributed_map_item_batch_of_csv_rows_is_scored(warm, card, s3, bucket):
     event = sample("distributed-map-rows")
     big = event["BatchInput"]["key"]
-    rows = feature_rows(card, 4)
+    rows = example_rows(card, 4)
     s3.put_object(Bucket=bucket, Key=big, Body=csv_text(card, rows).encode())
     header = ["id", *card.feature_names]
     event["BatchInput"]["bucket"] = bucket

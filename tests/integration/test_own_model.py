@@ -24,6 +24,7 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import RandomForestClassifier
 
 from onnx_serving.card import ANSWER_TOLERANCE
+from tools.local_lambda.golden import SAMPLE_ROWS
 from tools.local_lambda.runner import strict_json
 from tools.reliability.sam_build_output import FUNCTION, LAYER, built_lambda
 
@@ -132,8 +133,9 @@ def test_make_invoke_answers_the_golden_rows_through_the_runtime_client(converte
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    describe, golden = [strict_json(line) for line in done.stdout.splitlines()]
+    describe, sample, golden = [strict_json(line) for line in done.stdout.splitlines()]
     assert describe["model"]["name"] == "cancer forest"
+    assert len(sample["predictions"]) == SAMPLE_ROWS
     assert len(golden["predictions"]) == 12
     assert done.stderr.splitlines()[-1] == "golden rows: all 12 answered as the reference model did"
 

@@ -8,12 +8,14 @@ checked too: one JSON record per request, holding no part of any request.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pytest
 import sam_support
+from fixture_models import typed_card
 
-from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases
+from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, load_cases, typed_cases, typed_specs
 from tools.reliability.inprocess import InProcessFunction
 from tools.reliability.sam_build_output import built_lambda
 from tools.reliability.verdict import (
@@ -56,6 +58,40 @@ def test_in_process(in_process, case, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == (0 if case.status is None else 1)
     assert [log_problems(line, {"req-hostile"}) for line in lines] == [[]] * len(lines)
+
+
+def test_typed_cases_of_the_served_model_get_their_exact_answers(app, in_process, capsys):
+    cases = typed_cases(app.MODEL.card)
+    # The fixture model takes four numbers, none missing: only the number rules apply.
+    assert sorted({case.id for case in cases}) == [
+        "typed-missing-where-not-allowed",
+        "typed-number-column-sent-a-string",
+    ]
+    assert {case.entry for case in cases} == ENTRY_KINDS
+    for case in cases:
+        answer = in_process.invoke(case.raw, "req-typed")
+        verdict = judge(answer.payload, answer.function_error, "req-typed")
+        assert as_expected(verdict, expected(case)) == expected(case), case.name
+    capsys.readouterr()
+
+
+def test_typed_specs_cover_every_typed_rule_a_card_has():
+    specs = typed_specs(typed_card())
+    direct = {spec["id"]: (spec["status"], spec["error_type"]) for spec in specs[::2]}
+    assert direct == {
+        "typed-string-column-sent-a-number": (400, "InvalidFeatures"),
+        "typed-number-column-sent-a-string": (400, "InvalidFeatures"),
+        "typed-unknown-category": (400, "InvalidFeatures"),
+        "typed-string-over-the-length-limit": (400, "InvalidFeatures"),
+        "typed-string-6mb": (400, "InvalidFeatures"),
+        "typed-missing-where-not-allowed": (400, "InvalidFeatures"),
+        "typed-empty-string-where-not-allowed": (400, "InvalidFeatures"),
+        "typed-missing-where-allowed": (200, None),
+    }
+    assert [spec["entry"] for spec in specs] == ["direct", "http"] * 8
+    unknown = json.loads(specs[4]["event"])["features"]
+    assert unknown["weather"] == "not-a-category-of-this-model"
+    assert set(unknown) == {"distance", "hour", "weather", "note"}
 
 
 @dataclass(frozen=True)

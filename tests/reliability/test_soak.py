@@ -9,13 +9,18 @@ import json
 
 import pytest
 import sam_support
+from fixture_models import typed_classifier, typed_regressor
 
 from onnx_serving.card import ModelCard
+from onnx_serving.handler import ServingSettings, handle
+from onnx_serving.model import load_model
 from tools.local_lambda import InvokeResult
 from tools.reliability.sam_build_output import FUNCTION, built_lambda
 from tools.reliability.soak import SoakReport, palette, run_soak
+from tools.reliability.verdict import as_expected, judge
 
 SHORT_SOAK = 2000
+QUIET = ServingSettings(log_requests=False)
 
 
 @pytest.fixture(scope="module")
@@ -119,3 +124,25 @@ def test_short_soak_through_the_runtime_client(tmp_path):
     )
     assert report.failures == []
     assert len(report.latencies_ms) == SHORT_SOAK
+
+
+@pytest.mark.parametrize("fixture", [typed_regressor, typed_classifier], ids=lambda f: f.__name__)
+def test_a_typed_models_palette_gets_its_expected_answers_from_the_handler(fixture, context):
+    """Converted DataFrame models: the example rows answer 200, and every hostile case that
+    applies to them (the typed ones included) its exact status and error type."""
+    model = load_model(fixture().model_dir)
+    requests = palette(model.card)
+    assert any(r.name.split(":")[1].startswith("typed-") for r in requests)
+    wrong = []
+    for request in requests:
+        try:
+            event = json.loads(request.raw)
+        except ValueError:
+            continue  # refused by the runtime client before any handler: no model involved
+        if request.expected.status is None:
+            continue
+        answer = json.dumps(handle(event, context, model, QUIET)).encode()
+        verdict = judge(answer, None, context.aws_request_id)
+        if as_expected(verdict, request.expected) != request.expected:
+            wrong.append((request.name, verdict.status, verdict.error_type))
+    assert wrong == []

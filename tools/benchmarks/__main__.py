@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME, LAMBDA_ARCHES, LAMBDA_RUNTIMES, host_arch
+from onnx_serving.card import ModelCard
 from tools.benchmarks import batch, local, tune
 from tools.benchmarks.aws import (
     APPLICATION_STACK,
@@ -31,7 +33,7 @@ from tools.benchmarks.aws import (
 )
 from tools.benchmarks.chart import write_chart
 from tools.benchmarks.packages import BUILD, SERVED_MODEL_DIR
-from tools.benchmarks.results import BenchmarkRun
+from tools.benchmarks.results import BenchmarkRun, model_measured
 from tools.benchmarks.summary import print_tables, render_markdown
 from tools.benchmarks.tables import metrics_line
 
@@ -198,9 +200,12 @@ def _aws(args: argparse.Namespace, console: Console) -> BenchmarkRun:
         args.baseline_stack,
     )
     client = boto3.client("lambda", region_name=args.region)
-    events = local.sample_events(CARD)
+    card = ModelCard.load(CARD)
+    events = local.sample_events(card)
     settings = AwsSettings(functions, events, args.cold_starts, args.warm_invokes, args.snapstart)
-    return with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
+    run = with_progress(console, lambda tick, total: run_aws(client, settings, tick, total))
+    model, task = model_measured(card)
+    return replace(run, model=model, task=task)
 
 
 def _sizes(text: str) -> tuple[int, ...]:

@@ -23,7 +23,7 @@ from onnx_serving.card import ModelCard
 from tools.benchmarks import packages
 from tools.benchmarks.cold_start import alternating, cpu_modes
 from tools.benchmarks.environment import layer_versions, machine, now_utc
-from tools.benchmarks.results import BatchRun, BatchSample
+from tools.benchmarks.results import BatchRun, BatchSample, model_measured, model_words
 from tools.benchmarks.stats import Summary, ratio
 from tools.benchmarks.summary import machine_line
 from tools.local_lambda import FunctionConfig, LocalLambda
@@ -115,6 +115,7 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
                 sample = _sample(contender, config, key, rows, size, limit)
                 samples[mode].setdefault(contender.name, []).append(sample)
                 print(f"{mode:8} {contender.name:7} {sample}", file=sys.stderr, flush=True)
+    model, task = model_measured(card)
     return BatchRun(
         created_utc=now_utc(),
         machine=replace(started, load_at_end=os.getloadavg()[0]),
@@ -124,7 +125,8 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
         },
         rows=rows,
         file_bytes=size,
-        model=card.name,
+        model=model,
+        task=task,
         rounds=rounds,
         samples=samples,
     )
@@ -132,8 +134,10 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
 
 def table(results: BatchRun) -> str:
     """Markdown: medians [min–max] per mode, and the ONNX / pickle ratio of the medians."""
+    measured = model_words(results.model, results.task)
     lines = [
-        f"Batch scoring, {results.rows:,} CSV rows ({results.file_bytes / 1e6:.1f} MB), "
+        f"Batch scoring, {measured + ', ' if measured else ''}"
+        f"{results.rows:,} CSV rows ({results.file_bytes / 1e6:.1f} MB), "
         f"{results.rounds} cold runs each, through the runtime client from a local S3 server",
         "",
         "| CPU | measure | ONNX | pickle | ONNX / pickle |",

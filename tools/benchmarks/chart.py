@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
 from tools.benchmarks.analysis import EMPTY, FLOOR, ONNX, PICKLE, cold_medians, median_total
-from tools.benchmarks.results import BenchmarkRun
+from tools.benchmarks.results import BenchmarkRun, model_words
 from tools.benchmarks.tables import mode_title
 
 # The contenders drawn, in this order: the anchors, then the two compared.
@@ -64,7 +64,11 @@ def write_chart(run: BenchmarkRun, path: Path) -> None:
     figure, (cold, memory) = plt.subplots(1, 2, figsize=(14, 4.5))
     _cold_panel(cold, run)
     _memory_panel(memory, run)
-    figure.suptitle(f"onnx-lambda benchmark ({run.kind}, {run.created_utc})")
+    measured = model_words(run.model, run.task)
+    figure.suptitle(
+        f"onnx-lambda benchmark ({run.kind}, {measured + ', ' if measured else ''}"
+        f"{run.created_utc})"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)

@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from layer.interpreters import Interpreter, find_interpreter
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from onnx_serving.card import ModelCard
@@ -30,7 +28,8 @@ from tools.benchmarks.metrics_overhead import (
     warm_lines,
     without_metrics,
 )
-from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes
+from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes, model_measured
+from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig
 from tools.local_lambda.cpu_quota import CpuLimit
 from tools.local_lambda.template import function_config
@@ -77,27 +76,18 @@ class LocalSettings:
         return 1 + modes * (cold_contenders * self.cold_starts + events * self.warm_rounds)
 
 
-def rows_in_range(card: ModelCard, n: int, seed: int = 0) -> np.ndarray:
-    """``n`` rows drawn across the card's row bounds, rounded as a client would send them."""
-    rng = np.random.default_rng(seed)
-    low, high = card.row_bounds()
-    rows = rng.uniform(low, high, size=(n, card.n_features))
-    return np.round(rows, 3).astype(np.float32)
-
-
-def event(rows: np.ndarray) -> bytes:
+def event(rows: list[list[Any]]) -> bytes:
     """A direct-invoke event: ``features`` for one row, ``instances`` for more."""
     if len(rows) == 1:
-        return json.dumps({"features": rows[0].tolist()}).encode()
-    return json.dumps({"instances": rows.tolist()}).encode()
+        return json.dumps({"features": rows[0]}).encode()
+    return json.dumps({"instances": rows}).encode()
 
 
-def sample_events(card_path: Path) -> dict[str, bytes]:
-    """One row and ``BATCH_ROWS`` rows across the card's bounds, as direct-invoke events."""
-    card = ModelCard.load(card_path)
+def sample_events(card: ModelCard) -> dict[str, bytes]:
+    """One example row and ``BATCH_ROWS`` of them, as direct-invoke events."""
     return {
-        ONE_ROW: event(rows_in_range(card, 1)),
-        f"{BATCH_ROWS} rows": event(rows_in_range(card, BATCH_ROWS)),
+        ONE_ROW: event(example_rows(card, 1)),
+        f"{BATCH_ROWS} rows": event(example_rows(card, BATCH_ROWS)),
     }
 
 
@@ -177,9 +167,9 @@ def run(
     built = packages.build_packages(
         settings.runtime, settings.arch, settings.rebuild_layers, model_dir, baseline_dir
     )
-    events = sample_events(built.onnx.task_root / "model.json")
     card = ModelCard.load(built.onnx.task_root / "model.json")
-    log_lines = line_bytes(warm_lines(built.onnx.task_root, case_events(rows_in_range(card, 100))))
+    events = sample_events(card)
+    log_lines = line_bytes(warm_lines(built.onnx.task_root, case_events(example_rows(card, 100))))
     set_total(settings.steps(len(built.cold_contenders), len(events), len(modes)))
     tick("built layers and functions")
     base = function_config(
@@ -188,6 +178,7 @@ def run(
     measured = [
         measure_mode(built, settings, events, base, interpreter, tick, mode) for mode in modes
     ]
+    model, task = model_measured(card)
     return BenchmarkRun(
         kind="local",
         created_utc=now_utc(),
@@ -204,4 +195,6 @@ def run(
         sizes=package_sizes(built),
         settings=asdict(settings),
         log_lines={name: asdict(found) for name, found in log_lines.items()},
+        model=model,
+        task=task,
     )

@@ -22,8 +22,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
-
-import numpy as np
+from typing import Any
 
 from onnx_serving.answers import RequestLimits
 from onnx_serving.handler import ServingSettings, handle
@@ -65,16 +64,16 @@ class LineBytes:
         return self.added * 1_000_000 / GB * LOG_INGESTION_USD_PER_GB
 
 
-def case_events(rows: np.ndarray) -> dict[str, object]:
+def case_events(rows: list[list[Any]]) -> dict[str, object]:
     """The measured requests, from rows of the served model (one row first, at least 100)."""
-    one = {"features": rows[0].tolist()}
+    one = {"features": rows[0]}
     http = json.loads(HTTP_API_EVENT.read_text())
     http["body"] = json.dumps(one)
     http["headers"]["content-length"] = str(len(http["body"]))
     return {
         ONE_ROW_DIRECT: one,
         ONE_ROW_HTTP: http,
-        HUNDRED_ROWS: {"instances": rows[:100].tolist()},
+        HUNDRED_ROWS: {"instances": rows[:100]},
     }
 
 

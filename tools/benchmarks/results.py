@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from onnx_serving.card import ModelCard
+
 # CPU modes: one CPU of time with every CPU visible (a CFS quota, as Lambda below 1,769 MB),
 # the machine free, or Lambda's own (an AWS run).
 ONE_CPU = "one-cpu"
@@ -79,6 +81,10 @@ class BenchmarkRun:
     cpu_note: str = ""
     sizes: dict[str, PackageSizes] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
+    # The model measured, as its card names it ("<name> <version>") and its task; empty in a
+    # run stored before runs named their model.
+    model: str = ""
+    task: str = ""
     # Bytes of a warm log line per request case: {"without": n, "with_metrics": n}.
     log_lines: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -140,7 +146,21 @@ class BatchRun:
     model: str
     rounds: int
     samples: dict[str, dict[str, list[BatchSample]]]
+    task: str = ""
 
     def to_json(self) -> str:
         """The whole run, raw samples included."""
         return json.dumps(asdict(self), indent=1) + "\n"
+
+
+def model_measured(card: ModelCard) -> tuple[str, str]:
+    """How a run names the model it measured: ``"<name> <version>"`` and its task."""
+    return f"{card.name} {card.version}", card.task
+
+
+def model_words(model: str, task: str) -> str:
+    """The model in a title: ``model iris-forest 1 (classifier)``; "" for a run that did not
+    record it."""
+    if not model:
+        return ""
+    return f"model {model}" + (f" ({task})" if task else "")

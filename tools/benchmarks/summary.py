@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
-from tools.benchmarks.results import BenchmarkRun, Machine
+from tools.benchmarks.results import BenchmarkRun, Machine, model_words
 from tools.benchmarks.tables import Table, all_tables
 
 
@@ -37,8 +37,9 @@ def machine_line(machine: Machine) -> str:
 
 def render_markdown(run: BenchmarkRun, chart_name: str | None = "chart.png") -> str:
     """The summary page: where and how it was measured, then every table, then the chart."""
+    measured = model_words(run.model, run.task)
     parts = [
-        f"# Benchmark results ({run.kind})",
+        f"# Benchmark results ({run.kind}{', ' + measured if measured else ''})",
         "",
         f"Measured {run.created_utc} on {machine_line(run.machine)}.",
         "",
@@ -55,6 +56,9 @@ def render_markdown(run: BenchmarkRun, chart_name: str | None = "chart.png") -> 
 
 def print_tables(run: BenchmarkRun, console: Console) -> None:
     """Every table on the terminal, targets first, missed targets in red."""
+    measured = model_words(run.model, run.task)
+    if measured:
+        console.print(f"Measured: {escape(measured)}")
     for table in all_tables(run):
         rich_table = RichTable(
             title=escape(table.title),

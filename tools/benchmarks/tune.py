@@ -50,10 +50,11 @@ from tools.benchmarks.analysis import ONE_ROW
 from tools.benchmarks.cold_start import alternating, cold_start, warm_latencies
 from tools.benchmarks.dollar_cost import PRICE_PER_GB_SECOND_BY_ARCH, price_per_million
 from tools.benchmarks.environment import layer_versions, machine, now_utc
-from tools.benchmarks.local import BATCH_ROWS, WARMUP_INVOKES, event, rows_in_range
+from tools.benchmarks.local import BATCH_ROWS, WARMUP_INVOKES, event
 from tools.benchmarks.results import ColdSample, Machine
 from tools.benchmarks.stats import Summary, median, percentile
 from tools.benchmarks.summary import machine_line
+from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig
 from tools.local_lambda.cpu_quota import MB_PER_VCPU, PERIOD_US, CpuLimit, cpus_for_memory
 from tools.local_lambda.template import function_config
@@ -277,7 +278,7 @@ def run(
     max_rows = int(base.environment.get("MAX_BATCH_ROWS", DEFAULT_MAX_BATCH_ROWS))
     rows = batch_rows(card, max_rows)
     batch_label = f"{rows} rows"
-    events = {ONE_ROW: event(rows_in_range(card, 1)), batch_label: event(rows_in_range(card, rows))}
+    events = {ONE_ROW: event(example_rows(card, 1)), batch_label: event(example_rows(card, rows))}
     visible = os.cpu_count() or 1
     configs = {size: replace(base, memory_mb=size) for size in settings.sizes}
     limits = {size: quota_for(size, visible) for size in settings.sizes}

@@ -28,7 +28,7 @@ from onnx_serving.card import ModelCard, golden_mismatches
 from tools.local_lambda import host_layer
 from tools.local_lambda.function import FunctionConfig
 from tools.local_lambda.gateway import LocalGateway, http_api_routes
-from tools.local_lambda.golden import golden_event
+from tools.local_lambda.golden import SAMPLE_ROWS, golden_event, sample_event
 from tools.local_lambda.runner import InvokeResult, LocalLambda
 from tools.local_lambda.template import function_config
 
@@ -117,7 +117,9 @@ def _invoke(args: argparse.Namespace) -> int:
     config, start = _function(args)
     card = ModelCard.load(args.build_dir / args.function / "model.json") if args.golden else None
     invocations = [(str(path), path.read_bytes()) for path in args.events]
+    sample = f"{SAMPLE_ROWS} example rows of the model"
     if card is not None:
+        invocations.append((sample, sample_event(card)))
         invocations.append(
             (f"the {len(card.golden_rows)} golden rows of model.json", golden_event(card))
         )
@@ -133,6 +135,9 @@ def _invoke(args: argparse.Namespace) -> int:
             print(report_line(result, config.memory_mb, init_ms), file=sys.stderr)
             init_ms = None
             failed = failed or result.function_error is not None
+            if name == sample and result.function_error is None and "error" in result.json():
+                print(f"{sample}: not answered", file=sys.stderr)
+                failed = True
     if card is not None and result.function_error is None:
         problems = golden_mismatches(card, result.json())
         done = f"golden rows: all {len(card.golden_rows)} answered as the reference model did"

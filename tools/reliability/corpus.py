@@ -18,6 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from onnx_serving.card import (
+    MAX_STRING_CHARS,
+    MISSING_STRING,
+    NUMBER,
+    STRING,
+    UNKNOWN_ERROR,
+    Column,
+    ModelCard,
+)
+from tools.example_rows import example_objects
+
 ROOT = Path(__file__).resolve().parents[2]
 CASES_FILE = ROOT / "tools" / "reliability" / "hostile_cases.jsonl"
 DIRECT = "direct"
@@ -33,9 +44,23 @@ BIG_BODY_BYTES = INVOKE_LIMIT_BYTES - 8 * 1024
 # Deeper than any Python JSON parser accepts (3.11 stops near 1,000 levels, 3.13 near 10,000),
 # so every runtime refuses it the same way.
 DEEP_LEVELS = 100_000
+# The stored and generated cases are written for the Iris demo's four features: what a case of
+# a 200 or of InvalidFeatures answers depends on the model (``model_bound``).
+CORPUS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 SETOSA = [5.1, 3.5, 1.4, 0.2]
 NAMED_REST = '"sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2'
 MAX_BATCH_ROWS = 1000
+# Cases sized against the body bounds of the Iris demo's card: MAX_BATCH_ROWS rows of four
+# features, and integers no longer than the largest float32's digits (a float64 card allows 309).
+CARD_BOUND_IDS = frozenset(
+    {
+        "one-array-over-the-bound",
+        "one-comma-over-the-bound",
+        "commas-at-the-bound",
+        "integer-of-40-digits",
+        "negative-integer-of-40-digits",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -298,6 +323,85 @@ def generated_specs() -> list[dict[str, Any]]:
         }
     )
     return specs
+
+
+def typed_specs(card: ModelCard) -> list[dict[str, Any]]:
+    """Cases for the typed columns of ``card``, each on the first column it applies to: a
+    string column sent a number, a number column sent a string, a category the model does not
+    know (where unknown ones are refused), a string over ``MAX_STRING_CHARS`` and one of 6 MB,
+    a missing value (null, and "" in a string column) where the column allows none: all 400
+    ``InvalidFeatures``; a missing value where the column allows it: 200.
+
+    Every case is one named row built on an example row of the model, so that only the value
+    under test is wrong; a card whose columns allow none of them gives none.
+    """
+    base = example_objects(card, 1, seed=7)[0]
+    strings = [c for c in card.columns if c.type == STRING]
+    numbers = [c for c in card.columns if c.type == NUMBER]
+    refusing = [c for c in strings if c.categories and c.unknown == UNKNOWN_ERROR]
+    required = [c for c in card.columns if not c.missing]
+    optional = [c for c in card.columns if c.missing]
+    candidates: list[tuple[str, list[Column], Any, int, str | None]] = [
+        ("string-column-sent-a-number", strings, 7, 400, "InvalidFeatures"),
+        ("number-column-sent-a-string", numbers, "7", 400, "InvalidFeatures"),
+        ("unknown-category", refusing, "not-a-category-of-this-model", 400, "InvalidFeatures"),
+        (
+            "string-over-the-length-limit",
+            strings,
+            "s" * (MAX_STRING_CHARS + 1),
+            400,
+            "InvalidFeatures",
+        ),
+        ("string-6mb", strings, "s" * BIG_BODY_BYTES, 400, "InvalidFeatures"),
+        ("missing-where-not-allowed", required, None, 400, "InvalidFeatures"),
+        (
+            "empty-string-where-not-allowed",
+            [c for c in required if c in strings],
+            MISSING_STRING,
+            400,
+            "InvalidFeatures",
+        ),
+        ("missing-where-allowed", optional, None, 200, None),
+    ]
+    specs = []
+    for case_id, columns, value, status, error_type in candidates:
+        if not columns:
+            continue
+        text = json.dumps({"features": base | {columns[0].name: value}})
+        for entry, field in ((DIRECT, "event"), ("http", "body")):
+            specs.append(
+                {
+                    "id": f"typed-{case_id}",
+                    "entry": entry,
+                    field: text,
+                    "status": status,
+                    "error_type": error_type,
+                }
+            )
+    return specs
+
+
+def typed_cases(card: ModelCard) -> tuple[HostileCase, ...]:
+    """``typed_specs(card)`` expanded per entry point."""
+    return tuple(case for spec in typed_specs(card) for case in _expand(spec))
+
+
+def model_bound(case: HostileCase) -> bool:
+    """Whether the answer ``case`` expects holds only for a model taking the corpus's features:
+    a prediction, a refusal of the row's values, or a body sized against the bounds its card
+    gives (``events.BodyBounds``)."""
+    return case.status == 200 or case.error_type == "InvalidFeatures" or case.id in CARD_BOUND_IDS
+
+
+def cases_for(card: ModelCard) -> tuple[HostileCase, ...]:
+    """The corpus as it applies to the model of ``card``: every case for a model taking the
+    Iris features as float32 numbers, else the cases no model changes the answer of; then the typed
+    cases of ``card``."""
+    corpus_model = (
+        card.feature_names == CORPUS_FEATURES and card.all_numbers and card.number_type == "float32"
+    )
+    kept = tuple(case for case in load_cases() if corpus_model or not model_bound(case))
+    return kept + typed_cases(card)
 
 
 @functools.cache

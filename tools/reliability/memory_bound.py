@@ -34,6 +34,7 @@ from convert.check_rows import rows_from_matrix
 from convert.export import ModelInfo, export_onnx, verify_and_write
 from convert.schema import input_schema
 from onnx_serving.card import ModelCard
+from tools.example_rows import example_objects
 from tools.local_lambda import FunctionConfig
 from tools.reliability.corpus import DIRECT, fitted_payload
 from tools.reliability.sam_build_output import FUNCTION, built_lambda
@@ -59,12 +60,9 @@ def compact_model(task_root: Path) -> ModelCard:
 
 
 def indented_batch(card: ModelCard, rows: int, entry: str) -> bytes:
-    """``rows`` named rows at mid-range, indentation filling the rest of the invoke limit."""
-    row = {
-        n: (lo + hi) / 2
-        for n, lo, hi in zip(card.feature_names, card.feature_min, card.feature_max, strict=True)
-    }
-    text = json.dumps({"instances": [row] * rows})
+    """``rows`` copies of one named example row, indentation filling the rest of the invoke
+    limit."""
+    text = json.dumps({"instances": example_objects(card, 1) * rows})
     return fitted_payload(entry, lambda n: text[:-1] + "\n  " * (n // 3) + "}")
 
 

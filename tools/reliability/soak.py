@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import itertools
 import json
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -25,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from onnx_serving.card import ModelCard
+from tools.example_rows import example_rows
 from tools.local_lambda import InvokeResult, LocalLambda
 from tools.local_lambda.runner import proc_status_kb
-from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, http_event, load_cases
+from tools.reliability.corpus import DIRECT, HTTP_SAMPLES, cases_for, http_event
 from tools.reliability.rss_baseline import runtime_bytes_per_invoke
 from tools.reliability.sam_build_output import FUNCTION, built_config, built_lambda
 from tools.reliability.verdict import Verdict, as_expected, judge
@@ -122,28 +121,12 @@ def _baseline_lines(report: SoakReport) -> list[str]:
     ]
 
 
-def _valid_rows(card: ModelCard, count: int) -> list[list[float]]:
-    """In-range rows spread over the card's row bounds, the same every run."""
-    ranges = list(zip(*card.row_bounds(), strict=True))
-    # Fractional parts of multiples of irrational steps (square roots of non-squares): spread
-    # out over every feature, and no randomness.
-    roots = (math.sqrt(k) % 1.0 for k in itertools.count(2) if math.isqrt(k) ** 2 != k)
-    steps = list(itertools.islice(roots, len(ranges)))
-    return [
-        [
-            round(lo + (i * s % 1.0) * (hi - lo), 2)
-            for (lo, hi), s in zip(ranges, steps, strict=True)
-        ]
-        for i in range(1, count + 1)
-    ]
-
-
 def palette(card: ModelCard) -> list[SoakRequest]:
-    """Valid rows for the served model on every entry point, interleaved with the small hostile
-    cases."""
+    """Example rows of the served model on every entry point, interleaved with the small
+    hostile cases that apply to it (``corpus.cases_for``), its typed-column ones included."""
     valid = []
     entries = [DIRECT, *HTTP_SAMPLES]
-    for i, row in enumerate(_valid_rows(card, VALID_ROWS)):
+    for i, row in enumerate(example_rows(card, VALID_ROWS)):
         entry = entries[i % len(entries)]
         body = {"features": row}
         event = body if entry == DIRECT else http_event(entry, {"body": json.dumps(body)})
@@ -152,7 +135,7 @@ def palette(card: ModelCard) -> list[SoakRequest]:
         )
     hostile = [
         SoakRequest(case.name, case.raw, Verdict(case.status, case.error_type, case.labels))
-        for case in load_cases()
+        for case in cases_for(card)
         if len(case.raw) <= MAX_PALETTE_BYTES
     ]
     mixed = []

@@ -102,7 +102,8 @@ def judge(payload: bytes, function_error: str | None, request_id: str) -> Verdic
     if "error" in body:
         problems += _error_problems(body, status, request_id, len(payload))
         return Verdict(status, body["error"].get("type"), None, tuple(problems))
-    labels = tuple(p["label"] for p in body.get("predictions", []))
+    # A regressor's predictions carry a value, no label.
+    labels = tuple(p["label"] for p in body.get("predictions", []) if "label" in p)
     return Verdict(status, None, labels, tuple(problems))
 
 

@@ -4,7 +4,8 @@
 imports this package, so boto3 (which the Lambda runtime provides, never the layer) costs the
 online function nothing. Modules: ``events`` (the start shapes), ``text_lines`` (line reading
 from a byte stream, lines and records bounded), ``csv_rows`` and ``json_lines`` (the two
-formats), ``records`` (what a format yields, cut into chunks), ``row_checks`` (the one adapter
-into the online validation), ``s3_io`` (streamed reads, multipart writes), ``manifest``,
-``scoring`` (one file or one batch of rows) and ``handler``.
+formats), ``records`` (the chunks a format yields and how they are cut), ``typed_columns``
+(a chunk's cells or values as typed columns, with per-row refusals), ``row_checks`` (the one
+place the model is fed and its answers read), ``s3_io`` (streamed reads, multipart writes),
+``manifest``, ``scoring`` (one file or one batch of rows) and ``handler``.
 """

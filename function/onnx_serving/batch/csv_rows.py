@@ -1,9 +1,11 @@
-"""CSV in and out: a header naming the model's features, any column order, extra columns kept.
+"""CSV in and out: a header naming the model's columns, any column order, extra columns kept.
 
-Cells are text, so each feature cell is read with Python's ``float()`` (surrounding whitespace,
-exponents and ``1_000`` are accepted as ``float`` accepts them); an empty cell or one ``float``
-refuses rejects the row. ``nan``, ``inf`` and values beyond float32 do parse, and are then
-refused by the online validation with the online handler's own messages.
+Cells are text. A number cell is read with Python's ``float()`` (surrounding whitespace,
+exponents and ``1_000`` are accepted as ``float`` accepts them), a string cell is taken as it
+is; an empty cell is a missing value (``typed_columns`` has the rules). Reading is column-wise:
+each read of the object (a megabyte) is split into lines and, when it holds no quote, handed
+whole to the C csv reader, its rows cut into chunks, and each chunk's columns converted whole;
+a read holding a quote goes record by record, since a quoted field may hold line breaks.
 
 Output cells that came from the input (pass-through cells and header names) and start with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are written behind a ``'`` unless they are
@@ -18,13 +20,17 @@ import io
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from itertools import repeat
+
+import numpy as np
 
 from ..card import ModelCard
-from ..errors import quoted, quoted_list
+from ..errors import quoted_list
 from .failures import BadFile
-from .records import CELL_CHARS, LABEL, Record
+from .records import CELL_CHARS, LABEL, VALUE, Answers, Chunk, cut
 from .row_checks import ROW
 from .text_lines import MAX_RECORD_CHARS, TextLines
+from .typed_columns import text_columns
 
 csv.field_size_limit(MAX_RECORD_CHARS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -32,7 +38,7 @@ PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 class CsvLayout:
-    """Where the features and the pass-through columns sit, checked against the card."""
+    """Where the model's columns and the pass-through columns sit, checked against the card."""
 
     name = "csv"
     extension = "csv"
@@ -47,51 +53,47 @@ class CsvLayout:
         self.feature_at = [at[name] for name in card.feature_names]
         features = set(card.feature_names)
         self.passthrough_at = [j for j, column in enumerate(self.columns) if column not in features]
+        # The last chunk's cells column by column, kept for its render.
+        self._transposed: tuple[Chunk | None, int, list[tuple[str, ...]]] = (None, 0, [])
         self.output_columns = [
             *(self.columns[j] for j in self.passthrough_at),
-            LABEL,
-            *(f"probability_{name}" for name in card.classes),
+            *answer_columns(card),
         ]
 
-    def record(self, line: int, chars: int, cells: list[str]) -> Record:
-        """One data row of ``chars`` input characters: the feature values in card order, or why
-        the row is refused."""
-        size = chars + CELL_CHARS * len(cells)
-        passthrough = [cells[j] for j in self.passthrough_at if j < len(cells)]
-        if len(cells) != len(self.columns):
-            reason = f"{ROW} has {len(cells)} fields; the header has {len(self.columns)}"
-            return Record(line, size, None, passthrough, reason)
-        try:
-            return Record(line, size, [float(cells[j]) for j in self.feature_at], passthrough)
-        except ValueError:
-            return Record(line, size, None, passthrough, self._cell_reason(cells))
-
-    def _cell_reason(self, cells: list[str]) -> str:
-        """Why the first feature cell that ``float()`` refuses is not a number."""
-        for position, (name, j) in enumerate(
-            zip(self.card.feature_names, self.feature_at, strict=True)
-        ):
-            where = f"{ROW}[{position}] ({name})"
-            if not cells[j].strip():
-                return f"{where} is empty"
-            try:
-                float(cells[j])
-            except ValueError:
-                return f"{where} must be a number, got {quoted(cells[j])}"
-        raise AssertionError("a cell failed float() once and passed it again")
+    def feature_values(self, chunk: Chunk) -> tuple[list[np.ndarray], list[int], dict[int, str]]:
+        """The typed columns of the chunk's rows that have the header's field count and whose
+        cells convert, their positions, and why each other row is refused."""
+        refused = dict(chunk.refused)
+        kept = [p for p in range(len(chunk.rows)) if p not in refused]
+        every = _columns(_rows(chunk, kept), len(self.columns))
+        self._transposed = (chunk, len(kept), every)
+        columns, bad = text_columns(self.card, [every[j] for j in self.feature_at])
+        if bad:
+            refused.update((kept[p], reason) for p, reason in bad.items())
+            good = np.ones(len(kept), dtype=bool)
+            good[list(bad)] = False
+            columns = [column[good] for column in columns]
+            kept = [p for p, ok in zip(kept, good.tolist(), strict=True) if ok]
+        return columns, kept, dict(sorted(refused.items()))
 
     def header(self) -> str:
         """The output header line."""
         return _csv_text([self._cells(self.output_columns)])
 
-    def render(
-        self, kept: list[Record], labels: list[str], probabilities: list[list[float]]
-    ) -> str:
-        """Output lines: pass-through cells, label, one probability per class."""
-        return _csv_text(
-            [*self._cells(record.passthrough), label, *p]
-            for record, label, p in zip(kept, labels, probabilities, strict=True)
-        )
+    def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
+        """Output lines: pass-through cells, then label and one probability per class, or the
+        value."""
+        every = self._transposed[2]
+        if self._transposed[0] is not chunk or self._transposed[1] != len(kept):
+            every = _columns(_rows(chunk, kept), len(self.columns))
+        passthrough = [every[j] for j in self.passthrough_at]
+        if not self.keep_formulas:
+            passthrough = [_neutralised_column(cells) for cells in passthrough]
+        if answers.values is not None:
+            answer = [answers.values]
+        else:
+            answer = [answers.labels, *map(_number_texts, answers.probabilities.T)]
+        return _csv_text(zip(*passthrough, *answer, strict=True))
 
     def _cells(self, cells: list[str]) -> list[str]:
         """``cells`` as they are written: formula-looking ones neutralised unless kept."""
@@ -113,28 +115,40 @@ class CsvLayout:
                 f"the header lacks the feature columns {missing}; the model takes "
                 f"{card.feature_names} (found {quoted_list(columns)})"
             )
-        outputs = {LABEL, *(f"probability_{name}" for name in card.classes)}
-        clashes = sorted(outputs & set(columns))
+        clashes = sorted(set(answer_columns(card)) & set(columns))
         if clashes:
             raise BadFile(
                 f"the columns {quoted_list(clashes)} would be overwritten by the predictions; "
                 "rename them"
             )
 
+    def _chunk(self, lines: list[int], rows: list[list[str]]) -> Chunk:
+        """Rows with their lines; a row whose field count is not the header's is refused."""
+        width = len(self.columns)
+        refused = {}
+        if set(map(len, rows)) - {width}:
+            refused = {
+                p: f"{ROW} has {len(row)} fields; the header has {width}"
+                for p, row in enumerate(rows)
+                if len(row) != width
+            }
+        return Chunk(lines, rows, refused)
+
 
 class CsvFile(CsvLayout):
     """A whole CSV object: the header from its first line, then its records.
 
-    The csv reader takes lines one at a time and asks for the next only while a quoted field is
-    open, so after each record the lines it has taken are exactly that record's: that is where
-    the record is ended for ``TextLines``'s bounds.
+    A read without a quote is parsed in one call of the C reader, one record per line. A read
+    holding a quote is parsed record by record: the csv reader takes lines one at a time and
+    asks for the next only while a quoted field is open, so after each record the lines it has
+    taken are exactly that record's: that is where the record is ended for ``TextLines``'s
+    bounds, and a record open at the end of the read takes lines from the next.
     """
 
     def __init__(self, lines: TextLines, card: ModelCard, *, keep_formulas: bool) -> None:
         self._lines = lines
-        self._reader = csv.reader(lines, strict=True)
         try:
-            header = next(self._reader, None)
+            header = next(csv.reader(_one_record(lines), strict=True), None)
         except csv.Error as exc:
             raise BadFile(f"line 1 is not CSV ({exc})") from None
         if not header:
@@ -142,18 +156,57 @@ class CsvFile(CsvLayout):
         lines.end_record()
         super().__init__(header, card, keep_formulas=keep_formulas)
 
-    def records(self) -> Iterator[Record]:
-        """Every data row; blank lines are skipped; a record's line is where it starts."""
-        reader = self._reader
-        start = reader.line_num + 1
+    def chunks(self, max_rows: int, max_chars: int) -> Iterator[Chunk]:
+        """Every data row, in chunks; blank lines are skipped; a record's line is where it
+        starts."""
+        lines = self._lines
+        while True:
+            first = lines.line_number + 1
+            block = lines.rest_of_read()
+            if not block:
+                return
+            records = None
+            if not lines.read_quoted:
+                records = _plain_records(first, block, lines.read_returns)
+            if records is None:
+                lines.unread(len(block))
+                records = self._quoted_records()
+            numbers, sizes, rows = records
+            for start, end in cut(sizes, max_rows, max_chars):
+                yield self._chunk(numbers[start:end], rows[start:end])
+
+    def _quoted_records(self) -> tuple[list[int], list[int], list[list[str]]]:
+        """Records of the current read, one at a time, the last taking lines from the next
+        reads while its quote is open."""
+        lines = self._lines
+        record_open = [False]
+
+        def feed() -> Iterator[str]:
+            while lines.read_pending or record_open[0]:
+                try:
+                    line = next(lines)
+                except StopIteration:
+                    return
+                record_open[0] = True
+                yield line
+
+        reader = csv.reader(feed(), strict=True)
+        numbers: list[int] = []
+        sizes: list[int] = []
+        rows: list[list[str]] = []
+        start = lines.line_number + 1
         try:
             for cells in reader:
-                chars = self._lines.end_record()
+                record_open[0] = False
+                chars = lines.end_record()
                 if cells:
-                    yield self.record(start, chars, cells)
-                start = reader.line_num + 1
+                    numbers.append(start)
+                    sizes.append(chars + CELL_CHARS * len(cells))
+                    rows.append(cells)
+                start = lines.line_number + 1
         except csv.Error as exc:
             raise BadFile(f"line {start} is not CSV ({exc})") from None
+        return numbers, sizes, rows
 
 
 class CsvRows(CsvLayout):
@@ -170,12 +223,81 @@ class CsvRows(CsvLayout):
         super().__init__(columns, card, keep_formulas=keep_formulas)
         self._rows = rows
 
-    def records(self) -> Iterator[Record]:
+    def chunks(self, max_rows: int, max_chars: int) -> Iterator[Chunk]:
         """Data row ``index`` is line ``index + 2``: the header is line 1. A row's size is its
         cells and the separators between them, as it stood in the file unquoted."""
-        for index, cells in self._rows:
-            chars = sum(map(len, cells)) + len(cells)
-            yield self.record(index + 2, chars, cells)
+        numbers = [index + 2 for index, _ in self._rows]
+        rows = [cells for _, cells in self._rows]
+        sizes = [sum(map(len, cells)) + len(cells) * (1 + CELL_CHARS) for cells in rows]
+        for start, end in cut(sizes, max_rows, max_chars):
+            yield self._chunk(numbers[start:end], rows[start:end])
+
+
+def answer_columns(card: ModelCard) -> list[str]:
+    """The columns a prediction adds: label and one probability per class, or the value."""
+    if not card.is_classifier:
+        return [VALUE]
+    return [LABEL, *(f"probability_{name}" for name in card.classes)]
+
+
+def _rows(chunk: Chunk, kept: list[int]) -> list[list[str]]:
+    """The rows of ``chunk`` at ``kept``, in order (the chunk's own list when all are kept)."""
+    return chunk.rows if len(kept) == len(chunk.rows) else [chunk.rows[p] for p in kept]
+
+
+def _columns(rows: list[list[str]], width: int) -> list[tuple[str, ...]]:
+    """Rows of ``width`` cells, transposed by one C call."""
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+def _number_texts(values: np.ndarray) -> list[str]:
+    """``repr`` of each float, each distinct value printed once: rounded probabilities take
+    few distinct values, and the csv writer copies text faster than it prints floats."""
+    distinct, at = np.unique(values, return_inverse=True)
+    texts = np.array([repr(value) for value in distinct.tolist()], dtype=object)
+    return texts[at.reshape(-1)].tolist()
+
+
+def _plain_records(
+    first: int, block: list[str], returns: bool
+) -> tuple[list[int], np.ndarray, list[list[str]]] | None:
+    """Lines without a quote, from line ``first`` on: one record each, parsed in one C call;
+    None when the reader refuses one of them (the record-by-record path then names its line).
+
+    Without quotes or carriage returns a CSV record is its line split at commas, which
+    ``str.split`` mapped over the lines does faster than the csv reader; a blank line is no
+    record, as the csv reader has it. With carriage returns the csv reader decides.
+    """
+    if returns:
+        try:
+            rows = list(csv.reader(block, strict=True))
+        except csv.Error:
+            return None
+    else:
+        rows = list(map(str.split, map(str.rstrip, block, repeat("\n")), repeat(",")))
+        if rows.count([""]):
+            rows = [[] if row == [""] else row for row in rows]
+    count = len(block)
+    sizes = np.fromiter(map(len, block), np.int64, count)
+    sizes += CELL_CHARS * np.fromiter(map(len, rows), np.int64, count)
+    numbers = list(range(first, first + count))
+    if rows.count([]):
+        kept = [p for p, row in enumerate(rows) if row]
+        return [numbers[p] for p in kept], sizes[kept], [rows[p] for p in kept]
+    return numbers, sizes, rows
+
+
+def _one_record(lines: TextLines) -> Iterator[str]:
+    """``lines`` one at a time, for the header's record."""
+    yield from lines
+
+
+def _neutralised_column(cells: list[str]) -> list[str]:
+    """``cells`` with every formula-looking one neutralised; a column with none is returned as
+    it is after one C-speed scan."""
+    if not any(map(str.startswith, cells, repeat(FORMULA_STARTS))):
+        return cells
+    return [neutralised(cell) for cell in cells]
 
 
 def _csv_text(rows: Iterable[list[object]]) -> str:

@@ -1,8 +1,10 @@
 """JSON Lines in and out: one object keyed by feature name (extra keys kept) or one array.
 
 Each line is parsed by the online handler's strict parser (no NaN or Infinity literals, no
-repeated keys), so a line gets the reason the online handler would give that body. Blank lines
-are skipped. The first row must parse: a file whose first row is not JSON is not JSON Lines.
+repeated keys), so a line gets the reason the online handler would give that body. Values are
+then converted column by column (``typed_columns``): numbers, strings, null where missing.
+Blank lines are skipped. The first row must parse: a file whose first row is not JSON is not
+JSON Lines.
 
 Output values are written as they came, whatever ``BATCH_CSV_FORMULAS`` says: JSON Lines is not
 a spreadsheet format, and a quote added to a string would change the data a program reads.
@@ -14,15 +16,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
+
 from ..card import ModelCard
 from ..errors import RequestError, quoted_list
 from ..events import parse_json
 from .failures import BadFile
-from .records import CELL_CHARS, LABEL, PROBABILITIES, Record
+from .records import CELL_CHARS, LABEL, PROBABILITIES, VALUE, Answers, Chunk, cut, output_fields
 from .row_checks import ROW
 from .text_lines import TextLines
-
-OUTPUT_FIELDS = (LABEL, PROBABILITIES)
+from .typed_columns import json_columns
 
 
 class JsonLinesFile:
@@ -34,64 +37,127 @@ class JsonLinesFile:
 
     def __init__(self, lines: TextLines, card: ModelCard) -> None:
         self._lines = lines
+        self._card = card
+        self._names = card.feature_names
         self._features = set(card.feature_names)
-        self._classes = list(card.classes)
+        self._output_fields = output_fields(card)
+        self._first = True
 
-    def records(self) -> Iterator[Record]:
-        """Every non-blank line, parsed; the first one must be JSON."""
-        first = True
-        for line_number, line in enumerate(self._lines, start=1):
-            # Every value but the last of each array or object is followed by a comma; commas
-            # inside strings only make the size err high.
-            size = self._lines.end_record() + CELL_CHARS * line.count(",")
-            if not line.strip():
+    def chunks(self, max_rows: int, max_chars: int) -> Iterator[Chunk]:
+        """Every non-blank line, parsed, in chunks; the first one must be JSON."""
+        lines = self._lines
+        while True:
+            first = lines.line_number + 1
+            block = lines.rest_of_read()
+            if not block:
+                return
+            numbers: list[int] = []
+            sizes: list[int] = []
+            values: list[Any] = []
+            refused: dict[int, str] = {}
+            for line_number, line in enumerate(block, start=first):
+                if not line.strip():
+                    continue
+                # Every value but the last of each array or object is followed by a comma;
+                # commas inside strings only make the size err high.
+                sizes.append(len(line) + CELL_CHARS * line.count(","))
+                numbers.append(line_number)
+                try:
+                    values.append(parse_json(line))
+                except RequestError as exc:
+                    if self._first:
+                        raise BadFile(
+                            f"the file is not JSON Lines: line {line_number}: {exc.message}"
+                        ) from None
+                    refused[len(values)] = exc.message
+                    values.append(None)
+                self._first = False
+            for start, end in cut(sizes, max_rows, max_chars):
+                yield Chunk(
+                    numbers[start:end],
+                    values[start:end],
+                    {p - start: reason for p, reason in refused.items() if start <= p < end},
+                )
+
+    def feature_values(self, chunk: Chunk) -> tuple[list[np.ndarray], list[int], dict[int, str]]:
+        """The typed columns of the rows that are a list of one value per column or an object
+        holding every column, their positions, and why each other row is refused."""
+        refused = dict(chunk.refused)
+        kept: list[int] = []
+        rows: list[Any] = []
+        for position, value in enumerate(chunk.rows):
+            if position in refused:
                 continue
-            try:
-                value = parse_json(line)
-            except RequestError as exc:
-                if first:
-                    raise BadFile(
-                        f"the file is not JSON Lines: line {line_number}: {exc.message}"
-                    ) from None
-                yield Record(line_number, size, None, None, exc.message)
-                continue
-            first = False
-            yield self._record(line_number, size, value)
+            row, reason = self._row(value)
+            if reason:
+                refused[position] = reason
+            else:
+                kept.append(position)
+                rows.append(row)
+        raw = list(zip(*rows, strict=True)) if rows else [() for _ in self._names]
+        columns, bad = json_columns(self._card, raw)
+        if bad:
+            refused.update((kept[p], reason) for p, reason in bad.items())
+            good = np.ones(len(kept), dtype=bool)
+            good[list(bad)] = False
+            columns = [column[good] for column in columns]
+            kept = [p for p, ok in zip(kept, good.tolist(), strict=True) if ok]
+        return columns, kept, dict(sorted(refused.items()))
 
     def header(self) -> str:
         """JSON Lines has no header."""
         return ""
 
-    def render(
-        self, kept: list[Record], labels: list[str], probabilities: list[list[float]]
-    ) -> str:
-        """One object per kept row: its pass-through fields, then label and probabilities."""
-        classes = self._classes
+    def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
+        """One object per kept row: its pass-through fields, then label and probabilities, or
+        the value."""
+        if answers.values is not None:
+            results = [{VALUE: value} for value in answers.values]
+        else:
+            classes = self._card.classes
+            results = [
+                {LABEL: label, PROBABILITIES: dict(zip(classes, p, strict=True))}
+                for label, p in zip(answers.labels, answers.probabilities.tolist(), strict=True)
+            ]
+        features = self._features
         return "".join(
             json.dumps(
-                {
-                    **(record.passthrough or {}),
-                    LABEL: label,
-                    PROBABILITIES: dict(zip(classes, p, strict=True)),
-                },
+                {**_passthrough(chunk.rows[p], features), **result},
                 ensure_ascii=False,
                 allow_nan=False,
                 separators=(",", ":"),
             )
             + "\n"
-            for record, label, p in zip(kept, labels, probabilities, strict=True)
+            for p, result in zip(kept, results, strict=True)
         )
 
-    def _record(self, line: int, size: int, value: Any) -> Record:
-        if not isinstance(value, dict):
-            return Record(line, size, value, None)
-        clashes = [name for name in OUTPUT_FIELDS if name in value]
+    def _row(self, value: Any) -> tuple[Any, str]:
+        """The row's values in card order, or why it is refused."""
+        names = self._names
+        if type(value) is list:
+            if len(value) == len(names):
+                return value, ""
+            return None, (
+                f"{ROW} has {len(value)} values; the model takes {len(names)}: {', '.join(names)}"
+            )
+        if type(value) is not dict:
+            return None, (
+                f"{ROW} must be a list of {len(names)} values or an object keyed by column name"
+            )
+        clashes = [name for name in self._output_fields if name in value]
         if clashes:
-            reason = (
+            return None, (
                 f"{ROW} has the fields {quoted_list(clashes)}, which the prediction would "
                 "overwrite; rename them"
             )
-            return Record(line, size, None, None, reason)
-        row = {name: v for name, v in value.items() if name in self._features}
-        passthrough = {name: v for name, v in value.items() if name not in self._features}
-        return Record(line, size, row, passthrough)
+        missing = [name for name in names if name not in value]
+        if missing:
+            return None, f"{ROW} lacks the columns {missing}; the model takes {names}"
+        return [value[name] for name in names], ""
+
+
+def _passthrough(value: Any, features: set[str]) -> dict[str, Any]:
+    """The fields of an object row that are not the model's columns (none for a list row)."""
+    if type(value) is not dict:
+        return {}
+    return {name: v for name, v in value.items() if name not in features}

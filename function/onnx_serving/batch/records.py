@@ -1,13 +1,19 @@
-"""What a format reader yields per input row, and what every format writer offers."""
+"""What a format reader yields (chunks of input rows), how chunks are cut, and what every format
+writer offers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from ..card import ModelCard
 
 # Output columns / fields beside the passed-through ones, named as in the online answers.
 LABEL = "label"
 PROBABILITIES = "probabilities"
+VALUE = "value"
 # A cell, or a JSON value, is an object of its own (a ~50-byte header beside its characters) and
 # a pointer in its row: a record's size counts each as this many characters besides its own, so
 # that a chunk of many short values is cut about as early as one of four-byte characters. A row
@@ -15,22 +21,29 @@ PROBABILITIES = "probabilities"
 CELL_CHARS = 8
 
 
-class Record(NamedTuple):
-    """One input row: its line, its size, the row for validation, what is passed through, or a
-    reason.
+def output_fields(card: ModelCard) -> list[str]:
+    """The fields a prediction adds to a row: label and probabilities, or the value."""
+    return [LABEL, PROBABILITIES] if card.is_classifier else [VALUE]
 
-    ``size`` is what the record holds, in characters: the input characters it came from, plus
-    ``CELL_CHARS`` per cell (CSV) or per comma (JSON Lines). Chunks are cut by it, so that
-    what a chunk holds is bounded by its text as well as by its rows. ``reason`` is set when
-    the row was refused before validation (wrong field count, a cell that is not a number, a
-    line that is not JSON); ``row`` is then None.
-    """
 
-    line: int
-    size: int
-    row: Any
-    passthrough: Any
-    reason: str | None = None
+class Chunk(NamedTuple):
+    """Input rows read together, in file order: each row's line, its raw content (CSV cells, a
+    parsed JSON value) and, by position, the rows refused while reading (wrong field count, a
+    line that is not JSON)."""
+
+    lines: list[int]
+    rows: list[Any]
+    refused: dict[int, str]
+
+
+class Answers(NamedTuple):
+    """The model's answers for the kept rows of a chunk: labels and rounded probabilities
+    (float64 ``[rows, classes]``) for a classifier, values (as the online answers print them:
+    ``answers.answered_values``) for a regressor."""
+
+    labels: list[str] | None
+    probabilities: np.ndarray | None
+    values: list[float] | None
 
 
 class Format(Protocol):
@@ -40,35 +53,37 @@ class Format(Protocol):
     extension: str
     content_type: str
 
-    def records(self) -> Iterator[Record]:
-        """The input rows in file order."""
+    def chunks(self, max_rows: int, max_chars: int) -> Iterator[Chunk]:
+        """The input rows in file order, cut by ``cut``."""
+        ...
+
+    def feature_values(self, chunk: Chunk) -> tuple[list[np.ndarray], list[int], dict[int, str]]:
+        """The typed columns of the rows kept, their positions, and why each other is refused."""
         ...
 
     def header(self) -> str:
         """Text written before the first output row ("" when the format has none)."""
         ...
 
-    def render(
-        self, kept: list[Record], labels: list[str], probabilities: list[list[float]]
-    ) -> str:
-        """Output rows: each kept record's pass-through values, its label and probabilities."""
+    def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
+        """Output rows: each kept row's pass-through values and its answer."""
         ...
 
 
-def chunks(records: Iterable[Record], max_rows: int, max_chars: int) -> Iterator[list[Record]]:
-    """``records`` in file order, in lists of at most ``max_rows`` records; a list is also closed
-    by the record that brings its size (in characters) to ``max_chars`` or more.
+def cut(
+    sizes: Sequence[int] | np.ndarray, max_rows: int, max_chars: int
+) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive runs of ``sizes`` of at most ``max_rows`` rows; a run is
+    also closed by the row that brings its size (in characters) to ``max_chars`` or more.
 
-    A chunk therefore holds less than ``max_chars`` plus one record's size: what it costs in
+    A chunk therefore holds less than ``max_chars`` plus one row's size: what it costs in
     memory is bounded by the input it came from, however long or wide its rows are.
     """
-    chunk: list[Record] = []
-    size = 0
-    for record in records:
-        chunk.append(record)
-        size += record.size
-        if len(chunk) == max_rows or size >= max_chars:
-            yield chunk
-            chunk, size = [], 0
-    if chunk:
-        yield chunk
+    sizes = np.asarray(sizes, dtype=np.int64)
+    start = 0
+    while start < len(sizes):
+        running = np.cumsum(sizes[start : start + max_rows])
+        reached = int(np.searchsorted(running, max_chars))
+        end = start + min(reached + 1, len(running))
+        yield start, end
+        start = end

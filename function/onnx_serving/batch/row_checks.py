@@ -1,56 +1,35 @@
-"""The one place batch code calls the online row validation, and the model's answers.
+"""The one place batch code feeds the model and reads its answers.
 
-Every value a batch row carries passes ``rows.to_columns``, the same checks and the same
-messages the online handler gives (NaN, infinity, float32 overflow, booleans, strings, wrong
-counts, missing names). Only its public function is used, and only here, so a change inside
-``rows`` (say, vectorised checks) reaches batch scoring without touching it.
+Validated rows arrive column by column (``typed_columns``) and reach the graph through
+``rows.graph_feed``, the one way the handler, the batch function and convert's parity build the
+graph's inputs; the backend answers the graph's outputs (``answers.Model``). Answers are
+checked against the card and printed as the online answers print them (``answers``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
-from ..answers import Model, check_output
-from ..card import PROBABILITY_DECIMALS, ModelCard
-from ..errors import RequestError
-from ..rows import graph_feed, to_columns
+from ..answers import Model, answered_values, check_output, rounded
+from ..rows import graph_feed
+from .records import Answers
 
 # How a row is named in a rejection reason; the manifest gives its line number beside it.
 ROW = "row"
 
 
-def checked_rows(rows: list[Any], card: ModelCard) -> tuple[np.ndarray, dict[int, str]]:
-    """The float32 matrix of the valid rows and, by position, why each other row is refused.
-
-    A chunk is checked whole first (one call, the fast path); only a chunk holding a bad row is
-    checked row by row, to name every bad row and keep the good ones.
-    """
-    try:
-        return _matrix(to_columns(rows, [ROW] * len(rows), card), card), {}
-    except RequestError:
-        pass
-    good: list[np.ndarray] = []
-    refused: dict[int, str] = {}
-    for position, row in enumerate(rows):
-        try:
-            good.append(_matrix(to_columns([row], [ROW], card), card)[0])
-        except RequestError as exc:
-            refused[position] = exc.message
-    matrix = np.asarray(good, dtype=np.float32).reshape(len(good), card.n_features)
-    return matrix, refused
-
-
-def _matrix(columns: list[np.ndarray], card: ModelCard) -> np.ndarray:
-    return graph_feed(card, columns)[card.input_name]
-
-
-def predictions(model: Model, matrix: np.ndarray) -> tuple[list[str], list[list[float]]]:
-    """Labels and probabilities rounded as the online answers round them (plain floats)."""
-    if not len(matrix):
-        return [], []
-    labels, probabilities = model.predict({model.card.input_name: matrix})
-    labels = [str(label) for label in labels.tolist()]
-    check_output(labels, probabilities, model.card)
-    return labels, np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS).tolist()
+def predictions(model: Model, columns: Sequence[np.ndarray]) -> Answers:
+    """The model's answers for validated rows given as typed columns in card order."""
+    card = model.card
+    if not len(columns[0]):
+        if card.is_classifier:
+            return Answers([], np.empty((0, len(card.classes))), None)
+        return Answers(None, None, [])
+    outputs = model.predict(graph_feed(card, columns))
+    if not card.is_classifier:
+        return Answers(None, None, answered_values(outputs[0]).tolist())
+    labels = [str(label) for label in np.asarray(outputs[0]).reshape(-1).tolist()]
+    check_output(labels, outputs[1], card)
+    return Answers(labels, rounded(outputs[1]), None)

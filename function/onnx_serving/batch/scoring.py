@@ -30,8 +30,8 @@ from .manifest import (
     manifest_bytes,
     output_folder,
 )
-from .records import Format, Record, chunks
-from .row_checks import checked_rows, predictions
+from .records import Chunk, Format
+from .row_checks import predictions
 from .s3_io import MultipartWriter, s3_uri, unreadable_reason
 from .settings import BatchSettings
 from .text_lines import TextLines
@@ -190,15 +190,15 @@ def _check_limits(source: InputObject, batch: Batch) -> None:
 
 
 def _write(fmt: Format, writer: MultipartWriter, batch: Batch, tally: Tally, key: str) -> None:
-    """Every chunk of ``fmt``'s records through validation, the model and ``writer``."""
+    """Every chunk of ``fmt``'s rows through validation, the model and ``writer``."""
     try:
         writer.write(fmt.header().encode())
         settings = batch.settings
-        for chunk in chunks(fmt.records(), settings.chunk_rows, settings.chunk_chars):
+        for chunk in fmt.chunks(settings.chunk_rows, settings.chunk_chars):
             writer.write(_scored_chunk(chunk, fmt, batch.model, tally).encode())
             if batch.remaining_s() < FINISH_RESERVE_S:
                 raise BadFile(
-                    f"out of time after line {chunk[-1].line} ({tally.read} rows); "
+                    f"out of time after line {chunk.lines[-1]} ({tally.read} rows); "
                     f"{batch.distributed_map_hint(key)}"
                 )
         writer.close()
@@ -207,19 +207,12 @@ def _write(fmt: Format, writer: MultipartWriter, batch: Batch, tally: Tally, key
         raise
 
 
-def _scored_chunk(chunk: list[Record], fmt: Format, model: Model, tally: Tally) -> str:
-    tally.read += len(chunk)
-    candidates = [record for record in chunk if record.reason is None]
-    matrix, refused = checked_rows([record.row for record in candidates], model.card)
-    if refused or len(candidates) < len(chunk):
-        refused_at = {candidates[i].line: reason for i, reason in refused.items()}
-        for record in chunk:
-            reason = record.reason or refused_at.get(record.line)
-            if reason is not None:
-                tally.reject(record.line, reason)
-        candidates = [record for i, record in enumerate(candidates) if i not in refused]
-    labels, probabilities = predictions(model, matrix)
-    return fmt.render(candidates, labels, probabilities)
+def _scored_chunk(chunk: Chunk, fmt: Format, model: Model, tally: Tally) -> str:
+    tally.read += len(chunk.rows)
+    columns, kept, refused = fmt.feature_values(chunk)
+    for position, reason in refused.items():
+        tally.reject(chunk.lines[position], reason)
+    return fmt.render(chunk, kept, predictions(model, columns))
 
 
 def _summary(

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from .failures import BadFile
 
-READ_BYTES = 1024 * 1024
+READ_BYTES = 256 * 1024
 # Lengths count characters (not bytes), the line ending included.
 MAX_LINE_CHARS = 1024 * 1024
 MAX_RECORD_LINES = 1000
@@ -37,12 +37,20 @@ class Readable(Protocol):
 class TextLines:
     """Every line of a body with its line ending (a leading byte-order mark dropped), in order.
 
-    ``line_number`` is the number of the last line handed out (1-based). Records are counted
-    from the first line handed out after the last ``end_record`` call.
+    Lines are handed out one at a time (iteration, for records that may span lines) or as the
+    rest of one read at a time (``rest_of_read``, for readers that take many lines in one C
+    call). ``line_number`` is the number of the last line handed out (1-based). Records are
+    counted from the first line handed out after the last ``end_record`` call.
     """
 
     def __init__(self, body: Readable, read_bytes: int = READ_BYTES) -> None:
-        self._lines = _bounded_lines(body, read_bytes)
+        self._reads = _bounded_reads(body, read_bytes)
+        self._read: list[str] = []
+        self._at = 0
+        # Whether the current read's text holds a double quote, and a carriage return (each
+        # found by one C scan of it).
+        self.read_quoted = False
+        self.read_returns = False
         self.line_number = 0
         self._record_start = 1
         self._record_chars = 0
@@ -51,7 +59,10 @@ class TextLines:
         return self
 
     def __next__(self) -> str:
-        line = next(self._lines)
+        if self._at == len(self._read):
+            (self._read, self.read_quoted, self.read_returns), self._at = next(self._reads), 0
+        line = self._read[self._at]
+        self._at += 1
         self.line_number += 1
         self._record_chars += len(line)
         start = self._record_start
@@ -66,6 +77,32 @@ class TextLines:
             )
         return line
 
+    @property
+    def read_pending(self) -> bool:
+        """Whether lines of the current read are still to be handed out."""
+        return self._at < len(self._read)
+
+    def rest_of_read(self) -> list[str]:
+        """The lines of the current read not handed out yet (those of the next read when none
+        are left), each a record of its own; [] at the end of the body."""
+        if self._at == len(self._read):
+            self._at = 0
+            self._read, self.read_quoted, self.read_returns = next(self._reads, ([], False, False))
+        lines = self._read[self._at :] if self._at else self._read
+        self._at = len(self._read)
+        self.line_number += len(lines)
+        self._record_start = self.line_number + 1
+        self._record_chars = 0
+        return lines
+
+    def unread(self, count: int) -> None:
+        """Hand the last ``count`` lines of the current read out again (they were taken by
+        ``rest_of_read`` and are to be read one at a time)."""
+        self._at -= count
+        self.line_number -= count
+        self._record_start = self.line_number + 1
+        self._record_chars = 0
+
     def end_record(self) -> int:
         """Close the record made of the lines handed out since the last call; its characters."""
         chars = self._record_chars
@@ -74,8 +111,10 @@ class TextLines:
         return chars
 
 
-def _bounded_lines(body: Readable, read_bytes: int) -> Iterator[str]:
-    """The lines of ``body``, each checked against ``MAX_LINE_CHARS`` before it is yielded."""
+def _bounded_reads(body: Readable, read_bytes: int) -> Iterator[tuple[list[str], bool, bool]]:
+    """The lines of ``body``, one list per read (never empty), each line checked against
+    ``MAX_LINE_CHARS`` before it is handed on; whether the read's text holds a quote, and a
+    carriage return."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
     offset = 0
@@ -97,17 +136,25 @@ def _bounded_lines(body: Readable, read_bytes: int) -> Iterator[str]:
             ) from None
         offset += len(data)
         if text:
-            lines = (pending + text).split("\n")
+            text = pending + text
+            lines = text.split("\n")
             pending = lines.pop()
-            for line in lines:
-                line_number += 1
-                _check_length(line_number, len(line) + 1)
-                yield line + "\n"
+            if lines and max(map(len, lines)) >= MAX_LINE_CHARS:
+                _check_lengths(line_number, lines)
+            line_number += len(lines)
             _check_length(line_number + 1, len(pending))
+            if lines:
+                yield [line + "\n" for line in lines], '"' in text, "\r" in text
         if not data:
             break
     if pending:
-        yield pending
+        yield [pending], '"' in pending, "\r" in pending
+
+
+def _check_lengths(line_number: int, lines: list[str]) -> None:
+    """Refuse the first of ``lines`` (after line ``line_number``) over the bound."""
+    for number, line in enumerate(lines, start=line_number + 1):
+        _check_length(number, len(line) + 1)
 
 
 def _check_length(line_number: int, chars: int) -> None:

@@ -10,7 +10,7 @@ from contextlib import redirect_stdout
 from types import SimpleNamespace
 
 import pytest
-from batch_support import csv_text, feature_rows
+from batch_support import csv_text, example_rows
 from emf_support import declared, emf_problems
 
 from onnx_serving.batch.handler import handle
@@ -43,7 +43,7 @@ def score_logged(app, s3):
 def test_a_scored_file_publishes_rows_rejected_rows_time_and_throughput(
     card, s3, bucket, score_logged
 ):
-    rows = feature_rows(card, 3)
+    rows = example_rows(card, 3)
     rows[1][0] = "not a number"
     s3.put_object(Bucket=bucket, Key="in/a.csv", Body=csv_text(card, rows).encode())
     summary, record = score_logged({"bucket": bucket, "key": "in/a.csv"})

@@ -1,4 +1,4 @@
-"""The CSV and JSON Lines readers on bounded lines: record sizes and bounds, chunks cut by rows
+"""The CSV and JSON Lines readers on bounded lines: record lines and bounds, chunks cut by rows
 and characters, and formula-looking CSV cells written so that no spreadsheet runs them."""
 
 from __future__ import annotations
@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pytest
 
 from onnx_serving.batch.csv_rows import CsvFile, CsvRows, neutralised
 from onnx_serving.batch.failures import BadFile
 from onnx_serving.batch.json_lines import JsonLinesFile
-from onnx_serving.batch.records import CELL_CHARS, Record, chunks
+from onnx_serving.batch.records import CELL_CHARS, Answers, cut
 from onnx_serving.batch.text_lines import MAX_RECORD_LINES, TextLines
 
 
@@ -27,13 +28,39 @@ def data(card, *extra: str) -> str:
     return ",".join([*extra, *(["1.5"] * card.n_features)]) + "\n"
 
 
-def test_csv_records_are_sized_by_their_lines_and_cells_quoted_line_breaks_included(card):
+def rows_of(fmt, max_rows: int = 8192, max_chars: int = 1 << 20):
+    """``(line, row)`` of every row the reader yields, and the chunks' lengths."""
+    chunked = list(fmt.chunks(max_rows, max_chars))
+    rows = [(line, row) for c in chunked for line, row in zip(c.lines, c.rows, strict=True)]
+    return rows, [len(c.rows) for c in chunked]
+
+
+def test_csv_records_keep_their_first_line_quoted_line_breaks_included(card):
     text = header(card, "id") + data(card, '"a\nb"') + "\n" + data(card, "c")
-    records = list(csv_file(text, card).records())
-    cells = CELL_CHARS * (1 + card.n_features)
-    assert [(r.line, r.size, r.passthrough) for r in records] == [
-        (2, len(data(card, '"a\nb"')) + cells, ["a\nb"]),
-        (5, len(data(card, "c")) + cells, ["c"]),
+    rows, _ = rows_of(csv_file(text, card))
+    assert [(line, row[0]) for line, row in rows] == [(2, "a\nb"), (5, "c")]
+
+
+def test_csv_chunks_are_cut_by_characters_as_lines_and_cells(card):
+    line = data(card, "c")
+    size = len(line) + CELL_CHARS * (1 + card.n_features)
+    text = header(card, "id") + line * 5
+    _, lengths = rows_of(csv_file(text, card), max_chars=2 * size)
+    assert lengths == [2, 2, 1]
+    _, lengths = rows_of(csv_file(text, card), max_chars=2 * size + 1)
+    assert lengths == [3, 2]
+
+
+def test_plain_and_quoted_reads_give_the_same_rows_and_lines(card):
+    plain = header(card, "id") + "".join(data(card, f"r{i}") for i in range(50))
+    quoted_row = data(card, '"q,1"')
+    text = plain + quoted_row + "".join(data(card, f"s{i}") for i in range(50))
+    lines = TextLines(io.BytesIO(text.encode()), read_bytes=200)
+    rows, _ = rows_of(CsvFile(lines, card, keep_formulas=False))
+    assert [(line, row[0]) for line, row in rows] == [
+        *((i + 2, f"r{i}") for i in range(50)),
+        (52, "q,1"),
+        *((i + 53, f"s{i}") for i in range(50)),
     ]
 
 
@@ -41,10 +68,10 @@ def test_a_quoted_record_may_span_the_line_bound_and_one_more_line_refuses_the_f
     def quoted_over(lines: int) -> str:
         return header(card, "id") + data(card, '"' + "\n" * (lines - 1) + '"') + data(card, "z")
 
-    records = list(csv_file(quoted_over(MAX_RECORD_LINES), card).records())
-    assert [(r.line, r.passthrough) for r in records] == [
-        (2, ["\n" * (MAX_RECORD_LINES - 1)]),
-        (2 + MAX_RECORD_LINES, ["z"]),
+    rows, _ = rows_of(csv_file(quoted_over(MAX_RECORD_LINES), card))
+    assert [(line, row[0]) for line, row in rows] == [
+        (2, "\n" * (MAX_RECORD_LINES - 1)),
+        (2 + MAX_RECORD_LINES, "z"),
     ]
     with pytest.raises(
         BadFile,
@@ -53,7 +80,7 @@ def test_a_quoted_record_may_span_the_line_bound_and_one_more_line_refuses_the_f
             r"\(is a quote left open\?\)$"
         ),
     ):
-        list(csv_file(quoted_over(MAX_RECORD_LINES + 1), card).records())
+        rows_of(csv_file(quoted_over(MAX_RECORD_LINES + 1), card))
 
 
 def test_a_header_spanning_more_than_the_line_bound_refuses_the_file(card):
@@ -72,40 +99,39 @@ def test_json_lines_records_are_one_line_each_sized_by_characters_and_commas(car
     row = "[" + ",".join(["1.5"] * card.n_features) + "]\n"
     named = json.dumps({"note": "a,b", **dict.fromkeys(card.feature_names, 1.5)}) + "\n"
     text = f"{row}\n  \n{named}"
-    lines = TextLines(io.BytesIO(text.encode()))
-    records = list(JsonLinesFile(lines, card).records())
-    assert [(r.line, r.size) for r in records] == [
-        (1, len(row) + CELL_CHARS * (card.n_features - 1)),
-        (4, len(named) + CELL_CHARS * (card.n_features + 1)),
-    ]
+
+    def reader():
+        return JsonLinesFile(TextLines(io.BytesIO(text.encode())), card)
+
+    rows, _ = rows_of(reader())
+    assert [line for line, _ in rows] == [1, 4]
+    first = len(row) + CELL_CHARS * (card.n_features - 1)
+    second = len(named) + CELL_CHARS * (card.n_features + 1)
+    assert rows_of(reader(), max_chars=first + second)[1] == [2]
+    assert rows_of(reader(), max_chars=first)[1] == [1, 1]
 
 
 def test_step_functions_rows_are_sized_as_their_unquoted_line(card):
     columns = ["id", *card.feature_names]
-    rows = [(0, ["ab", *(["1.5"] * card.n_features)])]
-    [record] = CsvRows(columns, rows, card, keep_formulas=False).records()
-    cells = CELL_CHARS * (1 + card.n_features)
-    assert (record.line, record.size) == (2, len(data(card, "ab")) + cells)
-
-
-def sized(*chars: int) -> list[Record]:
-    return [Record(line, size, [1.0], None) for line, size in enumerate(chars, start=1)]
+    rows = [(0, ["ab", *(["1.5"] * card.n_features)])] * 2
+    size = len(data(card, "ab")) + CELL_CHARS * (1 + card.n_features)
+    fmt = CsvRows(columns, rows, card, keep_formulas=False)
+    assert rows_of(fmt, max_chars=2 * size)[1] == [2]
+    assert rows_of(fmt, max_chars=size)[1] == [1, 1]
+    assert [line for line, _ in rows_of(fmt)[0]] == [2, 2]
 
 
 def test_chunks_are_cut_by_rows():
-    records = sized(1, 1, 1, 1, 1)
-    assert [[r.line for r in c] for c in chunks(records, 2, 100)] == [[1, 2], [3, 4], [5]]
+    assert list(cut([1, 1, 1, 1, 1], 2, 100)) == [(0, 2), (2, 4), (4, 5)]
 
 
 def test_chunks_are_cut_by_the_record_that_reaches_the_characters_bound():
-    records = sized(3, 3, 4, 9, 1, 1)
-    assert [[r.line for r in c] for c in chunks(records, 100, 10)] == [[1, 2, 3], [4, 5], [6]]
+    assert list(cut([3, 3, 4, 9, 1, 1], 100, 10)) == [(0, 3), (3, 5), (5, 6)]
 
 
 def test_a_record_over_the_characters_bound_is_a_chunk_of_its_own():
-    records = sized(1, 25, 2)
-    assert [[r.line for r in c] for c in chunks(records, 100, 10)] == [[1, 2], [3]]
-    assert list(chunks([], 100, 10)) == []
+    assert list(cut([1, 25, 2], 100, 10)) == [(0, 2), (2, 3)]
+    assert list(cut([], 100, 10)) == []
 
 
 @pytest.mark.parametrize(
@@ -135,15 +161,15 @@ def test_formula_looking_cells_are_neutralised_and_numbers_kept(cell, written):
 def test_csv_output_neutralises_pass_through_cells_and_header_names(card):
     text = header(card, "=cmd", "note") + data(card, "=1+2", "-1.5")
     csv = csv_file(text, card)
-    records = list(csv.records())
+    [chunk] = csv.chunks(10, 1000)
     classes = list(card.classes)
     assert (
         csv.header()
         == ",".join(["'=cmd", "note", "label", *(f"probability_{c}" for c in classes)]) + "\n"
     )
-    probabilities = [[0.5] + [0.0] * (len(classes) - 1)]
+    probabilities = np.array([[0.5] + [0.0] * (len(classes) - 1)])
     assert (
-        csv.render(records, [classes[0]], probabilities)
+        csv.render(chunk, [0], Answers([classes[0]], probabilities, None))
         == ",".join(["'=1+2", "-1.5", classes[0], "0.5", *(["0.0"] * (len(classes) - 1))]) + "\n"
     )
 
@@ -151,6 +177,9 @@ def test_csv_output_neutralises_pass_through_cells_and_header_names(card):
 def test_keep_formulas_writes_cells_as_they_came(card):
     text = header(card, "=cmd") + data(card, "@x")
     csv = csv_file(text, card, keep_formulas=True)
-    [record] = csv.records()
+    [chunk] = csv.chunks(10, 1000)
     assert csv.header().split(",")[0] == "=cmd"
-    assert csv.render([record], ["l"], [[1.0]]).split(",")[:2] == ["@x", "l"]
+    assert csv.render(chunk, [0], Answers(["l"], np.array([[1.0]]), None)).split(",")[:2] == [
+        "@x",
+        "l",
+    ]

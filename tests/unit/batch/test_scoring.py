@@ -7,6 +7,7 @@ import csv
 import gzip
 import importlib.util
 import io
+import itertools
 import json
 import math
 from pathlib import Path
@@ -16,15 +17,17 @@ import pytest
 from batch_support import (
     body,
     csv_text,
-    feature_rows,
+    example_rows,
     keys,
     manifest_of,
 )
 
+from onnx_serving.batch.csv_rows import CsvFile
 from onnx_serving.batch.handler import handle
 from onnx_serving.batch.records import CELL_CHARS
 from onnx_serving.batch.scoring import FINISH_RESERVE_S
 from onnx_serving.batch.settings import BatchSettings
+from onnx_serving.batch.text_lines import TextLines
 
 KEY = "incoming/day 1.csv"
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "batch"
@@ -66,7 +69,7 @@ def read_csv(s3, uri):
 def test_csv_predictions_are_the_online_answers_with_the_extra_columns_passed_through(
     app, context, card, s3, bucket, score
 ):
-    rows = feature_rows(card, 40)
+    rows = example_rows(card, 40)
     etag = put(s3, bucket, KEY, csv_text(card, rows))
     summary = score({"bucket": bucket, "key": KEY})
     folder = output_folder(card, etag)
@@ -93,7 +96,7 @@ def test_csv_predictions_are_the_online_answers_with_the_extra_columns_passed_th
 
 
 def test_manifest_says_what_was_read_written_and_with_which_model(card, s3, bucket, score):
-    etag = put(s3, bucket, KEY, csv_text(card, feature_rows(card, 5)) + "r5,1,2\n")
+    etag = put(s3, bucket, KEY, csv_text(card, example_rows(card, 5)) + "r5,1,2\n")
     summary = score({"bucket": bucket, "key": KEY})
     document = manifest_of(s3, summary)
     assert set(document.pop("timings")) == {"seconds", "rows_per_second"}
@@ -118,15 +121,15 @@ def test_manifest_says_what_was_read_written_and_with_which_model(card, s3, buck
 
 def bad_cell_cases(card):
     first = card.feature_names[0]
-    where = f"row[0] ({first})"
+    where = f"row.{first}"
     return {
         "nan": ("nan", f"{where} must be a finite number, got nan"),
         "infinity": ("-inf", f"{where} must be a finite number, got -inf"),
         "overflow-to-infinity": ("1e400", f"{where} must be a finite number, got inf"),
         "beyond-float32": ("3.5e38", f"{where} is too large for float32 (|x| > 3.4e38)"),
         "text": ("abc", f"{where} must be a number, got 'abc'"),
-        "empty": ("", f"{where} is empty"),
-        "blank": ("  ", f"{where} is empty"),
+        "empty": ("", f"{where} is missing; the model needs a number for it"),
+        "blank": ("  ", f"{where} is missing; the model needs a number for it"),
         "comma-decimal": ("5,1", f"{where} must be a number, got '5,1'"),
     }
 
@@ -146,7 +149,7 @@ CELLS = [
 @pytest.mark.parametrize("case", CELLS)
 def test_a_bad_csv_cell_rejects_its_row_with_the_online_reason(case, card, s3, bucket, score):
     cell, reason = bad_cell_cases(card)[case]
-    rows = feature_rows(card, 3)
+    rows = example_rows(card, 3)
     text = csv_text(card, rows, columns=["id", *card.feature_names, "note"])
     lines = text.splitlines()
     good = lines[2].split(",")
@@ -201,7 +204,7 @@ def test_quoted_fields_crlf_bom_and_blank_lines_are_read_and_lines_counted_where
 def test_json_lines_objects_keep_their_extra_fields_and_arrays_are_in_card_order(
     app, context, card, s3, bucket, score
 ):
-    rows = feature_rows(card, 4)
+    rows = example_rows(card, 4)
     lines = [
         json.dumps(
             {"id": 0, "meta": {"k": [1, 2]}, **dict(zip(card.feature_names, rows[0], strict=True))}
@@ -233,13 +236,13 @@ def test_json_lines_objects_keep_their_extra_fields_and_arrays_are_in_card_order
 
 def test_a_bad_json_line_rejects_its_row_with_the_online_reason(card, s3, bucket, score):
     names = card.feature_names
-    good = json.dumps(feature_rows(card, 1)[0])
-    named = dict(zip(names, feature_rows(card, 1)[0], strict=True))
+    good = json.dumps(example_rows(card, 1)[0])
+    named = dict(zip(names, example_rows(card, 1)[0], strict=True))
     lines = [
         good,
         json.dumps({**named, names[0]: True}),
         json.dumps({**named, names[0]: "1.5"}),
-        json.dumps(feature_rows(card, 1)[0][:-1]),
+        json.dumps(example_rows(card, 1)[0][:-1]),
         json.dumps({k: v for k, v in named.items() if k != names[-1]}),
         '{"x": 1, "x": 2}',
         "[NaN" + ", 1.0" * (len(names) - 1) + "]",
@@ -257,12 +260,12 @@ def test_a_bad_json_line_rejects_its_row_with_the_online_reason(card, s3, bucket
         f"row.{names[0]} must be a number, got a boolean",
         f"row.{names[0]} must be a number, got a string",
         f"row has {len(names) - 1} values; the model takes {len(names)}: {', '.join(names)}",
-        f"row: missing {[names[-1]]} features; expected exactly {list(names)}",
+        f"row lacks the columns {[names[-1]]}; the model takes {list(names)}",
         "the key 'x' appears more than once",
     ]
     assert reasons[5] == "NaN is not valid JSON; send finite numbers"
     assert reasons[6] == (
-        f"row must be a list of {len(names)} numbers or an object keyed by feature name"
+        f"row must be a list of {len(names)} values or an object keyed by column name"
     )
     assert reasons[7] == (
         "row has the fields ['label'], which the prediction would overwrite; rename them"
@@ -350,7 +353,7 @@ def test_a_bad_file_gets_a_manifest_saying_why_and_no_output(case, card, s3, buc
 
 
 def test_a_file_over_the_size_limit_is_refused_before_a_row_is_read(card, s3, bucket, score):
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 3)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 3)))
     size = s3.head_object(Bucket=bucket, Key=KEY)["ContentLength"]
     settings = BatchSettings(max_input_bytes=size - 1, state_machine_arn="arn:sm")
     summary = score({"bucket": bucket, "key": KEY}, settings)
@@ -362,7 +365,7 @@ def test_a_file_over_the_size_limit_is_refused_before_a_row_is_read(card, s3, bu
 
 
 def test_a_file_too_slow_for_the_time_left_is_refused_up_front(card, s3, bucket, score):
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 3)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 3)))
     size = s3.head_object(Bucket=bucket, Key=KEY)["ContentLength"]
     rate = size // 20
     settings = BatchSettings(bytes_per_second=rate)
@@ -381,7 +384,12 @@ def test_running_out_of_time_mid_file_aborts_the_upload_and_leaves_no_output(
     card, s3, bucket, score
 ):
     """Enough rows that the output passes one 5 MiB part before the clock runs down."""
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 130_000)))
+    text = csv_text(card, example_rows(card, 130_000))
+    put(s3, bucket, KEY, text)
+    reader = CsvFile(TextLines(io.BytesIO(text.encode())), card, keep_formulas=False)
+    settings = BatchSettings()
+    # Chunks end at 8,192 rows or at the end of a megabyte read, whichever comes first.
+    *_, last = itertools.islice(reader.chunks(settings.chunk_rows, settings.chunk_chars), 15)
     calls = []
 
     def clock():
@@ -391,9 +399,8 @@ def test_running_out_of_time_mid_file_aborts_the_upload_and_leaves_no_output(
 
     summary = score({"bucket": bucket, "key": KEY}, remaining_s=clock)
     assert summary["status"] == "refused"
-    assert summary["reason"].startswith(
-        f"out of time after line {15 * 8192 + 1} ({15 * 8192} rows); "
-    )
+    line = last.lines[-1]
+    assert summary["reason"].startswith(f"out of time after line {line} ({line - 1} rows); ")
     assert keys(s3, bucket, "scored/") == [summary["manifest"].split("/", 3)[3]]
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
 
@@ -455,7 +462,7 @@ def test_json_lines_output_keeps_formula_looking_values_as_they_came(card, s3, b
 
 def test_re_delivery_writes_the_same_keys_and_bytes(card, s3, bucket, score):
     """Large enough for a multipart upload: the same parts give the same ETag too."""
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 130_000)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 130_000)))
     first = score({"bucket": bucket, "key": KEY})
     first_output = body(s3, first["output"])
     first_manifest = manifest_of(s3, first)
@@ -473,9 +480,9 @@ def test_re_delivery_writes_the_same_keys_and_bytes(card, s3, bucket, score):
 
 
 def test_new_content_under_the_same_key_goes_to_a_new_folder(card, s3, bucket, score):
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 3)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 3)))
     first = score({"bucket": bucket, "key": KEY})
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 4)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 4)))
     second = score({"bucket": bucket, "key": KEY})
     assert first["output"] != second["output"]
     assert len(keys(s3, bucket, "scored/")) == 4
@@ -486,7 +493,7 @@ def test_s3_notification_decodes_the_key_and_answers_per_file(card, s3, bucket, 
     record = event["Records"][0]
     record["s3"]["bucket"]["name"] = bucket
     etag = put(
-        s3, bucket, "incoming/iris sample (2024)+q1.csv", csv_text(card, feature_rows(card, 2))
+        s3, bucket, "incoming/iris sample (2024)+q1.csv", csv_text(card, example_rows(card, 2))
     )
     record["s3"]["object"]["eTag"] = etag
     answer = score(event)
@@ -499,7 +506,7 @@ def test_s3_notification_decodes_the_key_and_answers_per_file(card, s3, bucket, 
 
 
 def test_an_event_etag_that_no_longer_matches_is_refused_without_output(card, s3, bucket, score):
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 2)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 2)))
     summary = score({"bucket": bucket, "key": KEY, "etag": '"0123456789abcdef0123456789abcdef"'})
     assert summary["reason"] == (
         f"s3://{bucket}/{KEY} changed since the event was sent (its ETag no longer matches); "
@@ -538,7 +545,7 @@ def test_distributed_map_row_batch_writes_one_part_named_by_its_first_row(
     app, context, card, s3, bucket, score
 ):
     big = "incoming/large.csv"
-    rows = feature_rows(card, 6)
+    rows = example_rows(card, 6)
     etag = put(s3, bucket, big, csv_text(card, rows))
     header = ["id", *reversed(card.feature_names), "note"]
     items = [
@@ -554,7 +561,7 @@ def test_distributed_map_row_batch_writes_one_part_named_by_its_first_row(
     assert summary["output"] == f"s3://{bucket}/{part}"
     assert (summary["rows"], summary["rejected"], summary["manifest"]) == (6, 1, None)
     assert summary["rejected_rows"] == [
-        {"line": 104, "reason": f"row[0] ({card.feature_names[0]}) must be a number, got 'oops'"}
+        {"line": 104, "reason": f"row.{card.feature_names[0]} must be a number, got 'oops'"}
     ]
     lines = read_csv(s3, summary["output"])
     expected = online(app, context, [row for i, row in enumerate(rows) if i != 2])
@@ -575,7 +582,7 @@ def test_the_entry_point_loads_the_model_and_an_s3_client_from_the_environment(
     )
     entry = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(entry)
-    put(s3, bucket, KEY, csv_text(card, feature_rows(card, 2)))
+    put(s3, bucket, KEY, csv_text(card, example_rows(card, 2)))
     summary = entry.handler({"bucket": bucket, "key": KEY}, SimpleNamespace(aws_request_id="r"))
     assert entry.MODEL.card == card
     assert (summary["status"], summary["written"]) == ("scored", 2)

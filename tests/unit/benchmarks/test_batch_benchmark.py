@@ -22,7 +22,8 @@ RUN = BatchRun(
     versions={},
     rows=1000,
     file_bytes=31_400,
-    model="m",
+    model="iris-forest 2",
+    task="classifier",
     rounds=3,
     samples={
         "one-cpu": {
@@ -35,8 +36,8 @@ RUN = BatchRun(
 
 def test_the_table_shows_medians_ranges_and_onnx_over_pickle():
     assert table(RUN).splitlines() == [
-        "Batch scoring, 1,000 CSV rows (0.0 MB), 3 cold runs each, through the runtime client "
-        "from a local S3 server",
+        "Batch scoring, model iris-forest 2 (classifier), 1,000 CSV rows (0.0 MB), 3 cold runs "
+        "each, through the runtime client from a local S3 server",
         "",
         "| CPU | measure | ONNX | pickle | ONNX / pickle |",
         "|---|---|---|---|---|",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from onnx_serving.card import ModelCard
 from tools.benchmarks.__main__ import QUICK_RESULTS, RESULTS, output_dir, with_default_mode
 from tools.benchmarks.analysis import PerformanceTarget, costs, targets
 from tools.benchmarks.chart import write_chart
@@ -204,6 +205,13 @@ class TestRendering:
         assert "| onnx | 79.9 | 27.0 | 0.1 | 0.0 | 80.0 | yes |" in markdown
         assert markdown.rstrip().endswith("![benchmark chart](chart.png)")
 
+    def test_the_summary_names_the_model_measured_when_the_run_recorded_it(self, run):
+        named = dataclasses.replace(run, model="flats 3", task="regressor")
+        assert render_markdown(named).startswith(
+            "# Benchmark results (local, model flats 3 (regressor))\n"
+        )
+        assert BenchmarkRun.from_json(named.to_json()) == named
+
     def test_each_cpu_mode_has_its_own_cold_and_warm_table(self, run):
         markdown = render_markdown(run)
         assert "### Cold start (ms, median [min–max]; free CPU)\n" in markdown
@@ -267,7 +275,8 @@ def test_a_smoke_run_never_writes_over_the_committed_results(tmp_path):
 
 def test_sample_events_are_one_row_and_a_batch_of_the_served_model(model_dir):
     events = {
-        label: json.loads(body) for label, body in sample_events(model_dir / "model.json").items()
+        label: json.loads(body)
+        for label, body in sample_events(ModelCard.load(model_dir / "model.json")).items()
     }
     assert list(events) == ["1 row", "1000 rows"]
     assert len(events["1 row"]["features"]) == 4

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from onnx_serving.card import ModelCard
-from tools.benchmarks.local import rows_in_range
 from tools.benchmarks.metrics_overhead import (
     HUNDRED_ROWS,
     NO_METRICS,
@@ -28,6 +27,7 @@ from tools.benchmarks.metrics_overhead import (
 from tools.benchmarks.packages import Contender
 from tools.benchmarks.results import BenchmarkRun
 from tools.benchmarks.tables import all_tables, metrics_line, metrics_table
+from tools.example_rows import example_rows
 
 RECORDED = Path(__file__).parent / "benchmark_run.json"
 
@@ -41,7 +41,7 @@ def test_added_bytes_are_priced_as_log_ingestion_per_million_requests():
 
 def test_each_case_is_one_line_whose_metrics_are_all_the_difference(model_dir):
     card = ModelCard.load(model_dir / "model.json")
-    events = case_events(rows_in_range(card, 100))
+    events = case_events(example_rows(card, 100))
     assert json.loads(events[ONE_ROW_HTTP]["body"]) == events[ONE_ROW_DIRECT]
     assert len(events[HUNDRED_ROWS]["instances"]) == 100
     lines = warm_lines(model_dir, events)

@@ -1,13 +1,19 @@
-"""``local_lambda invoke --golden``: the card's golden rows as one invoke, and the card's check
-of the answer (``golden_mismatches``, the one every reader of the card makes)."""
+"""``local_lambda invoke --golden``: a sample of example rows and the card's golden rows as two
+invokes, and the card's check of the golden answer (``golden_mismatches``, the one every reader
+of the card makes)."""
 
 from __future__ import annotations
 
 import copy
 import json
 
+import pytest
+from fixture_models import typed_classifier, typed_regressor
+
 from onnx_serving.card import golden_mismatches
-from tools.local_lambda.golden import golden_event
+from onnx_serving.handler import ServingSettings, handle
+from onnx_serving.model import load_model
+from tools.local_lambda.golden import SAMPLE_ROWS, golden_event, sample_event
 
 
 def test_the_handlers_answer_to_the_golden_rows_reproduces_them(app, context):
@@ -33,3 +39,13 @@ def test_a_differing_answer_names_the_row(app, context):
     assert golden_mismatches(card, {"error": {"status": 400}}) == [
         'no predictions in {"error": {"status": 400}}'
     ]
+
+
+@pytest.mark.parametrize("fixture", [typed_regressor, typed_classifier], ids=lambda f: f.__name__)
+def test_a_typed_model_answers_its_sample_and_reproduces_its_golden_rows(fixture, context):
+    model = load_model(fixture().model_dir)
+    quiet = ServingSettings(log_requests=False)
+    sample = handle(json.loads(sample_event(model.card)), context, model, quiet)
+    assert len(sample["predictions"]) == SAMPLE_ROWS
+    answer = handle(json.loads(golden_event(model.card)), context, model, quiet)
+    assert golden_mismatches(model.card, answer) == []
