@@ -326,13 +326,7 @@ class ModelCard:
             raise ModelCardError("the card must be a JSON object")
         if data.get("format") != CARD_FORMAT:
             raise ModelCardError(_format_problem(data.get("format")))
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ModelCardError(f"unknown fields {unknown}")
-        try:
-            return cls(**data)
-        except TypeError as exc:
-            raise ModelCardError(str(exc)) from None
+        return _built(cls, data, "")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ModelCard:
@@ -448,13 +442,18 @@ def _some_categories(categories: list[str]) -> str:
 
 def _column(data: dict[str, Any]) -> Column:
     """A ``Column`` from its JSON object, naming an unknown member."""
-    unknown = sorted(set(data) - {f.name for f in fields(Column)})
+    return _built(Column, data, "column")
+
+
+def _built(kind: type[Any], data: dict[str, Any], what: str) -> Any:
+    """``kind(**data)``, a ``ModelCardError`` naming an unknown or missing member otherwise."""
+    unknown = sorted(set(data) - {f.name for f in fields(kind)})
     if unknown:
-        raise ModelCardError(f"unknown column fields {unknown}")
+        raise ModelCardError(f"unknown {what + ' ' if what else ''}fields {unknown}")
     try:
-        return Column(**data)
+        return kind(**data)
     except TypeError as exc:
-        raise ModelCardError(f"column: {exc}") from None
+        raise ModelCardError(f"{what}: {exc}" if what else str(exc)) from None
 
 
 def _public_column(column: Column) -> dict[str, Any]:

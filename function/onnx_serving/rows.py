@@ -278,7 +278,7 @@ def _value(value: object, column: Column, where: str, card: ModelCard) -> float 
     elif type(value) is str:
         checked = value
     else:
-        raise bad_request("InvalidFeatures", f"{where} must be a string, got {_json_type(value)}")
+        raise bad_request("InvalidFeatures", f"{where} must be a string, got {json_type(value)}")
     refusal = column.refusal(checked)
     if refusal:
         raise bad_request("InvalidFeatures", f"{where} {refusal}")
@@ -290,7 +290,7 @@ def _value(value: object, column: Column, where: str, card: ModelCard) -> float 
 def _number(value: object, where: str, card: ModelCard) -> float:
     kind = type(value)
     if kind is not float and kind is not int:
-        raise bad_request("InvalidFeatures", f"{where} must be a number, got {_json_type(value)}")
+        raise bad_request("InvalidFeatures", f"{where} must be a number, got {json_type(value)}")
     if value != value or value in (math.inf, -math.inf):
         raise bad_request("InvalidFeatures", f"{where} must be a finite number, got {value}")
     try:
@@ -298,21 +298,26 @@ def _number(value: object, where: str, card: ModelCard) -> float:
     except OverflowError:
         number = math.inf
     if abs(number) > _largest(card):
-        raise bad_request(
-            "InvalidFeatures",
-            f"{where} is too large for {card.number_type} (|x| > {LARGEST[card.number_type][1]})",
-        )
+        raise bad_request("InvalidFeatures", f"{where} {too_large(card.number_type)}")
     return number
 
 
-def _json_type(value: object) -> str:
-    names = {
-        bool: "a boolean",
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        type(None): "null",
-        list: "a list",
-        dict: "an object",
-    }
-    return names.get(type(value), type(value).__name__)
+def json_type(value: object) -> str:
+    """How a refusal names the JSON type of ``value``."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+_JSON_TYPES = {
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+    str: "a string",
+    type(None): "null",
+    list: "a list",
+    dict: "an object",
+}
+
+
+def too_large(number_type: str) -> str:
+    """The refusal of a number beyond what ``number_type`` holds."""
+    return f"is too large for {number_type} (|x| > {LARGEST[number_type][1]})"

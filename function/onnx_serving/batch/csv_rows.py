@@ -30,7 +30,7 @@ from .failures import BadFile
 from .records import CELL_CHARS, LABEL, VALUE, Answers, Chunk, cut
 from .row_checks import ROW
 from .text_lines import MAX_RECORD_CHARS, TextLines
-from .typed_columns import text_columns
+from .typed_columns import text_columns, without_refused
 
 csv.field_size_limit(MAX_RECORD_CHARS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -68,13 +68,7 @@ class CsvLayout:
         every = _columns(_rows(chunk, kept), len(self.columns))
         self._transposed = (chunk, len(kept), every)
         columns, bad = text_columns(self.card, [every[j] for j in self.feature_at])
-        if bad:
-            refused.update((kept[p], reason) for p, reason in bad.items())
-            good = np.ones(len(kept), dtype=bool)
-            good[list(bad)] = False
-            columns = [column[good] for column in columns]
-            kept = [p for p, ok in zip(kept, good.tolist(), strict=True) if ok]
-        return columns, kept, dict(sorted(refused.items()))
+        return without_refused(columns, kept, bad, refused)
 
     def header(self) -> str:
         """The output header line."""

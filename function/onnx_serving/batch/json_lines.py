@@ -25,7 +25,7 @@ from .failures import BadFile
 from .records import CELL_CHARS, LABEL, PROBABILITIES, VALUE, Answers, Chunk, cut, output_fields
 from .row_checks import ROW
 from .text_lines import TextLines
-from .typed_columns import json_columns
+from .typed_columns import json_columns, without_refused
 
 
 class JsonLinesFile:
@@ -96,13 +96,7 @@ class JsonLinesFile:
                 rows.append(row)
         raw = list(zip(*rows, strict=True)) if rows else [() for _ in self._names]
         columns, bad = json_columns(self._card, raw)
-        if bad:
-            refused.update((kept[p], reason) for p, reason in bad.items())
-            good = np.ones(len(kept), dtype=bool)
-            good[list(bad)] = False
-            columns = [column[good] for column in columns]
-            kept = [p for p, ok in zip(kept, good.tolist(), strict=True) if ok]
-        return columns, kept, dict(sorted(refused.items()))
+        return without_refused(columns, kept, bad, refused)
 
     def header(self) -> str:
         """JSON Lines has no header."""

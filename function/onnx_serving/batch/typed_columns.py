@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from ..card import FLOAT32_MAX, MISSING_STRING, NUMBER, Column, ModelCard
+from ..card import MISSING_STRING, NUMBER, Column, ModelCard
 from ..errors import quoted
+from ..rows import LARGEST, json_type, too_large
 from .row_checks import ROW
 
 # What a cell or value converts to: the typed value (None when missing), or a refusal phrase.
@@ -40,6 +41,20 @@ def json_columns(
 ) -> tuple[list[np.ndarray], dict[int, str]]:
     """JSON values per column, in card order: the typed columns and the refused rows' reasons."""
     return _columns(card, raw, _json_numbers, _json_strings)
+
+
+def without_refused(
+    columns: list[np.ndarray], kept: list[int], bad: dict[int, str], refused: dict[int, str]
+) -> tuple[list[np.ndarray], list[int], dict[int, str]]:
+    """The columns and positions of the ``kept`` rows less those ``bad`` refuses (positions
+    among ``kept``), and every refusal so far by chunk position, in order."""
+    if bad:
+        refused.update((kept[p], reason) for p, reason in bad.items())
+        good = np.ones(len(kept), dtype=bool)
+        good[list(bad)] = False
+        columns = [column[good] for column in columns]
+        kept = [p for p, ok in zip(kept, good.tolist(), strict=True) if ok]
+    return columns, kept, dict(sorted(refused.items()))
 
 
 def _columns(
@@ -115,7 +130,7 @@ def _number_rules(
 ) -> dict[int, str]:
     """Missing values where the column allows none, values that are not finite, and (for a
     float32 graph) values beyond float32, for rows not refused already."""
-    limit = FLOAT32_MAX if number_type == "float32" else np.finfo(np.float64).max
+    limit = LARGEST[number_type][0]
     with np.errstate(invalid="ignore"):
         good = np.abs(values) <= limit
     if good.all():
@@ -132,7 +147,7 @@ def _number_rules(
         elif value in (np.inf, -np.inf):
             problems[position] = f"must be a finite number, got {value}"
         else:
-            problems[position] = "is too large for float32 (|x| > 3.4e38)"
+            problems[position] = too_large(number_type)
     return {position: phrase for position, phrase in problems.items() if phrase}
 
 
@@ -172,20 +187,6 @@ def _string_rules(column: Column, values: np.ndarray, known: dict[int, str]) -> 
     }
 
 
-def json_type(value: object) -> str:
-    """How a refusal names the JSON type of ``value``."""
-    return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
 _NUMBER_TYPES = frozenset({int, float})
 _NUMBER_OR_NULL = frozenset({int, float, type(None)})
 _STRING_TYPES = frozenset({str, type(None)})
-_JSON_TYPES = {
-    bool: "a boolean",
-    str: "a string",
-    int: "a number",
-    float: "a number",
-    type(None): "null",
-    list: "a list",
-    dict: "an object",
-}
