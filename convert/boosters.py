@@ -1,0 +1,174 @@
+"""XGBoost and LightGBM through their scikit-learn API, converted by onnxmltools inside skl2onnx.
+
+skl2onnx knows scikit-learn's estimators only; onnxmltools has converters for
+``XGBClassifier``, ``XGBRegressor``, ``LGBMClassifier`` and ``LGBMRegressor``.
+``register_booster_converters`` adds them to skl2onnx's registry
+(``update_registered_converter``), so that one ``to_onnx`` call converts a booster alone or as
+the last step of a Pipeline, with the options this project asks of every classifier (zipmap off).
+
+Each library's own arithmetic decides what the graph must compute to answer as it does:
+
+- XGBoost casts every input to float32 and compares it with float32 thresholds. A float32 graph
+  input reproduces that exactly; when the graph reaches the booster in float64 (a float64
+  scaler before it), the booster's input is cast to float32 first, as XGBoost casts it.
+- LightGBM compares the float64 input with float64 thresholds. onnxmltools writes them as
+  float32 (``nodes_values``), and a float32 input one float32 step from a threshold then takes
+  the other branch: rows on the thresholds themselves answer differently. Fed float64, the
+  trees here keep float64 thresholds (``nodes_values_as_tensor``), which onnxruntime compares
+  with the float64 input, so every row takes LightGBM's branch; the leaf sums stay float32,
+  well inside the tolerance. ``needs_float64_input`` tells the export to give such a model a
+  float64 graph input.
+
+CatBoost's scikit-learn API is refused in one line: its wheel alone outweighs the rest of the
+converter's dependencies, and its own ONNX export would need it installed to convert.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from lightgbm import LGBMClassifier, LGBMRegressor
+from onnx import TensorProto, numpy_helper
+from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+from onnxmltools.convert.xgboost.operator_converters.XGBoost import convert_xgboost
+from skl2onnx import update_registered_converter
+from skl2onnx.common.data_types import DoubleTensorType
+from skl2onnx.common.shape_calculator import (
+    calculate_linear_classifier_output_shapes,
+    calculate_linear_regressor_output_shapes,
+)
+from xgboost import XGBClassifier, XGBRegressor
+
+from convert.servable import UnsupportedModelError, describe_estimator, parts
+
+CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
+TREE_ENSEMBLES = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
+# Float attributes of the opset-3 tree ops and the float64 tensor attribute each has.
+FLOAT64_ATTRIBUTES = {
+    "nodes_values": "nodes_values_as_tensor",
+    "class_weights": "class_weights_as_tensor",
+    "target_weights": "target_weights_as_tensor",
+    "base_values": "base_values_as_tensor",
+}
+
+
+class _RetypedContainer:
+    """Stands in for skl2onnx's container while an onnxmltools converter adds its nodes.
+
+    Every node is passed on, with three changes: the operator's float64 input is replaced by
+    ``input_name`` (a float32 cast, for XGBoost); a node writing one of the operator's float64
+    outputs writes a float32 tensor that is then cast to float64 (onnxmltools' trees answer
+    float32); and, with ``float64_thresholds``, tree ops keep their thresholds and weights in
+    float64.
+    """
+
+    def __init__(
+        self,
+        container: Any,
+        scope: Any,
+        operator: Any,
+        input_name: str,
+        float64_thresholds: bool,
+    ) -> None:
+        self._container = container
+        self._scope = scope
+        self._original_input = operator.inputs[0].full_name
+        self._input_name = input_name
+        self._float64_outputs = {
+            o.full_name for o in operator.outputs if isinstance(o.type, DoubleTensorType)
+        }
+        self._float64_thresholds = float64_thresholds
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._container, name)
+
+    def add_node(
+        self, op_type: str, inputs: Any, outputs: Any, *args: Any, **attributes: Any
+    ) -> None:
+        """Add the node as described in the class docstring."""
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        outputs = [outputs] if isinstance(outputs, str) else list(outputs)
+        inputs = [self._input_name if i == self._original_input else i for i in inputs]
+        if self._float64_thresholds and op_type in TREE_ENSEMBLES:
+            for name, tensor_name in FLOAT64_ATTRIBUTES.items():
+                if name in attributes:
+                    attributes[tensor_name] = numpy_helper.from_array(
+                        np.asarray(attributes.pop(name), dtype=np.float64)
+                    )
+        casts = []
+        for k, name in enumerate(outputs):
+            if name in self._float64_outputs:
+                outputs[k] = self._scope.get_unique_variable_name(f"{name}_float32")
+                casts.append((outputs[k], name))
+        self._container.add_node(op_type, inputs, outputs, *args, **attributes)
+        for float32_name, name in casts:
+            self._container.add_node(
+                "Cast",
+                float32_name,
+                name,
+                name=self._scope.get_unique_operator_name("Cast"),
+                to=TensorProto.DOUBLE,
+            )
+
+
+def _convert_xgboost(scope: Any, operator: Any, container: Any) -> None:
+    """onnxmltools' XGBoost converter on a float32 input, as XGBoost itself casts its input."""
+    source = operator.inputs[0]
+    input_name = source.full_name
+    if isinstance(source.type, DoubleTensorType):
+        input_name = scope.get_unique_variable_name(f"{source.full_name}_float32")
+        container.add_node(
+            "Cast",
+            source.full_name,
+            input_name,
+            name=scope.get_unique_operator_name("Cast"),
+            to=TensorProto.FLOAT,
+        )
+    convert_xgboost(scope, operator, _RetypedContainer(container, scope, operator, input_name, False))
+
+
+def _convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
+    """onnxmltools' LightGBM converter, keeping float64 thresholds for a float64 input."""
+    source = operator.inputs[0]
+    float64 = isinstance(source.type, DoubleTensorType)
+    convert_lightgbm(
+        scope, operator, _RetypedContainer(container, scope, operator, source.full_name, float64)
+    )
+
+
+def register_booster_converters() -> None:
+    """Teach skl2onnx the four boosters (idempotent: registering again replaces the entry)."""
+    for model, alias, shapes, converter in [
+        (XGBClassifier, "XGBoostXGBClassifier", "classifier", _convert_xgboost),
+        (XGBRegressor, "XGBoostXGBRegressor", "regressor", _convert_xgboost),
+        (LGBMClassifier, "LightGbmLGBMClassifier", "classifier", _convert_lightgbm),
+        (LGBMRegressor, "LightGbmLGBMRegressor", "regressor", _convert_lightgbm),
+    ]:
+        classifier = shapes == "classifier"
+        update_registered_converter(
+            model,
+            alias,
+            calculate_linear_classifier_output_shapes
+            if classifier
+            else calculate_linear_regressor_output_shapes,
+            converter,
+            options=CLASSIFIER_OPTIONS if classifier else None,
+        )
+
+
+def needs_float64_input(estimator: object) -> bool:
+    """Whether the graph must take float64 rows: LightGBM compares them with float64 thresholds."""
+    return any(isinstance(part, LGBMClassifier | LGBMRegressor) for part in parts(estimator))
+
+
+def check_not_catboost(estimator: object) -> None:
+    """Refuse CatBoost in one line, before skl2onnx says it knows no such estimator."""
+    for part in parts(estimator):
+        if type(part).__module__.split(".")[0] == "catboost":
+            raise UnsupportedModelError(
+                f"{describe_estimator(estimator)} uses {type(part).__name__}, which is not "
+                "converted: CatBoost's own ONNX export (save_model(..., format='onnx')) needs "
+                "catboost installed, which this converter does not carry; XGBoost and LightGBM "
+                "models convert"
+            )
