@@ -19,8 +19,8 @@ Each library's own arithmetic decides what the graph must compute to answer as i
   well inside the tolerance. ``needs_float64_input`` tells the export to give such a model a
   float64 graph input.
 
-CatBoost's scikit-learn API is refused in one line: its wheel alone outweighs the rest of the
-converter's dependencies, and its own ONNX export would need it installed to convert.
+CatBoost is refused in one line (``convert.servable``): its own ONNX export would need its
+wheel, which alone outweighs every other dependency of the converter.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from skl2onnx.common.shape_calculator import (
 )
 from xgboost import XGBClassifier, XGBRegressor
 
-from convert.servable import UnsupportedModelError, describe_estimator, parts
+from convert.servable import parts
 
 CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
 TREE_ENSEMBLES = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
@@ -125,7 +125,9 @@ def _convert_xgboost(scope: Any, operator: Any, container: Any) -> None:
             name=scope.get_unique_operator_name("Cast"),
             to=TensorProto.FLOAT,
         )
-    convert_xgboost(scope, operator, _RetypedContainer(container, scope, operator, input_name, False))
+    convert_xgboost(
+        scope, operator, _RetypedContainer(container, scope, operator, input_name, False)
+    )
 
 
 def _convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
@@ -160,15 +162,3 @@ def register_booster_converters() -> None:
 def needs_float64_input(estimator: object) -> bool:
     """Whether the graph must take float64 rows: LightGBM compares them with float64 thresholds."""
     return any(isinstance(part, LGBMClassifier | LGBMRegressor) for part in parts(estimator))
-
-
-def check_not_catboost(estimator: object) -> None:
-    """Refuse CatBoost in one line, before skl2onnx says it knows no such estimator."""
-    for part in parts(estimator):
-        if type(part).__module__.split(".")[0] == "catboost":
-            raise UnsupportedModelError(
-                f"{describe_estimator(estimator)} uses {type(part).__name__}, which is not "
-                "converted: CatBoost's own ONNX export (save_model(..., format='onnx')) needs "
-                "catboost installed, which this converter does not carry; XGBoost and LightGBM "
-                "models convert"
-            )

@@ -17,10 +17,11 @@ import onnxruntime
 import skl2onnx
 import sklearn
 from skl2onnx import to_onnx
-from skl2onnx.common.data_types import FloatTensorType
+from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
+from convert.boosters import needs_float64_input, register_booster_converters
 from convert.golden import golden_rows, shortest_float32
 from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
 from convert.parity import ParityReport, check_parity
@@ -45,6 +46,10 @@ INPUT_NAME = "input"
 # Small forests gain nothing, so only forests past this size are rewritten.
 LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
+# The graph input's element type (onnx.TensorProto) and the card's number_type for it.
+NUMBER_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64"}
+
+register_booster_converters()
 
 
 @dataclass(frozen=True)
@@ -61,12 +66,16 @@ class ModelInfo:
 
 
 def export_onnx(estimator: object, n_features: int) -> bytes:
-    """ONNX bytes: a float32 ``[None, n_features]`` input, plain label and probability outputs.
+    """ONNX bytes: a ``[None, n_features]`` input, plain label and probability outputs.
+
+    The input is float32, or float64 for a model that compares float64 inputs with float64
+    thresholds (LightGBM: ``convert.boosters``).
 
     A model the function cannot serve, or skl2onnx cannot convert, raises
     ``UnsupportedModelError`` with one line naming it.
     """
     check_servable(estimator)
+    tensor_type = DoubleTensorType if needs_float64_input(estimator) else FloatTensorType
     fix = (
         hist_gradient_boosting_fixed()
         if uses_hist_gradient_boosting(estimator)
@@ -80,7 +89,7 @@ def export_onnx(estimator: object, n_features: int) -> bytes:
             warnings.simplefilter("ignore", DeprecationWarning)
             model = to_onnx(
                 estimator,
-                initial_types=[(INPUT_NAME, FloatTensorType([None, n_features]))],
+                initial_types=[(INPUT_NAME, tensor_type([None, n_features]))],
                 options={id(final_estimator(estimator)): {"zipmap": False}},
                 target_opset=TARGET_OPSET,
             )
@@ -113,6 +122,12 @@ def model_opsets(model_bytes: bytes) -> dict[str, int]:
     return {o.domain: o.version for o in sorted(model.opset_import, key=lambda o: o.domain)}
 
 
+def graph_number_type(model_bytes: bytes) -> str:
+    """The card's ``number_type``: what the graph's one input takes."""
+    graph_input = onnx.load_from_string(model_bytes).graph.input[0]
+    return NUMBER_TYPES[graph_input.type.tensor_type.elem_type]
+
+
 def build_card(
     estimator: object,
     model_bytes: bytes,
@@ -140,6 +155,7 @@ def build_card(
         columns=columns,
         classes=classes,
         input_name=INPUT_NAME,
+        number_type=graph_number_type(model_bytes),
         opset=model_opsets(model_bytes),
         metrics=dict(info.metrics),
         parity=parity.as_dict(),

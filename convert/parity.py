@@ -111,7 +111,9 @@ def check_parity(estimator: object, model_bytes: bytes, x: np.ndarray) -> Parity
     session = ort.InferenceSession(
         model_bytes, session_options(), providers=["CPUExecutionProvider"]
     )
-    labels, probabilities = session.run(None, {session.get_inputs()[0].name: reference.rows})
+    graph_input = session.get_inputs()[0]
+    rows = reference.rows.astype(np.float64 if graph_input.type == "tensor(double)" else np.float32)
+    labels, probabilities = session.run(None, {graph_input.name: rows})
     labels = np.asarray(labels).astype(str)
     gaps = np.abs(probabilities - reference.probabilities).max(axis=1)
     tied = _ties_broken_the_other_way(estimator, reference, labels) & (
