@@ -16,7 +16,9 @@ Each library's own arithmetic decides what the graph must compute to answer as i
   the other branch: rows on the thresholds themselves answer differently. Fed float64, the
   trees here keep float64 thresholds (``nodes_values_as_tensor``), which onnxruntime compares
   with the float64 input, so every row takes LightGBM's branch; the leaf sums stay float32,
-  well inside the tolerance. ``needs_float64_input`` tells the export to give such a model a
+  well inside the tolerance. LightGBM also reads any input within 1e-35 of zero as zero, and
+  places splits at plus or minus that distance (between a zero and its neighbours): the graph
+  does the same before the trees. ``needs_float64_input`` tells the export to give such a model a
   float64 graph input.
 
 CatBoost is refused in one line (``convert.servable``): its own ONNX export would need its
@@ -42,6 +44,9 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from convert.servable import parts
 
+# LightGBM reads an input within this distance of zero as zero (``kZeroThreshold``, the float
+# 1e-35f, in its C++ source), and it places splits at plus or minus this value.
+LIGHTGBM_ZERO_THRESHOLD = float(np.float32(1e-35))
 CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
 TREE_ENSEMBLES = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
 # Float attributes of the opset-3 tree ops and the float64 tensor attribute each has.
@@ -131,11 +136,29 @@ def _convert_xgboost(scope: Any, operator: Any, container: Any) -> None:
 
 
 def _convert_lightgbm(scope: Any, operator: Any, container: Any) -> None:
-    """onnxmltools' LightGBM converter, keeping float64 thresholds for a float64 input."""
+    """onnxmltools' LightGBM converter on the input as LightGBM reads it, keeping float64
+    thresholds for a float64 input."""
     source = operator.inputs[0]
     float64 = isinstance(source.type, DoubleTensorType)
+    element = TensorProto.DOUBLE if float64 else TensorProto.FLOAT
+    names = {
+        part: scope.get_unique_variable_name(f"{source.full_name}_{part}")
+        for part in ("limit", "zero", "magnitude", "tiny", "as_lightgbm_reads")
+    }
+    container.add_initializer(names["limit"], element, [], [LIGHTGBM_ZERO_THRESHOLD])
+    container.add_initializer(names["zero"], element, [], [0.0])
+    for op_type, inputs, output in [
+        ("Abs", [source.full_name], "magnitude"),
+        ("LessOrEqual", [names["magnitude"], names["limit"]], "tiny"),
+        ("Where", [names["tiny"], names["zero"], source.full_name], "as_lightgbm_reads"),
+    ]:
+        container.add_node(
+            op_type, inputs, names[output], name=scope.get_unique_operator_name(op_type)
+        )
     convert_lightgbm(
-        scope, operator, _RetypedContainer(container, scope, operator, source.full_name, float64)
+        scope,
+        operator,
+        _RetypedContainer(container, scope, operator, names["as_lightgbm_reads"], float64),
     )
 
 

@@ -1,0 +1,242 @@
+"""XGBoost and LightGBM through their scikit-learn API: converted by the CLI, answering as the
+libraries do on float64 rows, on their own split thresholds and with missing values.
+
+Golden rows are replayed through onnxruntime fed by ``onnx_serving.rows.graph_feed``, the one
+function that turns validated rows into the graph's inputs, so a LightGBM card's float64
+``number_type`` is honoured as the function honours it.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import warnings
+
+import joblib
+import numpy as np
+import onnxruntime as ort
+import pytest
+from lightgbm import LGBMClassifier, LGBMRegressor
+from skl2onnx import to_onnx
+from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_wine
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from xgboost import XGBClassifier, XGBRegressor
+
+from convert import __main__ as cli
+from convert.boosters import needs_float64_input
+from convert.export import TARGET_OPSET
+from convert.servable import UnsupportedModelError, check_servable
+from onnx_serving.card import PROBABILITY_TOLERANCE, VALUE_TOLERANCE, ModelCard
+from onnx_serving.model import session_options
+from onnx_serving.rows import graph_feed
+
+TREES = 30
+MISSING_SHARE = 0.1
+
+
+def xgb_classifier() -> XGBClassifier:
+    return XGBClassifier(n_estimators=TREES, random_state=0)
+
+
+def lgbm_classifier() -> LGBMClassifier:
+    return LGBMClassifier(n_estimators=TREES, random_state=0, verbose=-1)
+
+
+def scaled_half(model: object) -> object:
+    """A ColumnTransformer scaling the first half of the columns and passing the rest."""
+    return make_pipeline(
+        ColumnTransformer(
+            [("scaled", StandardScaler(), slice(0, 15)), ("kept", "passthrough", slice(15, 30))]
+        ),
+        model,
+    )
+
+
+def with_missing(x: np.ndarray, seed: int = 0) -> np.ndarray:
+    x = x.copy()
+    x[np.random.default_rng(seed).random(x.shape) < MISSING_SHARE] = np.nan
+    return x
+
+
+def session(model_bytes: bytes) -> ort.InferenceSession:
+    return ort.InferenceSession(model_bytes, session_options(), providers=["CPUExecutionProvider"])
+
+
+def convert_with_sample(tmp_path, estimator, x):
+    """Pickle ``estimator``, write ``x`` as SAMPLE= rows and run the CLI; (status, card, model)."""
+    model_path, sample = tmp_path / "model.pkl", tmp_path / "rows.csv"
+    joblib.dump(estimator, model_path)
+    with sample.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"f{i}" for i in range(x.shape[1])])
+        writer.writerows(x.tolist())
+    out = tmp_path / "out"
+    argv = ["--from-pickle", str(model_path), "--out-dir", str(out), "--baseline-dir", ""]
+    status = cli.main([*argv, "--sample-csv", str(sample)])
+    card = ModelCard.from_dict(json.loads((out / "model.json").read_text()))
+    return status, card, (out / "model.onnx").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("build", "number_type"),
+    [
+        (xgb_classifier, "float32"),
+        (lgbm_classifier, "float64"),
+        (lambda: make_pipeline(StandardScaler(), xgb_classifier()), "float32"),
+        (lambda: make_pipeline(StandardScaler(), lgbm_classifier()), "float64"),
+        (lambda: scaled_half(xgb_classifier()), "float32"),
+        (lambda: scaled_half(lgbm_classifier()), "float64"),
+    ],
+    ids=["xgb", "lgbm", "scaler-xgb", "scaler-lgbm", "columns-xgb", "columns-lgbm"],
+)
+def test_the_cli_converts_a_booster_whose_golden_rows_the_graph_reproduces(
+    tmp_path, build, number_type
+):
+    data = load_breast_cancer()
+    estimator = build().fit(data.data, data.target)
+    status, card, model_bytes = convert_with_sample(tmp_path, estimator, data.data)
+    assert (status, card.number_type, card.classes) == (0, number_type, ["0", "1"])
+    assert card.parity["label_agreement"] == 1.0
+    assert card.parity["max_abs_probability_diff"] <= PROBABILITY_TOLERANCE
+    rows = np.asarray([golden["features"] for golden in card.golden_rows], dtype=np.float64)
+    labels, probabilities = session(model_bytes).run(card.outputs, graph_feed(card, rows.T))
+    assert [str(label) for label in labels] == [g["label"] for g in card.golden_rows]
+    expected = [[g["probabilities"][c] for c in card.classes] for g in card.golden_rows]
+    assert np.abs(probabilities - np.asarray(expected)).max() <= PROBABILITY_TOLERANCE
+
+
+def split_thresholds(estimator: object) -> list[tuple[int, float]]:
+    """(feature, threshold) of every split, as the library itself stores them."""
+    if isinstance(estimator, XGBClassifier | XGBRegressor):
+        table = estimator.get_booster().trees_to_dataframe()
+        table = table[table.Feature != "Leaf"]
+        return [(int(f[1:]), float(t)) for f, t in zip(table.Feature, table.Split, strict=True)]
+    found = []
+    pending = [tree["tree_structure"] for tree in estimator.booster_.dump_model()["tree_info"]]
+    while pending:
+        node = pending.pop()
+        if "split_feature" in node:
+            found.append((node["split_feature"], node["threshold"]))
+            pending += [node["left_child"], node["right_child"]]
+    return found
+
+
+def rows_on_thresholds(x: np.ndarray, thresholds: list[tuple[int, float]]) -> np.ndarray:
+    """Real rows with one feature set to a split threshold or one or two float64 steps away:
+    where float32 rounding sends a row down the other branch if anything does."""
+    rng = np.random.default_rng(1)
+    rows = x[rng.integers(0, len(x), 2000)].copy()
+    for row, k in zip(rows, rng.integers(0, len(thresholds), len(rows)), strict=True):
+        feature, value = thresholds[k]
+        steps = int(rng.integers(-2, 3))
+        for _ in range(abs(steps)):
+            value = np.nextafter(value, np.inf if steps > 0 else -np.inf)
+        row[feature] = value
+    return rows
+
+
+def gaps(estimator: object, model_bytes: bytes, rows: np.ndarray, dtype: type) -> np.ndarray:
+    """Per row: |Δp| for a classifier, ``|Δv| / max(1, |v|)`` for a regressor."""
+    outputs = session(model_bytes).run(None, {"input": rows.astype(dtype)})
+    if hasattr(estimator, "predict_proba"):
+        return np.abs(outputs[1] - estimator.predict_proba(rows)).max(axis=1)
+    expected = estimator.predict(rows)
+    return np.abs(np.ravel(outputs[0]) - expected) / np.maximum(1, np.abs(expected))
+
+
+def exported(estimator: object, n_features: int, tensor_type: type) -> bytes:
+    options = {id(estimator): {"zipmap": False}} if hasattr(estimator, "predict_proba") else None
+    model = to_onnx(
+        estimator,
+        initial_types=[("input", tensor_type([None, n_features]))],
+        options=options,
+        target_opset=TARGET_OPSET,
+    )
+    return model.SerializeToString()
+
+
+BOOSTERS = [
+    ("XGBClassifier", xgb_classifier, load_wine),
+    ("XGBRegressor", lambda: XGBRegressor(n_estimators=TREES, random_state=0), load_diabetes),
+    ("LGBMClassifier", lgbm_classifier, load_wine),
+    (
+        "LGBMRegressor",
+        lambda: LGBMRegressor(n_estimators=TREES, random_state=0, verbose=-1),
+        load_diabetes,
+    ),
+]
+
+
+@pytest.mark.parametrize("missing", [False, True], ids=["complete", "missing"])
+@pytest.mark.parametrize(("name", "build", "load"), BOOSTERS, ids=[b[0] for b in BOOSTERS])
+def test_each_booster_answers_as_its_library_on_float64_rows_and_its_thresholds(
+    name, build, load, missing
+):
+    data = load()
+    x = with_missing(data.data) if missing else data.data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        estimator = build().fit(x, data.target)
+    rows = np.vstack([x, rows_on_thresholds(data.data, split_thresholds(estimator))])
+    if missing:
+        rows = with_missing(rows, seed=1)
+    float64 = needs_float64_input(estimator)
+    assert float64 is name.startswith("LGBM")
+    tensor_type, dtype = (
+        (DoubleTensorType, np.float64) if float64 else (FloatTensorType, np.float32)
+    )
+    tolerance = PROBABILITY_TOLERANCE if name.endswith("Classifier") else VALUE_TOLERANCE
+    assert gaps(estimator, exported(estimator, x.shape[1], tensor_type), rows, dtype).max() <= (
+        tolerance
+    )
+
+
+@pytest.mark.parametrize(
+    "build", [lgbm_classifier, lambda: LGBMRegressor(n_estimators=TREES, verbose=-1)]
+)
+def test_lightgbm_fed_float32_leaves_its_thresholds_on_rows_beside_them(build):
+    """Why LightGBM gets a float64 input: its float64 thresholds, rounded, split differently."""
+    data = load_diabetes() if build is not lgbm_classifier else load_wine()
+    estimator = build().fit(data.data, data.target)
+    rows = rows_on_thresholds(data.data, split_thresholds(estimator))
+    model_bytes = exported(estimator, rows.shape[1], FloatTensorType)
+    assert (gaps(estimator, model_bytes, rows, np.float32) > 1e-3).sum() > 100
+
+
+def test_xgboost_behind_a_float64_scaler_casts_to_float32_where_xgboost_does():
+    data = load_breast_cancer()
+    pipeline = make_pipeline(StandardScaler(), xgb_classifier()).fit(data.data, data.target)
+    rows = np.vstack([data.data, with_missing(data.data)])
+    model_bytes = exported(pipeline, rows.shape[1], DoubleTensorType)
+    assert gaps(pipeline, model_bytes, rows, np.float64).max() <= PROBABILITY_TOLERANCE
+    assert (gaps(pipeline, exported(pipeline, 30, FloatTensorType), rows, np.float32) > 1e-3).any()
+
+
+class CatBoostLookalike(ClassifierMixin, BaseEstimator):
+    """Stands for catboost.CatBoostClassifier, whose 268 MB wheel the tests do not install:
+    the refusal goes by the library a class comes from."""
+
+    def fit(self, x: np.ndarray, y: np.ndarray) -> CatBoostLookalike:
+        self.classes_ = np.unique(y)
+        return self
+
+
+CatBoostLookalike.__module__ = "catboost.core"
+CatBoostLookalike.__name__ = "CatBoostClassifier"
+
+
+def test_catboost_is_refused_in_one_line_naming_it():
+    data = load_wine()
+    estimator = make_pipeline(StandardScaler(), CatBoostLookalike()).fit(data.data, data.target)
+    with pytest.raises(UnsupportedModelError) as refused:
+        check_servable(estimator)
+    assert str(refused.value) == (
+        "Pipeline(StandardScaler, CatBoostClassifier) uses CatBoostClassifier: CatBoost "
+        "models are not converted: CatBoost exports its own ONNX (save_model(path, "
+        "format='onnx')), which needs the catboost package, not carried here; XGBoost and "
+        "LightGBM models convert"
+    )
