@@ -28,6 +28,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.cluster import KMeans
@@ -57,6 +58,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
+from xgboost import XGBClassifier, XGBRegressor
 
 from convert import __main__ as cli
 from onnx_serving.handler import ServingSettings, handle
@@ -161,6 +163,53 @@ def _histogram_boosting() -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(max_iter=20, random_state=0)
 
 
+def _xgboost() -> XGBClassifier:
+    return XGBClassifier(n_estimators=20, random_state=0)
+
+
+def _lightgbm() -> LGBMClassifier:
+    return LGBMClassifier(n_estimators=20, random_state=0, verbose=-1)
+
+
+def _scaled_first_half() -> ColumnTransformer:
+    """Scale the first half of a breast-cancer row, pass the other half through."""
+    return ColumnTransformer(
+        [("scaled", StandardScaler(), slice(0, 15)), ("kept", "passthrough", slice(15, 30))]
+    )
+
+
+# XGBoost and LightGBM through their scikit-learn API (convert/boosters.py).
+BOOSTER_CASES = [
+    Case("XGBClassifier", lambda: breast_cancer(named=False), _xgboost),
+    Case("XGBClassifier", wine, _xgboost),
+    Case("LGBMClassifier", breast_cancer, _lightgbm),
+    Case("LGBMClassifier", iris, _lightgbm),
+    Case(
+        "StandardScaler → XGBClassifier (with SAMPLE=)",
+        lambda: breast_cancer(named=False),
+        lambda: make_pipeline(StandardScaler(), _xgboost()),
+        sample=True,
+    ),
+    Case(
+        "ColumnTransformer(StandardScaler, passthrough) → LGBMClassifier (with SAMPLE=)",
+        breast_cancer,
+        lambda: make_pipeline(_scaled_first_half(), _lightgbm()),
+        sample=True,
+    ),
+    Case(
+        "XGBRegressor",
+        wine,
+        lambda: XGBRegressor(n_estimators=20, random_state=0),
+        converts=False,
+    ),
+    Case(
+        "LGBMRegressor",
+        wine,
+        lambda: LGBMRegressor(n_estimators=20, random_state=0, verbose=-1),
+        converts=False,
+    ),
+]
+
 CASES = [
     Case("RandomForestClassifier", breast_cancer, _forest),
     Case("RandomForestClassifier", iris, _forest),
@@ -236,6 +285,7 @@ CASES = [
         lambda: make_pipeline(StandardScaler(), MLPClassifier(max_iter=300, random_state=0)),
     ),
     Case("GaussianNB (with SAMPLE=)", wine, GaussianNB, sample=True),
+    *BOOSTER_CASES,
     Case(
         "LinearDiscriminantAnalysis (with SAMPLE=)",
         lambda: breast_cancer(named=False),
