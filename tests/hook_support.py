@@ -26,11 +26,11 @@ def golden_card(app: Any) -> dict[str, Any]:
     low, high = (np.asarray(bounds, dtype=np.float64) for bounds in app.MODEL.card.row_bounds())
     steps = np.linspace(0.1, 0.9, GOLDEN_ROWS)[:, None]
     rows = (low + steps * (high - low)).astype(np.float32)
-    labels, probabilities = app.MODEL.predict(rows)
+    labels, probabilities = app.MODEL.predict({card["input_name"]: rows})
     card["golden_rows"] = [
         {
             "features": [float(v) for v in row],
-            "label": label,
+            "label": str(label),
             "probabilities": dict(zip(card["classes"], map(float, p), strict=True)),
         }
         for row, label, p in zip(rows, labels, probabilities, strict=True)

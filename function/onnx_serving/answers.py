@@ -42,27 +42,52 @@ import numpy as np
 
 from .card import PROBABILITY_DECIMALS, ModelCard, reference
 from .events import ALB, DIRECT, KINDS, BodyBounds
-from .rows import out_of_range
+from .rows import graph_feed, out_of_range, unusual_values
 
 COMPACT = (",", ":")
 
 
 class Model(Protocol):
-    """What a backend offers: its card, and labels + probabilities for a float32 matrix."""
+    """What a backend offers: its card, and the graph's outputs for the graph's inputs."""
 
     card: ModelCard
 
-    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]: ...
+    def predict(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The outputs named by ``card.outputs``, in that order, for ``feed`` (``graph_feed``):
+        labels and probabilities ``[n, classes]`` for a classifier, values for a regressor."""
+        ...
 
 
-def predicted(model: Model, matrix: np.ndarray) -> PredictionAnswer:
-    """``model``'s answer to the validated rows of ``matrix``, checked against its card."""
+def predicted(model: Model, columns: list[np.ndarray]) -> Answer:
+    """``model``'s answer to validated rows held column by column, checked against its card."""
     card = model.card
-    labels, probabilities = model.predict(matrix)
-    check_output(labels, probabilities, card)
-    return PredictionAnswer(
-        card, labels, rounded(probabilities), out_of_range(matrix, card), reference(card)
-    )
+    outputs = model.predict(graph_feed(card, columns))
+    missing, unknown = unusual_values(card, columns)
+    return answer_from(card, outputs, out_of_range(card, columns), missing, unknown)
+
+
+def answer_from(
+    card: ModelCard,
+    outputs: list[np.ndarray],
+    outside: list[list[str]] | None = None,
+    missing: dict[str, int] | None = None,
+    unknown: dict[str, int] | None = None,
+) -> Answer:
+    """The answer the graph's ``outputs`` make for ``card``; a ``ValueError`` (a 500) when they
+    are not an answer the card allows.
+
+    NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)
+    and make ``json.dumps`` raise for HTTP: either way no caller could read the answer.
+    """
+    seen = Unusual(missing or {}, unknown or {})
+    if card.is_classifier:
+        labels = [str(label) for label in np.asarray(outputs[0]).reshape(-1).tolist()]
+        probabilities = outputs[1]
+        check_output(labels, probabilities, card)
+        return PredictionAnswer(
+            card, labels, rounded(probabilities), outside, reference(card), seen
+        )
+    return ValueAnswer(answered_values(outputs[0]), outside, reference(card), seen)
 
 
 def rounded(probabilities: np.ndarray) -> np.ndarray:
@@ -70,15 +95,37 @@ def rounded(probabilities: np.ndarray) -> np.ndarray:
     return np.round(probabilities.astype(np.float64), PROBABILITY_DECIMALS)
 
 
-def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
-    """A backend answering outside its card is a fault (500), never a 200 with a wrong answer.
+def answered_values(values: np.ndarray) -> np.ndarray:
+    """A regressor's ``[n]`` or ``[n, 1]`` output as answers print it: float64 holding, for a
+    float32 output, the shortest decimal that reads back as the same float32 (the float64 of
+    0.1f is 0.10000000149011612, which would print digits the model never computed)."""
+    values = np.asarray(values)
+    if values.ndim not in (1, 2) or values.size != len(values):
+        raise ValueError(f"the model answered values of shape {values.shape}, not one per row")
+    if values.dtype == np.float32:
+        values = values.astype(str).astype(np.float64)
+    values = values.reshape(-1).astype(np.float64) + 0.0
+    if not np.isfinite(values).all():
+        raise ValueError("the model answered a value that is not a finite number")
+    return values
 
-    NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)
-    and make ``json.dumps`` raise for HTTP: either way no caller could read the answer.
-    """
+
+def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) -> None:
+    """A classifier answering outside its card is a fault (500), never a 200 with a wrong
+    answer: every label one of its classes, every probability finite."""
     unknown = set(labels) - set(card.classes)
     if unknown or not np.isfinite(probabilities).all():
         raise ValueError(f"the model answered outside its card (labels {sorted(unknown)})")
+
+
+class Unusual(NamedTuple):
+    """Per column, rows that missed a value and rows that carried an unknown category."""
+
+    missing: dict[str, int]
+    unknown: dict[str, int]
+
+
+NOTHING_UNUSUAL = Unusual({}, {})
 
 
 class PredictionAnswer:
@@ -95,12 +142,14 @@ class PredictionAnswer:
         probabilities: np.ndarray,
         out_of_range: list[list[str]] | None,
         model_reference: dict[str, str],
+        unusual: Unusual = NOTHING_UNUSUAL,
     ) -> None:
         self._classes = card.classes
         self._labels = labels
         self._probabilities = probabilities + 0.0
         self._out_of_range = out_of_range
         self._model = model_reference
+        self.unusual = unusual
 
     def __len__(self) -> int:
         return len(self._labels)
@@ -122,50 +171,112 @@ class PredictionAnswer:
             {"label": label, "probabilities": dict(zip(classes, p, strict=True))}
             for label, p in zip(self._labels, self._probabilities.tolist(), strict=True)
         ]
-        if self._out_of_range is not None:
-            for prediction, names in zip(predictions, self._out_of_range, strict=True):
-                prediction["out_of_range"] = names
-        return {"predictions": predictions, "model": self._model}
+        return _with_out_of_range(predictions, self._out_of_range, self._model)
 
     def as_json(self) -> str:
         """``as_dict()`` as compact JSON text (ASCII, as ``json.dumps`` writes it by default).
 
-        One ``%``-format over every row at once: the template repeated per row, its arguments
-        (label, probabilities, names out of range, row after row) laid out by slice assignment.
+        One ``%``-format over every row at once (``_rows_json``): the template repeated per row,
+        its arguments (label, probabilities, names out of range) laid out column by column.
         """
-        n = len(self._labels)
-        if n == 0:
-            return '{"predictions":[],"model":' + json.dumps(self._model, separators=COMPACT) + "}"
         labels = {name: json.dumps(name) for name in self._classes}
         keys = ",".join(json.dumps(name).replace("%", "%%") + ":%s" for name in self._classes)
         row = '{"label":%s,"probabilities":{' + keys + "}"
         columns = [list(map(labels.__getitem__, self._labels)), *self._probability_columns()]
-        if self._out_of_range is None:
-            row += "}"
-        else:
-            row += ',"out_of_range":%s}'
-            columns.append(
-                [
-                    json.dumps(names, separators=COMPACT) if names else "[]"
-                    for names in self._out_of_range
-                ]
-            )
-        width = len(columns)
-        arguments: list[str] = [""] * (n * width)
-        for offset, column in enumerate(columns):
-            arguments[offset::width] = column
-        predictions = ",".join([row] * n) % tuple(arguments)
-        model = json.dumps(self._model, separators=COMPACT)
-        return '{"predictions":[' + predictions + '],"model":' + model + "}"
+        return _rows_json(row, columns, len(self), self._out_of_range, self._model)
 
     def _probability_columns(self) -> list[tuple[str, ...]]:
         """Per class, ``repr`` of its probability in every row; each distinct value printed once."""
+        if not len(self._labels):
+            return [() for _ in self._classes]
         unique, index = np.unique(self._probabilities, return_inverse=True)
         texts = list(map(repr, unique.tolist()))
         index = index.reshape(self._probabilities.shape)
         if len(self._labels) == 1:
             return [(texts[i],) for i in index[0].tolist()]
         return [itemgetter(*column)(texts) for column in index.T.tolist()]
+
+
+class ValueAnswer:
+    """A regressor's values (float64, as ``answered_values`` prints them) and (when the card
+    knows ranges) the out-of-range names of each row."""
+
+    def __init__(
+        self,
+        values: np.ndarray,
+        out_of_range: list[list[str]] | None,
+        model_reference: dict[str, str],
+        unusual: Unusual = NOTHING_UNUSUAL,
+    ) -> None:
+        self.values = values
+        self._out_of_range = out_of_range
+        self._model = model_reference
+        self.unusual = unusual
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def out_of_range(self) -> list[list[str]] | None:
+        """Per row, the features outside the training range; None when the card has no range."""
+        return self._out_of_range
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"predictions": [{"value", "out_of_range"?}, ...], "model"}``."""
+        predictions = [{"value": value} for value in self.values.tolist()]
+        return _with_out_of_range(predictions, self._out_of_range, self._model)
+
+    def as_json(self) -> str:
+        """``as_dict()`` as compact JSON text, one ``%``-format over every row (``_rows_json``)."""
+        texts = list(map(repr, self.values.tolist()))
+        return _rows_json('{"value":%s', [texts], len(self), self._out_of_range, self._model)
+
+
+Answer = PredictionAnswer | ValueAnswer
+
+
+def _with_out_of_range(
+    predictions: list[dict[str, Any]],
+    out_of_range: list[list[str]] | None,
+    model: dict[str, str],
+) -> dict[str, Any]:
+    """The answer's dict, each prediction with its ``out_of_range`` when the card knows ranges."""
+    if out_of_range is not None:
+        for prediction, names in zip(predictions, out_of_range, strict=True):
+            prediction["out_of_range"] = names
+    return {"predictions": predictions, "model": model}
+
+
+def _rows_json(
+    row: str,
+    columns: list[Any],
+    n: int,
+    out_of_range: list[list[str]] | None,
+    model: dict[str, str],
+) -> str:
+    """The answer's JSON text from ``row``, a ``%``-template of one prediction left open (its
+    closing brace is added here), and ``columns``, its arguments column by column.
+
+    ``json.dumps`` would walk one dict per prediction, built only to be encoded; laying the
+    arguments out by slice assignment and formatting every row at once writes the same bytes.
+    """
+    model_text = json.dumps(model, separators=COMPACT)
+    if n == 0:
+        return '{"predictions":[],"model":' + model_text + "}"
+    columns = list(columns)
+    if out_of_range is None:
+        row += "}"
+    else:
+        row += ',"out_of_range":%s}'
+        columns.append(
+            [json.dumps(names, separators=COMPACT) if names else "[]" for names in out_of_range]
+        )
+    width = len(columns)
+    arguments: list[str] = [""] * (n * width)
+    for offset, column in enumerate(columns):
+        arguments[offset::width] = column
+    predictions = ",".join([row] * n) % tuple(arguments)
+    return '{"predictions":[' + predictions + '],"model":' + model_text + "}"
 
 
 class RowLimit(NamedTuple):
@@ -214,6 +325,10 @@ LAMBDA_RESPONSE_BYTES = 6_291_556
 ALB_RESPONSE_BYTES = 1_000_000
 # The longest a probability rounded to PROBABILITY_DECIMALS prints: "0." and every decimal.
 LONGEST_PROBABILITY = float("0." + "123456789"[:PROBABILITY_DECIMALS])
+# The longest a regressor's value prints: a float64 with 17 significant digits, a sign and a
+# three-digit negative exponent. The card does not say the output's dtype; a float32 output
+# prints shorter (at most 9 digits, two in the exponent), so this bounds both.
+LONGEST_VALUE = -2.2250738585072014e-308
 
 
 def response_limit(kind: str) -> int:
@@ -250,6 +365,8 @@ def _encoded_bytes(card: ModelCard, kind: str, multi_value: bool, rows: int) -> 
 
 def _worst_prediction(card: ModelCard, kind: str) -> dict[str, Any]:
     """A prediction as ``predicted`` answers it, each part at its longest."""
+    if not card.is_classifier:
+        return {"value": LONGEST_VALUE, "out_of_range": list(card.feature_names)}
     return {
         "label": max(card.classes, key=lambda name: _encoded_length(name, kind)),
         "probabilities": dict.fromkeys(card.classes, LONGEST_PROBABILITY),
@@ -282,11 +399,11 @@ REASONS = {
 
 
 def render(
-    kind: str, status: int, body: dict[str, Any] | PredictionAnswer, multi_value: bool = False
+    kind: str, status: int, body: dict[str, Any] | Answer, multi_value: bool = False
 ) -> dict[str, Any]:
     """The value the handler returns for ``body`` answered with ``status`` to ``kind``."""
     if kind == DIRECT:
-        return body.as_dict() if isinstance(body, PredictionAnswer) else body
+        return body if isinstance(body, dict) else body.as_dict()
     headers = dict(HEADERS)
     if status == 405:
         headers["Allow"] = ALLOWED_METHODS
@@ -298,9 +415,9 @@ def render(
     else:
         response["headers"] = headers
     response["body"] = (
-        body.as_json()
-        if isinstance(body, PredictionAnswer)
-        else json.dumps(body, allow_nan=False, separators=(",", ":"))
+        json.dumps(body, allow_nan=False, separators=COMPACT)
+        if isinstance(body, dict)
+        else body.as_json()
     )
     response["isBase64Encoded"] = False
     return response

@@ -2,8 +2,8 @@
 
 ``handle`` is the whole request path of the online function, and each step is one module of
 this package: ``events`` reads the event into a ``Request`` (entry point, headers, bounded strict
-JSON), ``rows`` turns its rows into the model's matrix, ``answers`` predicts and shapes the
-answer for the entry point, ``errors`` is the one error shape. Settings come from the
+JSON), ``rows`` checks its rows and turns them into the graph's inputs, ``answers`` predicts and
+shapes the answer for the entry point, ``errors`` is the one error shape. Settings come from the
 environment once, at init. Kept apart from ``app.py`` so that the pickle baseline serves the very
 same request handling with another model backend, and benchmarks compare backends, not code
 paths. The OpenAPI description is built only when asked for (``GET /openapi.json``): no init pays
@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 
 from .answers import (
     COMPACT,
+    Answer,
     Model,
-    PredictionAnswer,
     RequestLimits,
     RowLimit,
     predicted,
@@ -39,7 +39,7 @@ from .events import (
     read_request,
 )
 from .metrics import RequestMetrics
-from .rows import request_rows, to_matrix
+from .rows import request_rows, to_columns
 
 DEFAULT_MAX_BATCH_ROWS = 1000
 # The largest MAX_BATCH_ROWS any model can honour through API Gateway or a Function URL: the most
@@ -107,7 +107,7 @@ def handle(
 
 def _answer(
     request: Request, model: Model, row_limit: RowLimit
-) -> tuple[dict[str, Any] | PredictionAnswer, int]:
+) -> tuple[dict[str, Any] | Answer, int]:
     card = model.card
     if request.action == DESCRIBE_ACTION:
         return {"model": card.public()}, 0
@@ -116,7 +116,7 @@ def _answer(
 
         return openapi_document(card, row_limit.rows), 0
     rows, where = request_rows(request.payload, card, row_limit.rows, row_limit.reason)
-    answer = predicted(model, to_matrix(rows, where, card))
+    answer = predicted(model, to_columns(rows, where, card))
     return answer, len(answer)
 
 
@@ -126,7 +126,7 @@ def _log(
     status: int,
     rows: int,
     started: float,
-    body: dict[str, Any] | PredictionAnswer,
+    body: dict[str, Any] | Answer,
     detail: str | None,
     metrics: RequestMetrics | None,
 ) -> None:
@@ -145,9 +145,7 @@ def _log(
         record["traceback"] = detail
     if metrics is None:
         line = json.dumps(record, separators=COMPACT)
-    elif isinstance(body, PredictionAnswer):
-        line = metrics.line(record, body.labels, body.out_of_range)
     else:
-        line = metrics.line(record, [], None)
+        line = metrics.line(record, None if isinstance(body, dict) else body)
     sys.stdout.write(line + "\n")
     sys.stdout.flush()

@@ -28,9 +28,15 @@ cardinality, chosen by the deployment and the card, never by a caller:
 The prediction metrics are sparse: a count of zero is not written, which keeps a one-row line
 short whatever the number of classes and features; CloudWatch reads a missing value as no data,
 and the dashboard fills it with 0. The spec allows 100 metrics per directive, so a card with many
-classes and features spreads them over as many directives as needed. The class counts are the
-classifier's value summary; a regressor's would be further members of the predictions directive
-(count, sum and value-bin counts of its output), with no change to the others.
+classes and features spreads them over as many directives as needed.
+
+Typed columns add, in the predictions directive, ``missing:<feature>`` (rows answered with that
+feature missing, where the model allows it) and ``unknown_category:<feature>`` (rows whose
+category the fitted encoder does not know and ignores), sparse as the others: a rising count is
+the first sign that production data drifted from the training data. A regressor has no classes;
+its predictions directive carries ``value_count``, ``value_sum``, ``value_min`` and
+``value_max`` of the values it answered instead, so the dashboard can draw the mean and the
+extremes of what the model predicts.
 
 Names longer than CloudWatch's 255 characters are replaced by the position in the card
 (``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
@@ -43,12 +49,16 @@ JSON separators carry no spaces.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .card import ModelCard
+
+if TYPE_CHECKING:
+    from .answers import Answer
 
 NAMESPACE_VARIABLE = "METRICS_NAMESPACE"
 DEFAULT_NAMESPACE = "onnx-lambda"
@@ -60,6 +70,11 @@ METRIC_NAME_CHARS = 255
 PREDICTED_PREFIX = "predicted:"
 TRAINING_SHARE_PREFIX = "training_share:"
 OUT_OF_RANGE_PREFIX = "out_of_range:"
+MISSING_PREFIX = "missing:"
+UNKNOWN_CATEGORY_PREFIX = "unknown_category:"
+# A regressor's value summary: with the sum and the count, CloudWatch's Sum of each gives the
+# mean over any period; Minimum of value_min and Maximum of value_max give the extremes.
+VALUE_SUMMARY = ("value_count", "value_sum", "value_min", "value_max")
 # Every member the metrics add to a line, besides the sparse per-class and per-feature counts.
 MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
@@ -114,10 +129,19 @@ class RequestMetrics:
         }
         self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
         self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
+        self._missing = metric_names(MISSING_PREFIX, card.feature_names)
+        self._unknown = metric_names(UNKNOWN_CATEGORY_PREFIX, card.feature_names)
         shares = card.class_shares or {}
         share_names = metric_names(TRAINING_SHARE_PREFIX, card.classes)
         self._training_shares = {share_names[name]: share for name, share in shares.items()}
-        per_model = [*self._predicted.values(), *self._out_of_range.values(), *share_names.values()]
+        per_model = [
+            *self._predicted.values(),
+            *self._out_of_range.values(),
+            *self._missing.values(),
+            *self._unknown.values(),
+            *share_names.values(),
+            *([] if card.is_classifier else VALUE_SUMMARY),
+        ]
         self._definitions = {name: _definition(name) for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
         if card.has_ranges:
@@ -138,23 +162,22 @@ class RequestMetrics:
             for name in ("client_errors", "server_errors")
         }
 
-    def line(
-        self, record: dict[str, Any], labels: list[str], out_of_range: list[list[str]] | None
-    ) -> str:
+    def line(self, record: dict[str, Any], answer: Answer | None) -> str:
         """``record`` with the metrics, as one line of compact JSON (``_aws`` last).
 
         ``record`` already holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an
         error, ``error_type``: those members are metrics and dimensions as they are; the metric
-        values and dimension values are added to it. ``labels`` and ``out_of_range`` are the
-        answer's (empty and None when nothing was predicted).
+        values and dimension values are added to it. ``answer`` is the prediction answered, None
+        when nothing was predicted.
         """
         status = record["status"]
+        out_of_range = answer.out_of_range if answer is not None else None
         record.update(self._dimension_values)
         record["client_errors"] = int(400 <= status < 500)
         record["server_errors"] = int(status >= 500)
         if self._has_ranges:
             record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
-        per_model = self._prediction_counts(labels, out_of_range)
+        per_model = self._prediction_counts(answer)
         cold = self._cold
         if cold:
             self._cold = False
@@ -174,14 +197,34 @@ class RequestMetrics:
         aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
         return json.dumps(record, separators=COMPACT)[:-1] + ',"_aws":' + aws + "}"
 
-    def _prediction_counts(
-        self, labels: list[str], out_of_range: list[list[str]] | None
-    ) -> dict[str, int | float]:
-        """Rows per predicted class and per feature outside the range; zero counts left out."""
-        counts: dict[str, int | float] = {
-            self._predicted[label]: n for label, n in Counter(labels).items()
-        }
-        if out_of_range:
-            outside = Counter(name for names in out_of_range for name in names)
+    def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:
+        """Rows per predicted class (or a regressor's value summary), per feature outside the
+        range, missing or of an unknown category; zero counts left out."""
+        if answer is None:
+            return {}
+        labels = getattr(answer, "labels", None)
+        if labels is not None:
+            counts: dict[str, int | float] = {
+                self._predicted[label]: n for label, n in Counter(labels).items()
+            }
+        else:
+            counts = _value_summary(answer.values.tolist())
+        if answer.out_of_range:
+            outside = Counter(name for names in answer.out_of_range for name in names)
             counts.update((self._out_of_range[name], n) for name, n in outside.items())
+        missing, unknown = answer.unusual
+        counts.update((self._missing[name], n) for name, n in missing.items())
+        counts.update((self._unknown[name], n) for name, n in unknown.items())
         return counts
+
+
+def _value_summary(values: list[float]) -> dict[str, int | float]:
+    """A regressor's ``VALUE_SUMMARY`` of the values it answered (none for no values)."""
+    if not values:
+        return {}
+    return {
+        "value_count": len(values),
+        "value_sum": math.fsum(values),
+        "value_min": min(values),
+        "value_max": max(values),
+    }

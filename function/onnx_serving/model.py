@@ -35,14 +35,27 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from .answers import PredictionAnswer, rounded
-from .card import CARD_DIGEST_KEY, ModelCard, ModelCardError, golden_mismatches, reference
+from .answers import answer_from
+from .card import (
+    CARD_DIGEST_KEY,
+    MATRIX,
+    NUMBER,
+    STRING,
+    ModelCard,
+    ModelCardError,
+    golden_mismatches,
+)
+from .errors import RequestError
+from .rows import checked_columns, graph_feed
 
 # One thread each: Lambda gives 1 vCPU below 1,769 MB, explicit counts stop onnxruntime from
 # pinning threads (it logs pthread_setaffinity_np failures in restricted cpusets), and a fixed
 # count fixes the float32 summation order of tree outputs, so answers are reproducible.
 INTRA_OP_THREADS = 1
 INTER_OP_THREADS = 1
+# The tensor type a graph input or output of each kind has.
+TENSOR_TYPES = {"float32": "tensor(float)", "float64": "tensor(double)", STRING: "tensor(string)"}
+NUMBER_TENSORS = (TENSOR_TYPES["float32"], TENSOR_TYPES["float64"])
 
 
 class ModelLoadError(RuntimeError):
@@ -74,55 +87,92 @@ class OnnxModel:
         self._self_test()
         self._check_card_binding()
 
-    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Labels (as card class names) and float32 probabilities ``[n, classes]`` for ``rows``."""
-        labels, probabilities = self._session.run(self.card.outputs, {self.card.input_name: rows})
-        return [str(label) for label in labels.tolist()], probabilities
+    def predict(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """The card's outputs, in order, for the graph inputs ``feed`` (``rows.graph_feed``)."""
+        return self._session.run(self.card.outputs, feed)
 
     def _check_signature(self) -> None:
-        """The graph's inputs and outputs must be those the card promises."""
+        """The graph's inputs and outputs must be those the card promises: names, element types
+        (numbers as ``number_type``, strings as strings) and shapes, for either input layout."""
         card = self.card
-        inputs = self._session.get_inputs()
-        if len(inputs) != 1 or inputs[0].name != card.input_name:
-            raise self._error(
-                f"expects inputs {[i.name for i in inputs]}, card says {card.input_name!r}"
-            )
-        if inputs[0].type != "tensor(float)" or inputs[0].shape[1:] != [card.n_features]:
-            raise self._error(
-                f"input is {inputs[0].type} {inputs[0].shape}, "
-                f"card says tensor(float) [N, {card.n_features}]"
-            )
+        inputs = {i.name: i for i in self._session.get_inputs()}
+        if card.inputs == MATRIX:
+            expected = {card.input_name: (card.number_type, [card.n_features])}
+        else:
+            expected = {
+                c.name: (card.number_type if c.type == NUMBER else STRING, [1])
+                for c in card.columns
+            }
+        if set(inputs) != set(expected):
+            raise self._error(f"expects inputs {sorted(inputs)}, card says {sorted(expected)}")
+        for name, (element, width) in expected.items():
+            found = inputs[name]
+            if found.type != TENSOR_TYPES[element] or found.shape[1:] != width:
+                raise self._error(
+                    f"input {name!r} is {found.type} {found.shape}, "
+                    f"card says {TENSOR_TYPES[element]} [N, {width[0]}]"
+                )
         outputs = {o.name: o for o in self._session.get_outputs()}
         for name in card.outputs:
             if name not in outputs:
                 raise self._error(f"has no output {name!r} (outputs: {sorted(outputs)})")
-        probabilities = outputs[card.outputs[1]]
-        if probabilities.shape[1:] not in ([len(card.classes)], [None]):
+        if card.is_classifier:
+            probabilities = outputs[card.outputs[1]]
+            if probabilities.shape[1:] not in ([len(card.classes)], [None]):
+                raise self._error(
+                    f"probabilities are {probabilities.shape}, "
+                    f"card says {len(card.classes)} classes"
+                )
+            return
+        value = outputs[card.outputs[0]]
+        if value.type not in NUMBER_TENSORS or value.shape[1:] not in ([], [1]):
             raise self._error(
-                f"probabilities are {probabilities.shape}, card says {len(card.classes)} classes"
+                f"value output is {value.type} {value.shape}, card says one number per row "
+                "([N] or [N, 1]): one regression target"
             )
 
     def _self_test(self) -> None:
         """Reproduce the card's golden rows: a model that answers otherwise must not serve.
 
         The golden rows hold the reference scikit-learn model's answers, recorded by ``convert``
-        on rows whose best class leads clearly. So a model whose answer to them, rounded as
-        callers get it, passes ``golden_mismatches`` (the check every reader of the card makes)
-        is the model that was converted, whatever its SHA-256 says; and since each label must
-        sit in the card's column of the highest probability, a card that lists the classes in
-        another order than the model fails here instead of mislabelling answers.
+        (for a classifier, on rows whose best class leads clearly). They are fed as any request
+        is, through the rows module, so strings and missing values reach the graph as they will
+        in production. A model whose answer to them, rounded as callers get it, passes
+        ``golden_mismatches`` (the check every reader of the card makes) is the model that was
+        converted, whatever its SHA-256 says; and since each label must sit in the card's column
+        of the highest probability, a card that lists the classes in another order than the
+        model fails here instead of mislabelling answers.
         """
         card = self.card
-        classes = card.classes
-        rows = np.asarray([golden["features"] for golden in card.golden_rows], dtype=np.float32)
+        rows = [golden["features"] for golden in card.golden_rows]
         try:
-            labels, probabilities = self.predict(rows)
+            columns = checked_columns(rows, [f"golden_rows[{i}]" for i in range(len(rows))], card)
+            outputs = self.predict(graph_feed(card, columns))
+        except RequestError as exc:
+            raise self._error(f"cannot take its card's golden rows: {exc.message}") from None
         except Exception as exc:
             raise self._error(f"fails on a golden row ({exc})") from exc
+        if card.is_classifier:
+            self._check_classes(outputs, len(rows))
+        try:
+            answer = answer_from(card, outputs)
+        except ValueError as exc:
+            raise self._error(f"answers its golden rows wrongly ({exc})") from None
+        mismatches = golden_mismatches(card, answer.as_dict())
+        if mismatches:
+            raise ModelLoadError(
+                f"{self._path}: {mismatches[0]}: this is not the model the card was written for"
+            )
+
+    def _check_classes(self, outputs: list[np.ndarray], rows: int) -> None:
+        """Labels must be the card's classes, each where the model's highest probability is."""
+        classes = self.card.classes
+        labels = [str(label) for label in np.asarray(outputs[0]).reshape(-1).tolist()]
+        probabilities = outputs[1]
         unknown = [label for label in labels if label not in classes]
         if unknown:
             raise self._error(f"answered label {unknown[0]!r}, not one of {classes}")
-        if probabilities.shape != (len(rows), len(classes)):
+        if probabilities.shape != (rows, len(classes)):
             raise self._error(f"answered probabilities of shape {probabilities.shape}")
         for label, best in zip(labels, probabilities.argmax(axis=1), strict=True):
             if classes[best] != label:
@@ -130,12 +180,6 @@ class OnnxModel:
                     f"answered {label!r} with its highest probability at {classes[best]!r}: "
                     "the card lists the classes in another order than the model"
                 )
-        answer = PredictionAnswer(card, labels, rounded(probabilities), None, reference(card))
-        mismatches = golden_mismatches(card, answer.as_dict())
-        if mismatches:
-            raise ModelLoadError(
-                f"{self._path}: {mismatches[0]}: this is not the model the card was written for"
-            )
 
     def _check_card_binding(self) -> None:
         """The card must be the one ``convert`` wrote for this model, field for field.

@@ -1,24 +1,35 @@
-"""Validate a prediction request and turn its rows into the float32 matrix the model takes.
+"""Validate a prediction request's rows and turn them into the inputs the graph takes.
 
 onnxruntime accepts NaN and infinity without complaint and, for NaN, answers differently from
 scikit-learn; numpy quietly turns ``True``, ``"1.5"`` and ``None`` into numbers. So every value is
-checked here, before onnxruntime sees it, and every refusal says which row and feature is wrong.
+checked here, before onnxruntime sees it, and every refusal says which row and column is wrong.
+A number column takes a JSON number (never a boolean), finite and within the number type fed; a
+string column a JSON string; ``null`` (or ``""`` in a string column) is a missing value. The
+rules about missing values, string length and unknown categories are the card's own
+(``Column.refusal``): every entry point words them the same way.
 
-Two paths give one answer. A batch of well-formed rows is checked in bulk (one pass over the
-values' types, one numpy comparison for finiteness and the float32 range), which costs about as
-much as predicting it; the first anomaly sends the request down the value-by-value path, which is
-the one that words the refusal, so a message never depends on which path found the problem.
+Validated rows are held column by column (``to_columns``): a number column as float64 with NaN
+where a value is missing, a string column as an object array with None there; ``graph_feed``
+turns them into the graph's inputs, for the handler, the batch function and convert's parity.
+
+Two paths give one answer. A batch of well-formed rows of a card whose every column is a number
+that may not be missing is checked in bulk (one pass over the values' types, one numpy comparison
+for finiteness and the float32 range), which costs about as much as predicting it; the first
+anomaly, and any other card, takes the value-by-value path, which is the one that words the
+refusal, so a message never depends on which path found the problem.
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from .card import FLOAT32_MAX, MATRIX, MISSING_STRING, NUMBER, ModelCard
+from .card import FLOAT32_MAX, MATRIX, MISSING_STRING, NUMBER, Column, ModelCard
 from .errors import RequestError, bad_request, quoted_list
 
 
@@ -72,35 +83,70 @@ def request_rows(
     return rows, RowPositions(len(rows))
 
 
-def to_matrix(rows: list[Any], where: Sequence[str], card: ModelCard) -> np.ndarray:
-    """A ``[n, features]`` float32 matrix, or a 400 naming the first bad value."""
-    matrix = _bulk_matrix(rows, card)
-    if matrix is not None:
-        return matrix
-    return checked_matrix(rows, where, card)
+def to_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> list[np.ndarray]:
+    """The rows' values column by column, in card order, or a 400 naming the first bad value.
+
+    A number column is float64 with NaN where a value is missing, a string column an object array
+    of ``str`` with None where a value is missing: what ``graph_feed`` takes.
+    """
+    if card.all_numbers:
+        matrix = _bulk_matrix(rows, card)
+        if matrix is not None:
+            return list(matrix.T)
+    return checked_columns(rows, where, card)
 
 
-def checked_matrix(rows: list[Any], where: Sequence[str], card: ModelCard) -> np.ndarray:
-    """The value-by-value path: the reference for ``to_matrix`` and the one that words errors."""
+def checked_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> list[np.ndarray]:
+    """The value-by-value path: the reference for ``to_columns`` and the one that words errors."""
     values = [_row_values(row, at, card) for row, at in zip(rows, where, strict=True)]
-    return np.asarray(values, dtype=np.float32)
+    by_column = list(zip(*values, strict=True)) if values else [()] * card.n_features
+    return [
+        np.array(column_values, dtype=np.float64 if column.type == NUMBER else object)
+        for column, column_values in zip(card.columns, by_column, strict=True)
+    ]
 
 
-def out_of_range(matrix: np.ndarray, card: ModelCard) -> list[list[str]] | None:
-    """Per row, the features outside the training range: answers there are extrapolation.
+def out_of_range(card: ModelCard, columns: Sequence[np.ndarray]) -> list[list[str]] | None:
+    """Per row, the number columns outside their training range: answers there are extrapolation.
 
-    None when the card does not know the range: a guessed range would flag real data.
+    None when the card knows no range: a guessed range would flag real data. Values are compared
+    as the model is fed them (``number_type``), and a missing value (NaN) is never outside.
     """
     if not card.has_ranges:
         return None
-    low = np.asarray(card.feature_min, dtype=np.float32)
-    high = np.asarray(card.feature_max, dtype=np.float32)
-    outside_rows, outside_columns = np.nonzero((matrix < low) | (matrix > high))
-    names = card.feature_names
-    flagged: list[list[str]] = [[] for _ in range(len(matrix))]
+    ranged = [j for j, column in enumerate(card.columns) if column.has_range]
+    dtype = card.number_type
+    values = np.column_stack([columns[j] for j in ranged]).astype(dtype, copy=False)
+    low = np.asarray([card.columns[j].min for j in ranged], dtype=dtype)
+    high = np.asarray([card.columns[j].max for j in ranged], dtype=dtype)
+    outside_rows, outside_columns = np.nonzero((values < low) | (values > high))
+    names = [card.columns[j].name for j in ranged]
+    flagged: list[list[str]] = [[] for _ in range(len(values))]
     for row, column in zip(outside_rows.tolist(), outside_columns.tolist(), strict=True):
         flagged[row].append(names[column])
     return flagged
+
+
+def unusual_values(
+    card: ModelCard, columns: Sequence[np.ndarray]
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Per column, how many rows miss a value and how many carry a category the model does not
+    know (answered as the encoder ignores it); columns with none are left out."""
+    missing: dict[str, int] = {}
+    unknown: dict[str, int] = {}
+    for column, values in zip(card.columns, columns, strict=True):
+        if column.type == NUMBER:
+            count = int(np.isnan(values).sum()) if column.missing else 0
+        else:
+            count = sum(1 for value in values.tolist() if value is None or value == MISSING_STRING)
+            if column.categories is not None:
+                known = frozenset(column.categories)
+                strange = sum(1 for value in values.tolist() if value and value not in known)
+                if strange:
+                    unknown[column.name] = strange
+        if count:
+            missing[column.name] = count
+    return missing, unknown
 
 
 def graph_feed(card: ModelCard, columns: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
@@ -113,7 +159,7 @@ def graph_feed(card: ModelCard, columns: Sequence[np.ndarray]) -> dict[str, np.n
     the graph through this same function when it checks parity, so both see the same inputs.
     """
     if card.inputs == MATRIX:
-        return {card.input_name: np.column_stack(columns).astype(card.number_type)}
+        return {card.input_name: np.column_stack(columns).astype(card.number_type, copy=False)}
     feed = {}
     for column, values in zip(card.columns, columns, strict=True):
         if column.type == NUMBER:
@@ -126,13 +172,14 @@ def graph_feed(card: ModelCard, columns: Sequence[np.ndarray]) -> dict[str, np.n
 
 
 def _bulk_matrix(rows: list[Any], card: ModelCard) -> np.ndarray | None:
-    """The matrix of a batch whose every row and value is well-formed, else None.
+    """The float64 ``[n, columns]`` matrix of a batch whose every row and value is well-formed,
+    else None.
 
-    Exactly the rows ``checked_matrix`` accepts pass: lists of ``n_features`` values, or objects
-    with exactly the feature names (``n_features`` distinct keys, all of them names), values of
-    type ``int`` or ``float`` (``bool`` is neither) whose magnitude fits float32; anything else,
-    NaN and infinity included (they fail the ``<=``), returns None and leaves the wording to the
-    value-by-value path. Integers convert as ``float()`` would, then round to float32 once.
+    Exactly the rows ``checked_columns`` accepts pass: lists of ``n_features`` values, or objects
+    with exactly the column names (``n_features`` distinct keys, all of them names), values of
+    type ``int`` or ``float`` (``bool`` is neither), finite, within float32 when the model is fed
+    float32; anything else, NaN and infinity included (they fail the ``<=``), returns None and
+    leaves the wording to the value-by-value path. Integers convert as ``float()`` would.
     """
     n = card.n_features
     names = card.feature_names
@@ -155,22 +202,30 @@ def _bulk_matrix(rows: list[Any], card: ModelCard) -> np.ndarray | None:
         wide = np.array(values, dtype=np.float64)
     except OverflowError:
         return None
-    if not (np.abs(wide) <= FLOAT32_MAX).all():
+    if not (np.abs(wide) <= _largest(card)).all():
         return None
-    return wide.astype(np.float32).reshape(len(rows), n)
+    return wide.reshape(len(rows), n)
 
 
 _NUMBER_TYPES = frozenset({int, float})
 
 
-def _row_values(row: object, where: str, card: ModelCard) -> list[float]:
+# The largest magnitude a number fed as each number type may have, and how messages print it.
+LARGEST = {"float32": (FLOAT32_MAX, "3.4e38"), "float64": (sys.float_info.max, "1.8e308")}
+
+
+def _largest(card: ModelCard) -> float:
+    return LARGEST[card.number_type][0]
+
+
+def _row_values(row: object, where: str, card: ModelCard) -> list[float | str | None]:
     if isinstance(row, dict):
         return _named_row(row, where, card)
     if not isinstance(row, list):
         raise bad_request(
             "InvalidFeatures",
-            f"{where} must be a list of {card.n_features} numbers "
-            "or an object keyed by feature name",
+            f"{where} must be a list of {card.n_features} "
+            f"{'numbers' if card.all_numbers else 'values'} or an object keyed by feature name",
         )
     if len(row) != card.n_features:
         raise bad_request(
@@ -179,12 +234,12 @@ def _row_values(row: object, where: str, card: ModelCard) -> list[float]:
             f"{', '.join(card.feature_names)}",
         )
     return [
-        _number(v, f"{where}[{j}] ({name})")
-        for j, (v, name) in enumerate(zip(row, card.feature_names, strict=True))
+        _value(value, column, f"{where}[{j}] ({column.name})", card)
+        for j, (value, column) in enumerate(zip(row, card.columns, strict=True))
     ]
 
 
-def _named_row(row: dict[str, Any], where: str, card: ModelCard) -> list[float]:
+def _named_row(row: dict[str, Any], where: str, card: ModelCard) -> list[float | str | None]:
     missing = [n for n in card.feature_names if n not in row]
     unknown_count = len(row) - (card.n_features - len(missing))
     if missing or unknown_count:
@@ -199,23 +254,52 @@ def _named_row(row: dict[str, Any], where: str, card: ModelCard) -> list[float]:
             f"{where}: {'; '.join(p for p in parts if p)} features; "
             f"expected exactly {list(card.feature_names)}",
         )
-    return [_number(row[name], f"{where}.{name}") for name in card.feature_names]
+    return [
+        _value(row[column.name], column, f"{where}.{column.name}", card) for column in card.columns
+    ]
 
 
-def _number(value: object, where: str) -> float:
+def _value(value: object, column: Column, where: str, card: ModelCard) -> float | str | None:
+    """``value`` as the column holds it (NaN or None where missing), or a 400 saying why not."""
+    if value is None:
+        checked: float | str | None = None
+    elif column.type == NUMBER:
+        checked = _number(value, where, card)
+    elif type(value) is str:
+        checked = value
+    else:
+        raise bad_request("InvalidFeatures", f"{where} must be a string, got {_json_type(value)}")
+    refusal = column.refusal(checked)
+    if refusal:
+        raise bad_request("InvalidFeatures", f"{where} {refusal}")
+    if checked is None and column.type == NUMBER:
+        return math.nan
+    return checked
+
+
+def _number(value: object, where: str, card: ModelCard) -> float:
     kind = type(value)
     if kind is not float and kind is not int:
         raise bad_request("InvalidFeatures", f"{where} must be a number, got {_json_type(value)}")
-    if value != value or value in (float("inf"), float("-inf")):
+    if value != value or value in (math.inf, -math.inf):
         raise bad_request("InvalidFeatures", f"{where} must be a finite number, got {value}")
-    if abs(value) > FLOAT32_MAX:
-        raise bad_request("InvalidFeatures", f"{where} is too large for float32 (|x| > 3.4e38)")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if abs(number) > _largest(card):
+        raise bad_request(
+            "InvalidFeatures",
+            f"{where} is too large for {card.number_type} (|x| > {LARGEST[card.number_type][1]})",
+        )
+    return number
 
 
 def _json_type(value: object) -> str:
     names = {
         bool: "a boolean",
+        int: "a number",
+        float: "a number",
         str: "a string",
         type(None): "null",
         list: "a list",

@@ -29,11 +29,14 @@ class PickledModel:
         self.card = ModelCard.load(model_dir / "model.json")
         self._estimator = joblib.load(model_dir / "model.pkl")
 
-    def predict(self, rows: np.ndarray) -> tuple[list[str], np.ndarray]:
-        """Labels and probabilities, in the card's class order."""
+    def predict(self, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        """Labels and probabilities in the card's class order, or a regressor's values, for the
+        matrix a ``matrix`` card's graph takes."""
+        rows = feed[self.card.input_name]
+        if not self.card.is_classifier:
+            return [np.asarray(self._estimator.predict(rows), dtype=np.float64)]
         probabilities = self._estimator.predict_proba(rows)
-        labels = self._estimator.classes_[probabilities.argmax(axis=1)]
-        return [str(label) for label in labels], probabilities
+        return [self._estimator.classes_[probabilities.argmax(axis=1)], probabilities]
 
 
 SETTINGS = ServingSettings.from_env(os.environ)

@@ -13,10 +13,12 @@ import json
 from contextlib import redirect_stdout
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from conftest import event_names, load_event
 from emf_support import declared, emf_problems, line_problems
 
+from onnx_serving.answers import answer_from
 from onnx_serving.card import Column
 from onnx_serving.metrics import (
     DEFAULT_NAMESPACE,
@@ -73,14 +75,19 @@ def test_a_fault_is_a_server_error_by_type(app, context, monkeypatch, capsys):
     )
 
 
+def setosa_answer(card):
+    """One row answered setosa with certainty, inside the training range."""
+    return answer_from(card, [np.array(["setosa"]), np.array([[1.0, 0.0, 0.0]])], [[]])
+
+
 def one_row_record(status: int = 200) -> dict:
     return {"event": "http-api", "status": status, "rows": int(status == 200), "latency_ms": 0.5}
 
 
 def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(app):
     metrics = RequestMetrics(app.MODEL.card, "onnx-lambda/test", 187.25)
-    first = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
-    second = json.loads(metrics.line(one_row_record(), ["setosa"], [[]]))
+    first = json.loads(metrics.line(one_row_record(), setosa_answer(app.MODEL.card)))
+    second = json.loads(metrics.line(one_row_record(), setosa_answer(app.MODEL.card)))
     timestamp = first["_aws"].pop("Timestamp")
     assert isinstance(timestamp, int)
     health = [
@@ -137,7 +144,7 @@ def test_the_first_line_of_an_environment_marks_the_cold_start_with_init_time(ap
 def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
     metrics = RequestMetrics(app.MODEL.card, DEFAULT_NAMESPACE, 1.0)
     record = json.loads(
-        metrics.line({**one_row_record(413), "error_type": "PayloadTooLarge"}, [], None)
+        metrics.line({**one_row_record(413), "error_type": "PayloadTooLarge"}, None)
     )
     assert emf_problems(record) == []
     assert declared(record) == {
@@ -182,7 +189,9 @@ def test_many_counts_spread_over_directives_of_at_most_100_metrics(app):
     request = {"event": "direct", "status": 200, "rows": 60, "latency_ms": 3.0}
     outside = [list(card.feature_names)] * 60
     metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
-    record = json.loads(metrics.line(request, list(card.classes), outside))
+    probabilities = np.eye(len(card.classes))
+    answer = answer_from(card, [np.array(card.classes), probabilities], outside)
+    record = json.loads(metrics.line(request, answer))
     directives = record["_aws"]["CloudWatchMetrics"]
     assert [len(d["Metrics"]) for d in directives] == [7, METRICS_PER_DIRECTIVE, 100, 10]
     assert emf_problems(record) == []

@@ -82,7 +82,10 @@ def test_valid_onnx_with_another_schema(model_copy):
     data = export_onnx(three, 3)
     (model_copy / "model.onnx").write_bytes(data)
     edit_card(model_copy, sha256=hashlib.sha256(data).hexdigest())
-    with pytest.raises(ModelLoadError, match=r"input is tensor\(float\) \[None, 3\], card says"):
+    with pytest.raises(
+        ModelLoadError,
+        match=r"input 'input' is tensor\(float\) \[None, 3\], card says tensor\(float\) \[N, 4\]$",
+    ):
         load_model(model_copy)
 
 
@@ -106,7 +109,7 @@ def test_card_naming_a_missing_output(model_copy):
 
 def test_card_naming_a_missing_input(model_copy):
     edit_card(model_copy, input_name="X")
-    with pytest.raises(ModelLoadError, match=r"expects inputs \['input'\], card says 'X'"):
+    with pytest.raises(ModelLoadError, match=r"expects inputs \['input'\], card says \['X'\]$"):
         load_model(model_copy)
 
 

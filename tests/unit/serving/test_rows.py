@@ -1,8 +1,9 @@
-"""The bulk row check agrees with the value-by-value one on every input: same matrix, same error.
+"""The bulk row check agrees with the value-by-value one on every input: same columns, same error.
 
-``to_matrix`` takes a fast path for well-formed batches and falls back to ``checked_matrix``,
-which words every refusal; these tests pin that the fast path accepts exactly what the reference
-accepts, converts to the same float32 bits, and that the fallback keeps every message.
+``to_columns`` takes a fast path for well-formed batches of number cards and falls back to
+``checked_columns``, which words every refusal; these tests pin that the fast path accepts exactly
+what the reference accepts, converts to the same bits (and the graph is fed the same float32
+bits), and that the fallback keeps every message.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from onnx_serving.card import Column
 from onnx_serving.errors import RequestError
 from onnx_serving.rows import (
     RowPositions,
-    checked_matrix,
+    checked_columns,
+    graph_feed,
     out_of_range,
     request_rows,
-    to_matrix,
+    to_columns,
 )
 
 CARD = dataclasses.replace(
@@ -75,17 +77,22 @@ rows = exact_rows | list_rows | named_rows | values
 
 
 def outcome(convert, batch, card=CARD):
-    """The matrix's bytes, or the refusal as (status, type, message)."""
+    """The columns' bytes, or the refusal as (status, type, message)."""
     try:
-        return convert(batch, RowPositions(len(batch)), card).tobytes()
+        return np.column_stack(convert(batch, RowPositions(len(batch)), card)).tobytes()
     except RequestError as exc:
         return (exc.status, exc.error_type, exc.message)
+
+
+def fed(batch, card=CARD):
+    """The matrix the graph is fed for ``batch``."""
+    return graph_feed(card, to_columns(batch, RowPositions(len(batch)), card))[card.input_name]
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(rows, min_size=1, max_size=6))
 def test_bulk_path_agrees_with_the_value_by_value_path(batch):
-    assert outcome(to_matrix, batch) == outcome(checked_matrix, batch)
+    assert outcome(to_columns, batch) == outcome(checked_columns, batch)
 
 
 @settings(max_examples=100, deadline=None)
@@ -101,7 +108,7 @@ def test_well_formed_batches_convert_like_float_then_float32(batch):
         ],
         dtype=np.float32,
     )
-    assert to_matrix(batch, RowPositions(len(batch)), CARD).tobytes() == expected.tobytes()
+    assert fed(batch).tobytes() == expected.tobytes()
 
 
 @pytest.mark.parametrize(
@@ -115,16 +122,15 @@ def test_well_formed_batches_convert_like_float_then_float32(batch):
 )
 def test_the_first_bad_value_is_named_whichever_path_saw_it(batch, message):
     with pytest.raises(RequestError) as refused:
-        to_matrix(batch, RowPositions(len(batch)), CARD)
+        to_columns(batch, RowPositions(len(batch)), CARD)
     assert refused.value.message.startswith(message)
 
 
 def test_a_one_feature_model_takes_lists_and_objects():
     batch = [[0.5], {"x": 2}]
-    matrix = to_matrix(batch, RowPositions(2), ONE_FEATURE)
-    assert matrix.tolist() == [[0.5], [2.0]]
-    assert outcome(to_matrix, [{"y": 1}], ONE_FEATURE) == outcome(
-        checked_matrix, [{"y": 1}], ONE_FEATURE
+    assert fed(batch, ONE_FEATURE).tolist() == [[0.5], [2.0]]
+    assert outcome(to_columns, [{"y": 1}], ONE_FEATURE) == outcome(
+        checked_columns, [{"y": 1}], ONE_FEATURE
     )
 
 
@@ -155,4 +161,4 @@ def reference_out_of_range(matrix, card):
 )
 def test_out_of_range_flags_what_the_per_row_form_flagged(batch):
     matrix = np.array(batch, dtype=np.float32)
-    assert out_of_range(matrix, CARD) == reference_out_of_range(matrix, CARD)
+    assert out_of_range(CARD, list(matrix.T)) == reference_out_of_range(matrix, CARD)
