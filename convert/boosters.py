@@ -182,6 +182,31 @@ def register_booster_converters() -> None:
         )
 
 
+def booster_split_thresholds(model: object) -> tuple[np.ndarray, np.ndarray] | None:
+    """(feature index, threshold) of every numeric split of an XGBoost or LightGBM model, as
+    the library stores it; None for other models."""
+    if isinstance(model, XGBClassifier | XGBRegressor):
+        booster = model.get_booster()
+        table = booster.trees_to_dataframe()
+        table = table[(table.Feature != "Leaf") & table.Split.notna()]
+        names = booster.feature_names or [f"f{i}" for i in range(model.n_features_in_)]
+        index = {name: i for i, name in enumerate(names)}
+        features = [index[name] for name in table.Feature]
+        return np.asarray(features, dtype=np.int64), table.Split.to_numpy(dtype=np.float64)
+    if isinstance(model, LGBMClassifier | LGBMRegressor):
+        splits = []
+        pending = [tree["tree_structure"] for tree in model.booster_.dump_model()["tree_info"]]
+        while pending:
+            node = pending.pop()
+            if "split_feature" in node:
+                if node["decision_type"] != "==":
+                    splits.append((node["split_feature"], float(node["threshold"])))
+                pending += [node["left_child"], node["right_child"]]
+        features, thresholds = zip(*splits, strict=True) if splits else ((), ())
+        return np.asarray(features, dtype=np.int64), np.asarray(thresholds, dtype=np.float64)
+    return None
+
+
 def needs_float64_input(estimator: object) -> bool:
     """Whether the graph must take float64 rows: LightGBM compares them with float64 thresholds."""
     return any(isinstance(part, LGBMClassifier | LGBMRegressor) for part in parts(estimator))

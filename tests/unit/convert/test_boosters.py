@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from xgboost import XGBClassifier, XGBRegressor
 
 from convert import __main__ as cli
-from convert.boosters import needs_float64_input
+from convert.boosters import booster_split_thresholds, needs_float64_input
 from convert.export import TARGET_OPSET
 from convert.servable import UnsupportedModelError, check_servable
 from onnx_serving.card import PROBABILITY_TOLERANCE, VALUE_TOLERANCE, ModelCard
@@ -109,29 +109,14 @@ def test_the_cli_converts_a_booster_whose_golden_rows_the_graph_reproduces(
     assert np.abs(probabilities - np.asarray(expected)).max() <= PROBABILITY_TOLERANCE
 
 
-def split_thresholds(estimator: object) -> list[tuple[int, float]]:
-    """(feature, threshold) of every split, as the library itself stores them."""
-    if isinstance(estimator, XGBClassifier | XGBRegressor):
-        table = estimator.get_booster().trees_to_dataframe()
-        table = table[table.Feature != "Leaf"]
-        return [(int(f[1:]), float(t)) for f, t in zip(table.Feature, table.Split, strict=True)]
-    found = []
-    pending = [tree["tree_structure"] for tree in estimator.booster_.dump_model()["tree_info"]]
-    while pending:
-        node = pending.pop()
-        if "split_feature" in node:
-            found.append((node["split_feature"], node["threshold"]))
-            pending += [node["left_child"], node["right_child"]]
-    return found
-
-
-def rows_on_thresholds(x: np.ndarray, thresholds: list[tuple[int, float]]) -> np.ndarray:
+def rows_on_thresholds(x: np.ndarray, estimator: object) -> np.ndarray:
     """Real rows with one feature set to a split threshold or one or two float64 steps away:
     where float32 rounding sends a row down the other branch if anything does."""
+    features, thresholds = booster_split_thresholds(estimator)
     rng = np.random.default_rng(1)
     rows = x[rng.integers(0, len(x), 2000)].copy()
     for row, k in zip(rows, rng.integers(0, len(thresholds), len(rows)), strict=True):
-        feature, value = thresholds[k]
+        feature, value = features[k], thresholds[k]
         steps = int(rng.integers(-2, 3))
         for _ in range(abs(steps)):
             value = np.nextafter(value, np.inf if steps > 0 else -np.inf)
@@ -181,7 +166,7 @@ def test_each_booster_answers_as_its_library_on_float64_rows_and_its_thresholds(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         estimator = build().fit(x, data.target)
-    rows = np.vstack([x, rows_on_thresholds(data.data, split_thresholds(estimator))])
+    rows = np.vstack([x, rows_on_thresholds(data.data, estimator)])
     if missing:
         rows = with_missing(rows, seed=1)
     float64 = needs_float64_input(estimator)
@@ -202,7 +187,7 @@ def test_lightgbm_fed_float32_leaves_its_thresholds_on_rows_beside_them(build):
     """Why LightGBM gets a float64 input: its float64 thresholds, rounded, split differently."""
     data = load_diabetes() if build is not lgbm_classifier else load_wine()
     estimator = build().fit(data.data, data.target)
-    rows = rows_on_thresholds(data.data, split_thresholds(estimator))
+    rows = rows_on_thresholds(data.data, estimator)
     model_bytes = exported(estimator, rows.shape[1], FloatTensorType)
     assert (gaps(estimator, model_bytes, rows, np.float32) > 1e-3).sum() > 100
 
