@@ -15,6 +15,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from convert.boosters import accepts_missing, with_missing
 from convert.export import ModelInfo, export_onnx, serving_model, verify_and_write
 from convert.from_pickle import InputError, feature_names_for, load_estimator, read_sample_csv
 from convert.input_ranges import check_region, remembered_range
@@ -117,6 +118,8 @@ def convert_pickle(
         metrics={},
     )
     check_rows = np.vstack([sample, random_rows(low, high, RANDOM_ROWS)])
+    if accepts_missing(estimator):
+        check_rows = np.vstack([check_rows, with_missing(check_rows)])
     card = verify_and_write(estimator, model_bytes, info, check_rows, out_dir, len(sample))
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)

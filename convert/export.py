@@ -21,7 +21,11 @@ from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 
-from convert.boosters import needs_float64_input, register_booster_converters
+from convert.boosters import (
+    accepts_missing,
+    needs_float64_input,
+    register_booster_converters,
+)
 from convert.golden import golden_rows, shortest_float32
 from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
 from convert.parity import ParityReport, check_parity
@@ -139,9 +143,11 @@ def build_card(
     classes = [str(c) for c in final_estimator(estimator).classes_]
     usable = ~parity.boundary
     has_ranges = info.feature_min is not None
+    missing = accepts_missing(estimator)
     columns = [
         Column(
             name=name,
+            missing=missing,
             min=shortest_float32(info.feature_min[j]) if has_ranges else None,
             max=shortest_float32(info.feature_max[j]) if has_ranges else None,
         )

@@ -88,7 +88,7 @@ def _round_robin(per_class: list[list[int]], count: int) -> list[int]:
 
 def _golden_row(reference: Reference, i: int, classes: list[str]) -> dict[str, Any]:
     return {
-        "features": [shortest_float32(v) for v in reference.rows[i]],
+        "features": [None if np.isnan(v) else shortest_float32(v) for v in reference.rows[i]],
         "label": str(reference.labels[i]),
         "probabilities": {
             name: float(p) for name, p in zip(classes, reference.probabilities[i], strict=True)
