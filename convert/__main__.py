@@ -48,20 +48,28 @@ def main(argv: list[str] | None = None) -> int:
 
 def parity_line(parity: dict[str, float]) -> str:
     """``parity: 5030 rows, labels 100% identical, max |Δp| 6.56e-07 (tolerance 1e-05)``, and
-    the ties and float32-boundary rows that were accepted, if any."""
-    line = (
-        f"parity: {int(parity['rows'])} rows, labels {parity['label_agreement']:.0%} identical, "
-        f"max |Δp| {parity['max_abs_probability_diff']:.2e} (tolerance {parity['tolerance']:g})"
-    )
-    if parity["tied_rows"]:
+    the ties and float32-boundary rows that were accepted, if any; for a regressor
+    ``parity: 5442 rows, max relative |Δ| 3.10e-08 (tolerance 1e-05)``."""
+    if "max_value_gap" in parity:
+        line = (
+            f"parity: {int(parity['rows'])} rows, max relative |Δ| "
+            f"{parity['max_value_gap']:.2e} (tolerance {parity['tolerance']:g})"
+        )
+    else:
+        line = (
+            f"parity: {int(parity['rows'])} rows, labels {parity['label_agreement']:.0%} "
+            f"identical, max |Δp| {parity['max_abs_probability_diff']:.2e} "
+            f"(tolerance {parity['tolerance']:g})"
+        )
+    if parity.get("tied_rows"):
         line += (
             f"; {int(parity['tied_rows'])} tied rows (two classes equally likely) named "
             "the other way by float32 sums"
         )
     if parity["boundary_rows"]:
         line += (
-            f"; {int(parity['boundary_rows'])} rows on a float32 boundary, where scikit-learn "
-            "itself gives ONNX's answer a few float32 steps away"
+            f"; {int(parity['boundary_rows'])} rows on a float boundary, where scikit-learn "
+            "itself gives ONNX's answer a few float steps away"
         )
     return line
 
@@ -109,10 +117,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", help="model name in the card (default: the pickle's stem)")
     parser.add_argument("--version", default="1", help="model version in the card")
     own = parser.add_argument_group("your own model")
-    own.add_argument("--from-pickle", type=Path, help="a fitted classifier or Pipeline (trusted!)")
+    own.add_argument(
+        "--from-pickle", type=Path, help="a fitted classifier, regressor or Pipeline (trusted!)"
+    )
     own.add_argument("--feature-names", type=_names, help="comma-separated, in column order")
     own.add_argument(
-        "--sample-csv", type=Path, help="real rows: parity is checked on them, ranges taken"
+        "--sample-csv",
+        type=Path,
+        help="real rows (a header names the columns; an empty cell is missing): parity is "
+        "checked on them, ranges taken",
     )
     demo = parser.add_argument_group("the Iris demo")
     defaults = DemoParameters()

@@ -10,18 +10,20 @@ Each library's own arithmetic decides what the graph must compute to answer as i
 
 - XGBoost casts every input to float32 and compares it with float32 thresholds. A float32 graph
   input reproduces that exactly; when the graph reaches the booster in float64 (a float64
-  scaler before it), the booster's input is cast to float32 first, as XGBoost casts it. A
-  Pipeline ending in XGBoost gets a float64 graph input for that reason: its scaler computes in
-  float64 as scikit-learn's does, and only XGBoost's own input is float32.
+  scaler before it, or the float64 rows ``convert.schema`` gives every model but scikit-learn's
+  own trees), the booster's input is cast to float32 first, as XGBoost casts it.
 - LightGBM compares the float64 input with float64 thresholds. onnxmltools writes them as
   float32 (``nodes_values``), and a float32 input one float32 step from a threshold then takes
   the other branch: rows on the thresholds themselves answer differently. Fed float64, the
   trees here keep float64 thresholds (``nodes_values_as_tensor``), which onnxruntime compares
-  with the float64 input, so every row takes LightGBM's branch; the leaf sums stay float32,
+  with the float64 input (``convert.schema`` feeds float64 to every model but scikit-learn's own
+  trees), so every row takes LightGBM's branch; the leaf sums stay float32,
   well inside the tolerance. LightGBM also reads any input within 1e-35 of zero as zero, and
   places splits at plus or minus that distance (between a zero and its neighbours): the graph
-  does the same before the trees. ``needs_float64_input`` tells the export to give such a model a
-  float64 graph input.
+  does the same before the trees.
+
+Both send a missing value (NaN) down the branch they learnt for it, and so do their graphs:
+``convert.missing_values`` finds, column by column, that parity holds on rows with NaN.
 
 CatBoost is refused in one line (``convert.servable``): its own ONNX export would need its
 wheel, which alone outweighs every other dependency of the converter.
@@ -42,35 +44,11 @@ from skl2onnx.common.shape_calculator import (
     calculate_linear_classifier_output_shapes,
     calculate_linear_regressor_output_shapes,
 )
-from sklearn.compose import ColumnTransformer
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import (
-    FunctionTransformer,
-    MaxAbsScaler,
-    MinMaxScaler,
-    RobustScaler,
-    StandardScaler,
-)
 from xgboost import XGBClassifier, XGBRegressor
-
-from convert.servable import parts
 
 # LightGBM reads an input within this distance of zero as zero (``kZeroThreshold``, the float
 # 1e-35f, in its C++ source), and it places splits at plus or minus this value.
 LIGHTGBM_ZERO_THRESHOLD = float(np.float32(1e-35))
-# Steps that carry a missing value (NaN) through to the next, in scikit-learn and in ONNX (and
-# an identity FunctionTransformer: what a ColumnTransformer's "passthrough" becomes once fitted).
-NAN_CARRIERS = (
-    Pipeline,
-    ColumnTransformer,
-    StandardScaler,
-    MinMaxScaler,
-    MaxAbsScaler,
-    RobustScaler,
-)
-NAN_CARRYING_NAMES = ("passthrough", "drop")
-# The share of values made missing in the parity rows of a model that accepts missing values.
-MISSING_SHARE = 0.1
 CLASSIFIER_OPTIONS = {"nocl": [True, False], "zipmap": [True, False, "columns"]}
 TREE_ENSEMBLES = ("TreeEnsembleClassifier", "TreeEnsembleRegressor")
 # Float attributes of the opset-3 tree ops and the float64 tensor attribute each has.
@@ -229,33 +207,3 @@ def booster_split_thresholds(model: object) -> tuple[np.ndarray, np.ndarray] | N
         features, thresholds = zip(*splits, strict=True) if splits else ((), ())
         return np.asarray(features, dtype=np.int64), np.asarray(thresholds, dtype=np.float64)
     return None
-
-
-def accepts_missing(estimator: object) -> bool:
-    """Whether missing values may reach the model: an XGBoost or LightGBM model (both send a
-    missing value down the branch they learnt for it) behind nothing but steps that carry NaN
-    through (scalers, column selection). The parity check then covers rows with NaN."""
-    boosters = (XGBClassifier, XGBRegressor, LGBMClassifier, LGBMRegressor)
-    found = parts(estimator)
-    return any(isinstance(part, boosters) for part in found) and all(
-        isinstance(part, (*boosters, *NAN_CARRIERS))
-        or part in NAN_CARRYING_NAMES
-        or (isinstance(part, FunctionTransformer) and part.func is None)
-        for part in found
-    )
-
-
-def with_missing(rows: np.ndarray, seed: int = 0) -> np.ndarray:
-    """A copy of ``rows`` with ``MISSING_SHARE`` of the values, at random, missing (NaN)."""
-    missing = rows.astype(np.float64)
-    missing[np.random.default_rng(seed).random(rows.shape) < MISSING_SHARE] = np.nan
-    return missing
-
-
-def needs_float64_input(estimator: object) -> bool:
-    """Whether the graph must take float64 rows: LightGBM compares them with float64
-    thresholds, and steps before XGBoost compute in float64 before XGBoost casts to float32."""
-    found = parts(estimator)
-    return any(isinstance(part, LGBMClassifier | LGBMRegressor) for part in found) or (
-        len(found) > 1 and any(isinstance(part, XGBClassifier | XGBRegressor) for part in found)
-    )

@@ -15,14 +15,27 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from convert.boosters import accepts_missing, with_missing
+from convert.check_rows import (
+    CheckRows,
+    empty_rows,
+    generated_rows,
+    rows_from_cells,
+    rows_from_matrix,
+)
 from convert.export import ModelInfo, export_onnx, serving_model, verify_and_write
-from convert.from_pickle import InputError, feature_names_for, load_estimator, read_sample_csv
-from convert.input_ranges import check_region, remembered_range
-from convert.parity import RANDOM_ROWS, random_rows
+from convert.from_pickle import (
+    InputError,
+    feature_names_for,
+    load_estimator,
+    read_sample_csv,
+    string_columns,
+)
+from convert.input_ranges import check_region, remembered_range, split_thresholds
+from convert.missing_values import probe_missing
+from convert.schema import InputSchema, input_schema
 from convert.servable import check_servable, describe_estimator
 from convert.train import train_iris
-from onnx_serving.card import ModelCard
+from onnx_serving.card import MATRIX, ModelCard
 
 DEMO_NAME = "iris-random-forest"
 NO_RANGE_NOTE = (
@@ -59,16 +72,14 @@ def convert_demo(
     info = ModelInfo(
         name=name,
         version=version,
-        feature_names=trained.feature_names,
         feature_min=low,
         feature_max=high,
         metrics={"test_accuracy": trained.accuracy, "test_rows": float(len(trained.x_test))},
     )
-    check_rows = np.vstack([trained.x_test, random_rows(low, high, RANDOM_ROWS)])
-    model_bytes = _export(trained.estimator, len(info.feature_names))
-    card = verify_and_write(
-        trained.estimator, model_bytes, info, check_rows, out_dir, len(trained.x_test)
-    )
+    schema = input_schema(trained.estimator, trained.feature_names)
+    real = rows_from_matrix(trained.x_test)
+    model_bytes = serving_model(trained.estimator, export_onnx(trained.estimator, schema))
+    card = _convert(trained.estimator, model_bytes, schema, info, real, (low, high), out_dir)
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
         joblib.dump(trained.estimator, baseline_dir / "model.pkl")
@@ -85,8 +96,9 @@ def convert_pickle(
     name: str | None = None,
     version: str = "1",
 ) -> ModelCard:
-    """Convert the user's pickled classifier or Pipeline (a file they trust: unpickling runs
-    code). Ranges come from ``sample_csv``, else from a leading MinMaxScaler, else are unknown.
+    """Convert the user's pickled classifier, regressor or Pipeline (a file they trust:
+    unpickling runs code). Ranges come from ``sample_csv``, else from a leading MinMaxScaler,
+    else are unknown.
     """
     loaded = load_estimator(path)
     note = loaded.version_note(path)
@@ -95,32 +107,34 @@ def convert_pickle(
     estimator = loaded.estimator
     check_servable(estimator)
     names = feature_names_for(estimator, feature_names)
-    model_bytes = _export(estimator, len(names))
-    if sample_csv:
-        sample = read_sample_csv(sample_csv, names)
-        ranges = region = (sample.min(axis=0), sample.max(axis=0))
+    cells = read_sample_csv(sample_csv, names) if sample_csv else []
+    schema = input_schema(estimator, names, string_columns(cells, names))
+    model_bytes = serving_model(estimator, export_onnx(estimator, schema))
+    if cells:
+        try:
+            sample = rows_from_cells(cells, schema)
+        except ValueError as exc:
+            raise InputError(f"{sample_csv}: {exc}") from None
+        ranges = region = _number_ranges(sample)
     else:
-        sample = np.empty((0, len(names)), dtype=np.float32)
+        sample = empty_rows(schema)
         ranges, region = remembered_range(estimator), check_region(estimator)
+        if schema.inputs != MATRIX:
+            region = None
     if region is None:
         raise InputError(
             f"{describe_estimator(estimator)} does not remember the range of its inputs, so "
             "there are no rows like yours to check parity on: pass SAMPLE=rows.csv "
             "(--sample-csv) with some real rows"
         )
-    low, high = (np.asarray(v, dtype=np.float64) for v in region)
     info = ModelInfo(
         name=name or path.stem,
         version=version,
-        feature_names=names,
         feature_min=None if ranges is None else ranges[0],
         feature_max=None if ranges is None else ranges[1],
         metrics={},
     )
-    check_rows = np.vstack([sample, random_rows(low, high, RANDOM_ROWS)])
-    if accepts_missing(estimator):
-        check_rows = np.vstack([check_rows, with_missing(check_rows)])
-    card = verify_and_write(estimator, model_bytes, info, check_rows, out_dir, len(sample))
+    card = _convert(estimator, model_bytes, schema, info, sample, region, out_dir)
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, baseline_dir / "model.pkl")
@@ -128,9 +142,45 @@ def convert_pickle(
     return card
 
 
-def _export(estimator: object, n_features: int) -> bytes:
-    """The bytes to serve, or ``UnsupportedModelError`` before anything else is asked for."""
-    return serving_model(estimator, export_onnx(estimator, n_features))
+def _convert(
+    estimator: object,
+    model_bytes: bytes,
+    schema: InputSchema,
+    info: ModelInfo,
+    real: CheckRows,
+    region: tuple[np.ndarray, np.ndarray],
+    out_dir: Path,
+) -> ModelCard:
+    """Decide which columns may be missing, check parity on the real rows then the generated
+    ones, and write the model and its card."""
+    low, high = (np.nan_to_num(np.asarray(v, dtype=np.float64)) for v in region)
+    bare = not hasattr(estimator, "steps")
+    generated = generated_rows(schema, low, high, split_thresholds(estimator) if bare else None)
+    schema, missing_rows = probe_missing(estimator, model_bytes, schema, generated)
+    for j, column in enumerate(schema.columns):
+        if not column.missing and len(real) and _has_missing(real.columns[j]):
+            raise InputError(
+                f"sample rows leave {column.name} empty, and {describe_estimator(estimator)} "
+                "does not answer a missing value there as ONNX does (or at all): fill it in"
+            )
+    rows = real.then(generated).then(missing_rows)
+    return verify_and_write(estimator, model_bytes, info, schema, rows, out_dir, len(real))
+
+
+def _number_ranges(rows: CheckRows) -> tuple[np.ndarray, np.ndarray]:
+    """Per column, the sample's min and max (NaN for a string column, or one never given)."""
+    low, high = [], []
+    for values in rows.columns:
+        numbers = values[np.isfinite(values)] if values.dtype != object else values[:0]
+        low.append(float(numbers.min()) if len(numbers) else np.nan)
+        high.append(float(numbers.max()) if len(numbers) else np.nan)
+    return np.asarray(low), np.asarray(high)
+
+
+def _has_missing(values: np.ndarray) -> bool:
+    if values.dtype == object:
+        return any(v is None for v in values)
+    return bool(np.isnan(values).any())
 
 
 def _finish_baseline(model_dir: Path, baseline_dir: Path) -> None:

@@ -1,8 +1,9 @@
-"""Export a fitted classifier to ONNX and write it with its model card, only if parity holds."""
+"""Export a fitted classifier or regressor to ONNX; write it with its card only if parity holds."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import json
 import os
@@ -17,41 +18,52 @@ import onnxruntime
 import skl2onnx
 import sklearn
 from skl2onnx import to_onnx
-from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
+from skl2onnx.sklapi import CastTransformer
+from sklearn.base import is_classifier
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
 
-from convert.boosters import (
-    accepts_missing,
-    needs_float64_input,
-    register_booster_converters,
-)
-from convert.golden import golden_rows, shortest_float32
+from convert.boosters import register_booster_converters
+from convert.check_rows import CheckRows, shortest_float32
+from convert.golden import golden_rows
 from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
+from convert.imputer_ops import ImputerRewriteError, float64_imputers
 from convert.parity import ParityReport, check_parity
+from convert.schema import InputSchema
 from convert.servable import (
     UnsupportedModelError,
     check_servable,
     describe_estimator,
     final_estimator,
     first_line,
+    parts,
     unconvertible_part,
 )
 from convert.tree_ensemble import to_tree_ensemble_v5
-from onnx_serving.card import CARD_DIGEST_KEY, CLASSIFIER, SHARE_DECIMALS, Column, ModelCard
+from onnx_serving.card import (
+    CARD_DIGEST_KEY,
+    CLASSIFIER,
+    MATRIX,
+    MISSING_STRING,
+    NUMBER,
+    REGRESSOR,
+    SHARE_DECIMALS,
+    STRING,
+    ModelCard,
+)
 
 # Pinned so that the same estimator always exports to the same bytes, whatever skl2onnx's default
 # becomes; opset 21 / ai.onnx.ml 3 run on every onnxruntime since 1.18.
 TARGET_OPSET = {"": 21, "ai.onnx.ml": 3}
-INPUT_NAME = "input"
 # As skl2onnx exports it, a large forest takes longer to become an InferenceSession than
 # unpickling it; rewritten to ai.onnx.ml opset-5 TreeEnsemble nodes of 10 trees each it starts in
 # a fraction of that and predicts batches faster (measured: docs/results.md, settled questions).
 # Small forests gain nothing, so only forests past this size are rewritten.
 LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
-# The graph input's element type (onnx.TensorProto) and the card's number_type for it.
-NUMBER_TYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.DOUBLE: "float64"}
 
 register_booster_converters()
 
@@ -62,29 +74,29 @@ class ModelInfo:
 
     name: str
     version: str
-    feature_names: list[str]
-    # The training range, or None when it is not known (then answers carry no out_of_range).
+    # Per column, the training range, or None when it is not known (then answers carry no
+    # out_of_range); NaN for a string column.
     feature_min: np.ndarray | None
     feature_max: np.ndarray | None
     metrics: dict[str, float]
 
 
-def export_onnx(estimator: object, n_features: int) -> bytes:
-    """ONNX bytes: a ``[None, n_features]`` input, plain label and probability outputs.
-
-    The input is float32, or float64 for a model that compares float64 inputs with float64
-    thresholds (LightGBM: ``convert.boosters``).
+def export_onnx(estimator: object, schema: InputSchema) -> bytes:
+    """ONNX bytes taking rows as ``schema`` says; plain label and probability outputs for a
+    classifier, one value per row for a regressor.
 
     A model the function cannot serve, or skl2onnx cannot convert, raises
     ``UnsupportedModelError`` with one line naming it.
     """
     check_servable(estimator)
-    tensor_type = DoubleTensorType if needs_float64_input(estimator) else FloatTensorType
+    exported = export_copy(estimator, schema)
     fix = (
         hist_gradient_boosting_fixed()
         if uses_hist_gradient_boosting(estimator)
         else contextlib.nullcontext()
     )
+    final = final_estimator(exported)
+    options = {id(final): {"zipmap": False}} if is_classifier(final) else None
     try:
         # skl2onnx reads attributes scikit-learn 1.9 deprecates (SVC's probA_, probB_): their
         # FutureWarnings are about skl2onnx's code, nothing the user can act on.
@@ -92,9 +104,9 @@ def export_onnx(estimator: object, n_features: int) -> bytes:
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
             model = to_onnx(
-                estimator,
-                initial_types=[(INPUT_NAME, tensor_type([None, n_features]))],
-                options={id(final_estimator(estimator)): {"zipmap": False}},
+                exported,
+                initial_types=initial_types(schema),
+                options=options,
                 target_opset=TARGET_OPSET,
             )
     except MissingShapeCalculator as exc:
@@ -104,7 +116,49 @@ def export_onnx(estimator: object, n_features: int) -> bytes:
             f"skl2onnx cannot convert {describe_estimator(estimator)}: "
             f"{type(exc).__name__}: {first_line(exc)}"
         ) from None
-    return model.SerializeToString()
+    model_bytes = model.SerializeToString()
+    if schema.number_type == "float64":
+        try:
+            model_bytes = float64_imputers(model_bytes)
+        except ImputerRewriteError as exc:
+            raise UnsupportedModelError(
+                f"{describe_estimator(estimator)} cannot be served: it uses {exc}"
+            ) from None
+    return model_bytes
+
+
+def initial_types(schema: InputSchema) -> list[tuple[str, object]]:
+    """skl2onnx's input declarations: one matrix, or one ``[N, 1]`` input per column."""
+    number = FloatTensorType if schema.number_type == "float32" else DoubleTensorType
+    if schema.inputs == MATRIX:
+        return [(schema.input_name, number([None, len(schema.columns)]))]
+    return [
+        (c.name, (StringTensorType if c.type == STRING else number)([None, 1]))
+        for c in schema.columns
+    ]
+
+
+def export_copy(estimator: object, schema: InputSchema) -> object:
+    """What is handed to skl2onnx: the model itself, or a copy with a float32 cast before its
+    trees (where scikit-learn casts) and string imputers that take "" for missing (what the
+    function feeds for a missing string; skl2onnx converts string imputers of a string only).
+    The user's model is never changed: it stays the reference parity holds ONNX to."""
+    exported = copy.deepcopy(estimator) if _string_imputers(estimator) else estimator
+    for imputer in _string_imputers(exported):
+        imputer.missing_values = MISSING_STRING
+    if schema.casts_before_final:
+        cast = ("cast_to_float32", CastTransformer(dtype=np.float32))
+        exported = Pipeline([*exported.steps[:-1], cast, exported.steps[-1]])
+    return exported
+
+
+def _string_imputers(estimator: object) -> list[SimpleImputer]:
+    """The SimpleImputers fitted on strings."""
+    return [
+        p
+        for p in parts(estimator)
+        if isinstance(p, SimpleImputer) and getattr(p, "_fit_dtype", np.dtype(float)).kind == "O"
+    ]
 
 
 def serving_model(
@@ -126,49 +180,57 @@ def model_opsets(model_bytes: bytes) -> dict[str, int]:
     return {o.domain: o.version for o in sorted(model.opset_import, key=lambda o: o.domain)}
 
 
-def graph_number_type(model_bytes: bytes) -> str:
-    """The card's ``number_type``: what the graph's one input takes."""
-    graph_input = onnx.load_from_string(model_bytes).graph.input[0]
-    return NUMBER_TYPES[graph_input.type.tensor_type.elem_type]
-
-
 def build_card(
     estimator: object,
     model_bytes: bytes,
     info: ModelInfo,
+    schema: InputSchema,
     parity: ParityReport,
     real_rows: int = 0,
 ) -> ModelCard:
-    """The card the handler reads: names, classes, ranges, golden rows, provenance, SHA-256."""
-    classes = [str(c) for c in final_estimator(estimator).classes_]
+    """The card the handler reads: task, typed columns, how they are fed, classes, golden rows,
+    provenance, SHA-256."""
+    final = final_estimator(estimator)
+    classifier = is_classifier(final)
+    classes = [str(c) for c in final.classes_] if classifier else []
     usable = ~parity.boundary
-    has_ranges = info.feature_min is not None
-    missing = accepts_missing(estimator)
     columns = [
-        Column(
-            name=name,
-            missing=missing,
-            min=shortest_float32(info.feature_min[j]) if has_ranges else None,
-            max=shortest_float32(info.feature_max[j]) if has_ranges else None,
+        replace(
+            column,
+            min=_bound(info.feature_min, j, schema.number_type),
+            max=_bound(info.feature_max, j, schema.number_type),
         )
-        for j, name in enumerate(info.feature_names)
+        if column.type == NUMBER
+        else column
+        for j, column in enumerate(schema.columns)
     ]
+    reference = parity.reference
     return ModelCard(
         name=info.name,
         version=info.version,
         sha256=hashlib.sha256(model_bytes).hexdigest(),
-        task=CLASSIFIER,
+        task=CLASSIFIER if classifier else REGRESSOR,
         columns=columns,
         classes=classes,
-        input_name=INPUT_NAME,
-        number_type=graph_number_type(model_bytes),
+        inputs=schema.inputs,
+        number_type=schema.number_type,
+        input_name=schema.input_name,
+        outputs=[o.name for o in onnx.load_from_string(model_bytes).graph.output],
         opset=model_opsets(model_bytes),
         metrics=dict(info.metrics),
         parity=parity.as_dict(),
         library_versions=library_versions(),
-        golden_rows=golden_rows(estimator, parity.reference, usable, classes, real_rows),
-        class_shares=class_shares(parity.reference.labels[:real_rows], classes),
+        golden_rows=golden_rows(estimator, reference, schema, usable, real_rows),
+        class_shares=(class_shares(reference.labels[:real_rows], classes) if classifier else None),
     )
+
+
+def _bound(bounds: np.ndarray | None, j: int, number_type: str) -> float | None:
+    """A number column's range bound as the card writes it, or None: the float32 the model
+    compares (shortest decimal) for a float32 graph, the value itself for a float64 one."""
+    if bounds is None or not np.isfinite(bounds[j]):
+        return None
+    return shortest_float32(bounds[j]) if number_type == "float32" else float(bounds[j])
 
 
 def class_shares(labels: np.ndarray, classes: list[str]) -> dict[str, float] | None:
@@ -187,19 +249,20 @@ def verify_and_write(
     estimator: object,
     model_bytes: bytes,
     info: ModelInfo,
-    check_rows: np.ndarray,
+    schema: InputSchema,
+    rows: CheckRows,
     out_dir: Path,
     real_rows: int = 0,
 ) -> ModelCard:
-    """Verify parity on ``check_rows`` (the first ``real_rows`` of them real data), then write
+    """Verify parity on ``rows`` (the first ``real_rows`` of them real data), then write
     ``model.onnx`` and ``model.json``.
 
     Nothing is written unless parity holds, and both files are replaced atomically, so a failed
     conversion never leaves a model beside a card that does not describe it.
     """
-    parity = check_parity(estimator, model_bytes, check_rows)
+    parity = check_parity(estimator, model_bytes, rows, schema)
     model_bytes, card = bind_card(
-        model_bytes, build_card(estimator, model_bytes, info, parity, real_rows)
+        model_bytes, build_card(estimator, model_bytes, info, schema, parity, real_rows)
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_atomic(out_dir / "model.onnx", model_bytes)

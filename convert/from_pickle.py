@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
-import numpy as np
 import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
@@ -88,8 +87,10 @@ def feature_names_for(estimator: object, given: list[str] | None) -> list[str]:
     return remembered or [f"f{i}" for i in range(n)]
 
 
-def read_sample_csv(path: Path, feature_names: list[str]) -> np.ndarray:
-    """Rows from a CSV: a header naming the features (any order, extra columns ignored) or none."""
+def read_sample_csv(path: Path, feature_names: list[str]) -> list[list[str]]:
+    """The cells of a CSV, one list per row in ``feature_names`` order: a header naming the
+    features (any order, extra columns ignored), or none when the first row is all numbers.
+    Cells are kept as text: which columns are strings is the model's and the data's to say."""
     try:
         with path.open(newline="", encoding="utf-8") as f:
             table = [row for row in csv.reader(f) if row]
@@ -97,21 +98,31 @@ def read_sample_csv(path: Path, feature_names: list[str]) -> np.ndarray:
         raise InputError(f"{path}: cannot be read ({exc.strerror})") from None
     if not table:
         raise InputError(f"{path}: no rows")
-    header, body = (table[0], table[1:]) if not _is_numeric(table[0]) else (None, table)
-    if header is not None:
-        missing = [n for n in feature_names if n not in header]
-        if missing:
-            raise InputError(f"{path}: header lacks features {missing}")
-        body = [[row[header.index(n)] for n in feature_names] for row in body]
-    try:
-        rows = np.asarray(body, dtype=np.float64)
-    except ValueError as exc:
-        raise InputError(f"{path}: not a table of numbers ({exc})") from None
-    if rows.ndim != 2 or rows.shape[1] != len(feature_names) or not len(rows):
-        raise InputError(f"{path}: expected rows of {len(feature_names)} numbers")
-    if not np.isfinite(rows).all():
-        raise InputError(f"{path}: contains NaN or infinite values")
-    return rows.astype(np.float32)
+    first = table[0]
+    if set(feature_names) <= set(first):
+        header, body = first, table[1:]
+        body = [[_cell(row, header.index(n)) for n in feature_names] for row in body]
+    elif _is_numeric(first):
+        body = table
+    else:
+        missing = [n for n in feature_names if n not in first]
+        raise InputError(f"{path}: header lacks features {missing}")
+    if not body or any(len(row) != len(feature_names) for row in body):
+        raise InputError(f"{path}: expected rows of {len(feature_names)} values")
+    return body
+
+
+def string_columns(cells: list[list[str]], feature_names: list[str]) -> set[str]:
+    """The columns holding a non-empty cell that is not a number."""
+    return {
+        name
+        for j, name in enumerate(feature_names)
+        if not _is_numeric([row[j] for row in cells if row[j].strip()])
+    }
+
+
+def _cell(row: list[str], index: int) -> str:
+    return row[index] if index < len(row) else ""
 
 
 def _is_numeric(row: list[str]) -> bool:

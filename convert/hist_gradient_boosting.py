@@ -1,4 +1,4 @@
-"""Export HistGradientBoostingClassifier with skl2onnx 1.20: two fixes, applied only to it.
+"""Export HistGradientBoosting models with skl2onnx 1.20: two fixes, applied only to it.
 
 1. skl2onnx writes ``nodes_missing_value_tracks_true`` as Python ``False`` for every leaf
    (``skl2onnx/common/tree_ensemble.py``, ``add_tree_to_attribute_pairs_hist_gradient_boosting``)
@@ -23,7 +23,7 @@ from typing import Any
 from unittest import mock
 
 from skl2onnx.operator_converters import random_forest
-from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
 from convert.servable import parts
 
@@ -31,8 +31,11 @@ _ADD_TREE = "add_tree_to_attribute_pairs_hist_gradient_boosting"
 
 
 def uses_hist_gradient_boosting(estimator: object) -> bool:
-    """Whether the estimator, or a step of it, is a HistGradientBoostingClassifier."""
-    return any(isinstance(part, HistGradientBoostingClassifier) for part in parts(estimator))
+    """Whether the estimator, or a step of it, is a HistGradientBoosting model."""
+    return any(
+        isinstance(part, HistGradientBoostingClassifier | HistGradientBoostingRegressor)
+        for part in parts(estimator)
+    )
 
 
 @contextlib.contextmanager

@@ -18,13 +18,18 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import (
     AdaBoostClassifier,
+    AdaBoostRegressor,
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     GradientBoostingClassifier,
+    GradientBoostingRegressor,
     HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
     RandomForestClassifier,
+    RandomForestRegressor,
 )
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.tree import BaseDecisionTree
 
 from convert.boosters import booster_split_thresholds
 
@@ -38,9 +43,13 @@ Range = tuple[np.ndarray, np.ndarray]
 # each see a subset of the features, so their indices would mean other columns).
 TREE_ENSEMBLES = (
     RandomForestClassifier,
+    RandomForestRegressor,
     ExtraTreesClassifier,
+    ExtraTreesRegressor,
     GradientBoostingClassifier,
+    GradientBoostingRegressor,
     AdaBoostClassifier,
+    AdaBoostRegressor,
 )
 
 
@@ -80,11 +89,11 @@ def split_thresholds(model: object) -> tuple[np.ndarray, np.ndarray] | None:
     boosted = booster_split_thresholds(model)
     if boosted is not None:
         return boosted
-    if isinstance(model, HistGradientBoostingClassifier):
+    if isinstance(model, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
         nodes = [p.nodes for iteration in model._predictors for p in iteration]
         splits = np.concatenate([n[n["is_leaf"] == 0] for n in nodes])
         return splits["feature_idx"].astype(np.int64), splits["num_threshold"]
-    if isinstance(model, DecisionTreeClassifier):
+    if isinstance(model, BaseDecisionTree):
         trees = [model]
     elif isinstance(model, TREE_ENSEMBLES):
         trees = np.ravel(model.estimators_)

@@ -1,10 +1,10 @@
 """What this project can serve, and a one-line refusal for everything else.
 
-The function answers a label and one probability per class for rows of numeric features (a
-float32 matrix). So the model must be a fitted classifier with ``predict_proba``, taking numeric
-columns only. These checks run before skl2onnx, so that a model the project cannot serve is
-refused with a line naming it and saying why, not with whatever skl2onnx raises (or, worse,
-converts into a graph that expects strings).
+The function answers a label and one probability per class, or one number per row, for rows of
+numbers and strings (categories) given column by column. So the model must be a fitted
+classifier with ``predict_proba`` or a single-output regressor, reading columns, not text or
+dicts. These checks run before skl2onnx, so that a model the project cannot serve is refused
+with a line naming it and saying why, not with whatever skl2onnx raises.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ NON_NUMERIC_INPUTS = {
     "TfidfVectorizer": "text",
     "DictVectorizer": "dicts of features",
     "FeatureHasher": "dicts or strings of features",
-    "OneHotEncoder": "categorical columns",
-    "OrdinalEncoder": "categorical columns",
-    "TargetEncoder": "categorical columns",
 }
 
 
@@ -82,15 +79,10 @@ def check_servable(estimator: object) -> None:
             raise UnsupportedModelError(f"{name} uses {type(part).__name__}: {why}")
     final = final_estimator(estimator)
     final_name = type(final).__name__
-    if is_regressor(final):
+    if not is_classifier(final) and not is_regressor(final):
         raise UnsupportedModelError(
-            f"{name} is a regressor: only classifiers are served (the function answers a "
-            "label and one probability per class)"
-        )
-    if not is_classifier(final):
-        raise UnsupportedModelError(
-            f"{name} is not a classifier: only classifiers are served (the function answers a "
-            "label and one probability per class)"
+            f"{name} is neither a classifier nor a regressor: the function answers a label and "
+            "one probability per class, or one number per row"
         )
     try:
         check_is_fitted(estimator)
@@ -98,7 +90,13 @@ def check_servable(estimator: object) -> None:
         raise UnsupportedModelError(f"{name} is not fitted: fit it, then save it") from None
     except TypeError as exc:
         raise UnsupportedModelError(f"{name} is not a scikit-learn estimator ({exc})") from None
-    if not hasattr(estimator, "predict_proba"):
+    if is_regressor(final):
+        if _outputs(final) > 1:
+            raise UnsupportedModelError(
+                f"{name} predicts {_outputs(final)} numbers per row: only single-output "
+                "regressors are served"
+            )
+    elif not hasattr(estimator, "predict_proba"):
         advice = (
             "refit it with SVC(probability=True) or wrap it in CalibratedClassifierCV"
             if final_name in ("SVC", "NuSVC")
@@ -107,18 +105,29 @@ def check_servable(estimator: object) -> None:
         raise UnsupportedModelError(
             f"{name} has no predict_proba, and the function answers probabilities: {advice}"
         )
-    classes = getattr(final, "classes_", None)
-    if not isinstance(classes, np.ndarray) or classes.ndim != 1:
-        raise UnsupportedModelError(
-            f"{name} predicts several outputs at once: only single-output classifiers are served"
-        )
+    else:
+        classes = getattr(final, "classes_", None)
+        if not isinstance(classes, np.ndarray) or classes.ndim != 1:
+            raise UnsupportedModelError(
+                f"{name} predicts several outputs at once: only single-output classifiers are "
+                "served"
+            )
     for part in parts(estimator):
         takes = NON_NUMERIC_INPUTS.get(type(part).__name__)
         if takes:
             raise UnsupportedModelError(
                 f"{name} uses {type(part).__name__}, which takes {takes}: the function takes "
-                "numeric features only (encode them into numbers before calling it)"
+                "numbers and categories (strings) column by column only"
             )
+
+
+def _outputs(regressor: object) -> int:
+    """How many numbers a fitted regressor predicts per row."""
+    n = getattr(regressor, "n_outputs_", None)
+    if n is not None:
+        return int(n)
+    coef = getattr(regressor, "coef_", None)
+    return int(np.asarray(coef).shape[0]) if coef is not None and np.ndim(coef) == 2 else 1
 
 
 def unconvertible_part(estimator: object) -> str | None:

@@ -92,9 +92,11 @@ def same_schema_impostor() -> bytes:
     """Another Iris forest (same features, classes and hyper-parameters, another seed) as ONNX:
     a file that passes every schema check, to be swapped in with a fixed-up SHA-256."""
     from convert.export import export_onnx
+    from convert.schema import positional_schema
     from convert.train import train_iris
 
-    return export_onnx(train_iris(random_state=7).estimator, 4)
+    forest = train_iris(random_state=7).estimator
+    return export_onnx(forest, positional_schema(forest, 4))
 
 
 def edit_card(folder: Path, **changes: object) -> Path:

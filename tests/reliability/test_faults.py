@@ -28,6 +28,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
+from convert.schema import positional_schema
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.runner import strict_json
 from tools.reliability.corpus import load_cases
@@ -47,7 +48,8 @@ INTERNAL_ERROR = {
 def three_feature_model() -> bytes:
     """A valid ONNX forest taking 3 features: the served model's schema is 4."""
     x, y = load_iris(return_X_y=True)
-    return export_onnx(RandomForestClassifier(n_estimators=3, random_state=0).fit(x[:, :3], y), 3)
+    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(x[:, :3], y)
+    return export_onnx(forest, positional_schema(forest, 3))
 
 
 class StubSession:

@@ -30,7 +30,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
+from convert.check_rows import rows_from_matrix
 from convert.export import ModelInfo, export_onnx, verify_and_write
+from convert.schema import input_schema
 from onnx_serving.card import ModelCard
 from tools.local_lambda import FunctionConfig
 from tools.reliability.corpus import DIRECT, fitted_payload
@@ -50,8 +52,10 @@ def compact_model(task_root: Path) -> ModelCard:
     x = np.linspace(0.0, 1.0, 64, dtype=np.float32).reshape(-1, 1)
     y = np.where(x[:, 0] < 0.5, "a", "b")
     forest = RandomForestClassifier(n_estimators=3, max_depth=2, random_state=0).fit(x, y)
-    info = ModelInfo("c", "1", ["x"], np.array([0.0]), np.array([1.0]), {})
-    return verify_and_write(forest, export_onnx(forest, 1), info, x, task_root)
+    info = ModelInfo("c", "1", np.array([0.0]), np.array([1.0]), {})
+    schema = input_schema(forest, ["x"])
+    model_bytes = export_onnx(forest, schema)
+    return verify_and_write(forest, model_bytes, info, schema, rows_from_matrix(x), task_root)
 
 
 def indented_batch(card: ModelCard, rows: int, entry: str) -> bytes:

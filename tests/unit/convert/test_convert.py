@@ -8,6 +8,7 @@ import json
 import joblib
 import numpy as np
 import pytest
+from convert_support import export_matrix, parity_on_matrix, random_matrix
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LogisticRegression
@@ -16,11 +17,14 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.semi_supervised import LabelSpreading
 
 from convert import __main__ as cli
-from convert.export import ModelInfo, export_onnx, serving_model, verify_and_write
+from convert.check_rows import rows_from_cells, rows_from_matrix
+from convert.export import ModelInfo, serving_model, verify_and_write
 from convert.from_pickle import InputError, read_sample_csv
-from convert.parity import ParityError, check_parity, random_rows
+from convert.parity import ParityError
+from convert.schema import input_schema
 from convert.train import train_iris
 from onnx_serving.model import load_model
+from onnx_serving.rows import graph_feed
 
 IRIS_NAMES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
@@ -42,16 +46,16 @@ def test_training_is_reproducible(trained):
 
 
 def test_export_is_byte_identical_across_runs(trained):
-    first = export_onnx(trained.estimator, 4)
-    second = export_onnx(train_iris().estimator, 4)
+    first = export_matrix(trained.estimator, 4)
+    second = export_matrix(train_iris().estimator, 4)
     assert hashlib.sha256(first).hexdigest() == hashlib.sha256(second).hexdigest()
 
 
 def test_parity_on_test_set_and_random_rows(trained):
-    model_bytes = export_onnx(trained.estimator, 4)
+    model_bytes = export_matrix(trained.estimator, 4)
     low, high = trained.x_train.min(axis=0), trained.x_train.max(axis=0)
-    rows = np.vstack([trained.x_test, random_rows(low, high, 5000)])
-    report = check_parity(trained.estimator, model_bytes, rows)
+    rows = np.vstack([trained.x_test, random_matrix(low, high, 5000)])
+    report = parity_on_matrix(trained.estimator, model_bytes, rows)
     assert report.rows == 5030
     assert report.label_agreement == 1.0
     # float32 summation over 100 trees: measured 6.6e-7, well inside the 1e-5 tolerance.
@@ -61,8 +65,10 @@ def test_parity_on_test_set_and_random_rows(trained):
 def test_parity_failure_names_the_disagreement(trained):
     other = RandomForestClassifier(n_estimators=3, max_depth=1, random_state=0)
     other.fit(trained.x_train, trained.estimator.predict(trained.x_train)[::-1])
-    with pytest.raises(ParityError, match=r"labels differ on \d+ of 30 rows"):
-        check_parity(other, export_onnx(trained.estimator, 4), trained.x_test)
+    with pytest.raises(
+        ParityError, match=r"answers differently from scikit-learn on \d+ of 30 check rows"
+    ):
+        parity_on_matrix(other, export_matrix(trained.estimator, 4), trained.x_test)
 
 
 def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
@@ -81,7 +87,8 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     assert card["opset"] == {"": 21, "ai.onnx.ml": 1}
     assert card["metrics"] == {"test_accuracy": 28 / 30, "test_rows": 30.0}
     assert card["parity"]["label_agreement"] == 1.0
-    assert card["parity"]["rows"] == 5030
+    # 30 test rows, 5000 uniform rows, 637 rows on the forest's split thresholds.
+    assert card["parity"]["rows"] == 5667
     assert card["parity"]["boundary_rows"] == 0
     assert card["format"] == 4
     # The reference model's predictions on the 30 test rows: 10 of each class.
@@ -104,7 +111,7 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
     assert printed == [
         "trained RandomForest(n_estimators=100, max_depth=5, random_state=42) on Iris: "
         "test accuracy 0.9333",
-        "parity: 5030 rows, labels 100% identical, max |Δp| 6.56e-07 (tolerance 1e-05)",
+        "parity: 5667 rows, labels 100% identical, max |Δp| 6.56e-07 (tolerance 1e-05)",
         f"wrote {out / 'model.onnx'} (sha256 {card['sha256']}) and model.json with 12 golden rows",
         f"wrote the pickle baseline {baseline / 'model.pkl'} (benchmarks only)",
     ]
@@ -147,8 +154,9 @@ def test_from_pickle_pipeline_with_named_features(tmp_path, capsys):
     assert served.card.name == "scaled-forest"
     assert served.card.feature_names == ["a", "b", "c", "d"]
     assert served.card.classes == ["0", "1", "2"]
-    labels, _ = served.predict(x[:5].astype(np.float32))
-    assert labels == [str(v) for v in pipeline.predict(x[:5])]
+    assert served.card.number_type == "float64"
+    labels, _ = served.predict(graph_feed(served.card, rows_from_matrix(x[:5]).columns))
+    assert labels.tolist() == pipeline.predict(x[:5]).tolist()
     assert "labels 100% identical" in capsys.readouterr().out
 
 
@@ -165,20 +173,26 @@ def test_from_pickle_with_sample_csv_header(tmp_path):
     assert cli.main([*argv, "--sample-csv", str(csv_path), "--out-dir", str(out)]) == 0
     card = json.loads((out / "model.json").read_text())
     assert [column["min"] for column in card["columns"]] == [4.3, 2.0, 1.0, 0.1]
-    assert card["parity"]["rows"] == 150 + 5000
+    # 150 sample rows, 5000 uniform rows, 78 rows on the forest's split thresholds.
+    assert card["parity"]["rows"] == 150 + 5000 + 78
 
 
 @pytest.mark.parametrize(
     ("estimator", "message"),
     [
         (LabelSpreading(), "error: LabelSpreading cannot be converted: skl2onnx has no converter"),
-        (RandomForestRegressor(n_estimators=2), "error: RandomForestRegressor is a regressor:"),
+        (
+            RandomForestRegressor(n_estimators=2),
+            "error: RandomForestRegressor predicts 2 numbers per row: only single-output "
+            "regressors are served\n",
+        ),
     ],
-    ids=["no-converter", "regressor"],
+    ids=["no-converter", "multi-output-regressor"],
 )
 def test_from_pickle_refuses_unsupported_models(tmp_path, capsys, estimator, message):
     x, y = load_iris(return_X_y=True)
-    path = _pickle(tmp_path, estimator.fit(x, y))
+    target = np.column_stack([y, y]) if isinstance(estimator, RandomForestRegressor) else y
+    path = _pickle(tmp_path, estimator.fit(x, target))
     out, baseline = tmp_path / "out", tmp_path / "baseline"
     argv = ["--from-pickle", str(path), "--out-dir", str(out), "--baseline-dir", str(baseline)]
     assert cli.main(argv) == 1
@@ -214,12 +228,10 @@ def test_from_pickle_missing_file(tmp_path, capsys):
     ("text", "message"),
     [
         ("", "no rows"),
-        ("a,b,c,d\n1,2,x,4\n", "not a table of numbers"),
         ("a,b\n1,2\n", r"header lacks features \['c', 'd'\]"),
-        ("1,2,3,nan\n", "contains NaN or infinite values"),
-        ("1,2,3\n", "expected rows of 4 numbers"),
+        ("1,2,3\n", "expected rows of 4 values"),
     ],
-    ids=["empty", "non-numeric", "missing-columns", "nan", "short-rows"],
+    ids=["empty", "missing-columns", "short-rows"],
 )
 def test_sample_csv_errors(tmp_path, text, message):
     path = tmp_path / "rows.csv"
@@ -228,25 +240,42 @@ def test_sample_csv_errors(tmp_path, text, message):
         read_sample_csv(path, ["a", "b", "c", "d"])
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a,b,c,d\n1,2,x,4\n", "row 1, c: 'x' is not a number"),
+        ("1,2,3,nan\n", "row 1, d: 'nan' is not a finite number"),
+    ],
+    ids=["non-numeric", "nan"],
+)
+def test_sample_cells_of_a_number_column_must_be_numbers(tmp_path, text, message):
+    path = tmp_path / "rows.csv"
+    path.write_text(text)
+    x, y = load_iris(return_X_y=True)
+    forest = RandomForestClassifier(n_estimators=2, random_state=0).fit(x, y)
+    schema = input_schema(forest, ["a", "b", "c", "d"])
+    with pytest.raises(ValueError, match=message):
+        rows_from_cells(read_sample_csv(path, ["a", "b", "c", "d"]), schema)
+
+
 def test_large_forests_are_served_as_opset5_tree_ensembles(tmp_path, trained):
     estimator = trained.estimator
-    exported = export_onnx(estimator, 4)
+    exported = export_matrix(estimator, 4)
     assert serving_model(estimator, exported) == exported  # 100 depth-5 trees: left as exported
     rewritten = serving_model(estimator, exported, min_nodes=0)
-    info = ModelInfo(
-        "iris-v5", "1", IRIS_NAMES, trained.x_train.min(axis=0), trained.x_train.max(axis=0), {}
-    )
-    rows = np.vstack([trained.x_test, random_rows(info.feature_min, info.feature_max, 2000)])
-    card = verify_and_write(estimator, rewritten, info, rows, tmp_path)
+    info = ModelInfo("iris-v5", "1", trained.x_train.min(axis=0), trained.x_train.max(axis=0), {})
+    rows = np.vstack([trained.x_test, random_matrix(info.feature_min, info.feature_max, 2000)])
+    schema = input_schema(estimator, IRIS_NAMES)
+    card = verify_and_write(estimator, rewritten, info, schema, rows_from_matrix(rows), tmp_path)
     assert card.opset == {"": 21, "ai.onnx.ml": 5}
     assert card.parity["label_agreement"] == 1.0
     served = load_model(tmp_path)
-    labels, _ = served.predict(trained.x_test)
-    assert labels == estimator.predict(trained.x_test).tolist()
+    labels, _ = served.predict(graph_feed(served.card, rows_from_matrix(trained.x_test).columns))
+    assert labels.astype(str).tolist() == estimator.predict(trained.x_test).tolist()
 
 
 def test_only_random_forests_are_rewritten(trained):
     x, y = load_iris(return_X_y=True)
     logistic = LogisticRegression(max_iter=1000).fit(x, y)
-    exported = export_onnx(logistic, 4)
+    exported = export_matrix(logistic, 4)
     assert serving_model(logistic, exported, min_nodes=0) == exported

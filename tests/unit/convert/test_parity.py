@@ -5,46 +5,55 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from convert_support import export_matrix, parity_on_matrix, random_matrix
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler
 
-from convert.export import export_onnx
+from convert.check_rows import rows_from_matrix
 from convert.hist_gradient_boosting import uses_hist_gradient_boosting
 from convert.input_ranges import check_region
-from convert.parity import (
-    MAX_BOUNDARY_SHARE,
-    NEIGHBOUR_STEPS,
-    ParityError,
-    check_parity,
-    float32_neighbours,
-    random_rows,
-)
+from convert.parity import MAX_BOUNDARY_SHARE, NEIGHBOUR_STEPS, ParityError, neighbours
 
 
-def test_neighbours_move_one_feature_by_one_to_n_float32_steps():
-    rows = np.array([[1.0, -2.0]], dtype=np.float32)
-    neighbours = float32_neighbours(rows, steps=2)
-    assert neighbours.shape == (1, 2 * 2 * 2, 2)
+def test_neighbours_move_one_column_by_one_to_n_steps_of_the_number_type():
+    rows = rows_from_matrix(np.array([[1.0, -2.0]]))
+    near = neighbours(rows.then(rows), "float32", steps=2)
+    # The row as fed; column 0 up 1 and 2 steps, down 1 and 2 steps; then column 1 likewise.
+    assert len(near) == 2 * (1 + 2 * 2 * 2)
+    assert [near.columns[0][0], near.columns[1][0]] == [1.0, -2.0]
+    near = near.take(np.arange(1, 9))
     up = np.nextafter(np.float32(1.0), np.float32(2))
     down = np.nextafter(np.float32(1.0), np.float32(0))
-    assert neighbours[0, 0].tolist() == [up, -2.0]
-    assert neighbours[0, 2].tolist() == [np.nextafter(up, np.float32(2)), -2.0]
-    assert neighbours[0, 4].tolist() == [down, -2.0]
-    assert neighbours[0, 1].tolist() == [1.0, np.nextafter(np.float32(-2), np.float32(0))]
+    assert near.columns[0].tolist()[:4] == [
+        float(up),
+        float(np.nextafter(up, np.float32(2))),
+        float(down),
+        float(np.nextafter(down, np.float32(0))),
+    ]
+    assert near.columns[1].tolist()[:4] == [-2.0] * 4
+    assert near.columns[1][4] == float(np.nextafter(np.float32(-2), np.float32(0)))
+    wide = neighbours(rows, "float64", steps=1)
+    assert wide.columns[0].tolist() == [1.0, np.nextafter(1.0, 2), np.nextafter(1.0, 0), 1.0, 1.0]
+    assert neighbours(rows_from_matrix(np.array([[0.1]])), "float32").columns[0][0] == float(
+        np.float32(0.1)
+    )
     assert NEIGHBOUR_STEPS == 4
 
 
-def test_a_row_on_a_float32_boundary_is_accepted_and_counted():
-    """RobustScaler scales in float64 in scikit-learn, in float32 in ONNX: training row 119 of
-    Iris lands one float32 step from a tree threshold, on the other side."""
+def test_a_scaler_before_a_forest_computes_in_float64_and_casts_where_scikit_learn_does():
+    """RobustScaler scaled in float32 put training row 119 of Iris one float32 step from a
+    tree threshold, on the other side; scaled in float64 then cast, no row is off."""
     x, y = load_iris(return_X_y=True)
     pipeline = make_pipeline(RobustScaler(), RandomForestClassifier(10, random_state=0)).fit(x, y)
-    rows = np.vstack([x, random_rows(x.min(0), x.max(0), 5000)])
-    report = check_parity(pipeline, export_onnx(pipeline, 4), rows)
-    assert (report.boundary_rows, report.tied_rows) == (1, 0)
-    assert np.flatnonzero(report.boundary).tolist() == [119]
+    model_bytes = export_matrix(pipeline, 4)
+    graph = onnx.load_from_string(model_bytes).graph
+    assert graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
+    assert "Cast" in [node.op_type for node in graph.node]
+    rows = np.vstack([x, random_matrix(x.min(0), x.max(0), 5000)])
+    report = parity_on_matrix(pipeline, model_bytes, rows)
+    assert (report.boundary_rows, report.tied_rows) == (0, 0)
     assert report.label_agreement == 1.0
     assert report.max_abs_probability_diff < 1e-6
 
@@ -55,8 +64,8 @@ def test_exact_ties_named_the_other_way_are_accepted_and_counted():
     data = load_breast_cancer()
     forest = RandomForestClassifier(20, random_state=0)
     forest.fit(data.data, data.target_names[data.target])
-    rows = random_rows(*check_region(forest), 5000)
-    report = check_parity(forest, export_onnx(forest, 30), rows)
+    rows = random_matrix(*check_region(forest), 5000)
+    report = parity_on_matrix(forest, export_matrix(forest, 30), rows)
     assert report.tied_rows == 680
     assert report.boundary_rows == 0
     assert report.max_abs_probability_diff < 1e-6
@@ -66,9 +75,10 @@ def test_a_wrong_model_is_not_excused_as_boundary_rows():
     x, y = load_iris(return_X_y=True)
     model = RandomForestClassifier(10, random_state=0).fit(x, y)
     other = RandomForestClassifier(10, random_state=1).fit(x, y)
-    rows = np.vstack([x, random_rows(x.min(0), x.max(0), 5000)])
-    with pytest.raises(ParityError, match=r"^(labels|probabilities) differ"):
-        check_parity(model, export_onnx(other, 4), rows)
+    rows = np.vstack([x, random_matrix(x.min(0), x.max(0), 5000)])
+    message = r"^RandomForestClassifier converted to ONNX answers differently from scikit-learn"
+    with pytest.raises(ParityError, match=message):
+        parity_on_matrix(model, export_matrix(other, 4), rows)
     assert MAX_BOUNDARY_SHARE == 0.01
 
 
@@ -78,13 +88,16 @@ def test_hist_gradient_boosting_converts_with_int_flags_and_exact_thresholds():
     x, y = load_breast_cancer(return_X_y=True)
     model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(x, y)
     assert uses_hist_gradient_boosting(model)
-    model_bytes = export_onnx(model, 30)
+    model_bytes = export_matrix(model, 30)
     node = next(
         n for n in onnx.load_from_string(model_bytes).graph.node if n.op_type.startswith("Tree")
     )
     flags = next(a for a in node.attribute if a.name == "nodes_missing_value_tracks_true")
     assert set(flags.ints) <= {0, 1}
-    rows = np.vstack([x, random_rows(x.min(0), x.max(0), 5000)])
-    report = check_parity(model, model_bytes, rows)
-    assert (report.boundary_rows, report.tied_rows) == (0, 0)
-    assert report.max_abs_probability_diff < 1e-6
+    rows = np.vstack([x, random_matrix(x.min(0), x.max(0), 5000)])
+    report = parity_on_matrix(model, model_bytes, rows)
+    # Histogram trees compare the float64 input with float64 thresholds; the graph takes the
+    # float32 the input rounds to: rows whose rounding crosses a threshold are boundary rows,
+    # where scikit-learn fed that float32 answers as ONNX does.
+    assert (report.boundary_rows, report.tied_rows) == (43, 0)
+    assert report.max_abs_probability_diff < 1e-5

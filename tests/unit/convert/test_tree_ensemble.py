@@ -6,12 +6,11 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from convert_support import export_matrix, parity_on_matrix, random_matrix
 from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
-from convert.export import export_onnx
-from convert.parity import check_parity, random_rows
 from convert.train import train_iris
 from convert.tree_ensemble import RewriteError, to_tree_ensemble_v5
 
@@ -39,14 +38,14 @@ def _noisy_forest(
 @pytest.mark.parametrize(("trees", "depth"), [(3, None), (4, 3)], ids=["full", "shallow"])
 def test_rewrite_keeps_parity(trees, depth):
     forest, x = _noisy_forest(trees, depth)
-    rows = np.vstack([x, random_rows(x.min(axis=0), x.max(axis=0), 1000)])
-    rewritten = to_tree_ensemble_v5(export_onnx(forest, FEATURES))
-    assert check_parity(forest, rewritten, rows).label_agreement == 1.0
+    rows = np.vstack([x, random_matrix(x.min(axis=0), x.max(axis=0), 1000)])
+    rewritten = to_tree_ensemble_v5(export_matrix(forest, FEATURES))
+    assert parity_on_matrix(forest, rewritten, rows).label_agreement == 1.0
 
 
 def test_v5_graph_shape():
     forest, _ = _noisy_forest(3, None)
-    model = onnx.load_from_string(to_tree_ensemble_v5(export_onnx(forest, FEATURES)))
+    model = onnx.load_from_string(to_tree_ensemble_v5(export_matrix(forest, FEATURES)))
     ops = [n.op_type for n in model.graph.node]
     assert ops == ["TreeEnsemble", "Constant", "Div", "ArgMax", "Constant", "Gather"]
     assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] == 5
@@ -59,7 +58,7 @@ def test_v5_graph_shape():
 def test_a_model_without_a_tree_classifier_is_refused():
     x = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
     y = (x[:, 0] > 0).astype(int)
-    model_bytes = export_onnx(LogisticRegression().fit(x, y), 3)
+    model_bytes = export_matrix(LogisticRegression().fit(x, y), 3)
     with pytest.raises(RewriteError, match="TreeEnsembleClassifier"):
         to_tree_ensemble_v5(model_bytes)
 
@@ -70,18 +69,18 @@ def test_v5_binary_forest_keeps_parity(depth):
     x = np.random.default_rng(0).normal(size=(400, 4)).astype(np.float32)
     y = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
     forest = RandomForestClassifier(n_estimators=5, max_depth=depth, random_state=0).fit(x, y)
-    model_bytes = export_onnx(forest, 4)
+    model_bytes = export_matrix(forest, 4)
     for trees_per_node in (None, 2):
         rewritten = to_tree_ensemble_v5(model_bytes, trees_per_node)
-        assert check_parity(forest, rewritten, x).label_agreement == 1.0
+        assert parity_on_matrix(forest, rewritten, x).label_agreement == 1.0
 
 
 def test_v5_split_into_nodes_is_summed():
     trained = train_iris(n_estimators=15, max_depth=4)
     low, high = trained.x_train.min(axis=0), trained.x_train.max(axis=0)
-    rows = np.vstack([trained.x_test, random_rows(low, high, 1000)])
-    rewritten = to_tree_ensemble_v5(export_onnx(trained.estimator, 4), 4)
+    rows = np.vstack([trained.x_test, random_matrix(low, high, 1000)])
+    rewritten = to_tree_ensemble_v5(export_matrix(trained.estimator, 4), 4)
     ops = [n.op_type for n in onnx.load_from_string(rewritten).graph.node]
     assert ops.count("TreeEnsemble") == 4  # 15 trees: 4 + 4 + 4 + 3
     assert "Sum" in ops
-    assert check_parity(trained.estimator, rewritten, rows).label_agreement == 1.0
+    assert parity_on_matrix(trained.estimator, rewritten, rows).label_agreement == 1.0

@@ -17,6 +17,7 @@ from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from convert.export import export_onnx
+from convert.schema import positional_schema
 from onnx_serving.card import CARD_DIGEST_KEY, ModelCard, ModelCardError
 from onnx_serving.handler import ServingSettings
 from onnx_serving.model import ModelLoadError, init_failure, load_model
@@ -79,7 +80,7 @@ def test_truncated_model_with_matching_hash_fails_in_onnxruntime(model_copy):
 def test_valid_onnx_with_another_schema(model_copy):
     x, y = load_iris(return_X_y=True)
     three = RandomForestClassifier(n_estimators=3, random_state=0).fit(x[:, :3], y)
-    data = export_onnx(three, 3)
+    data = export_onnx(three, positional_schema(three, 3))
     (model_copy / "model.onnx").write_bytes(data)
     edit_card(model_copy, sha256=hashlib.sha256(data).hexdigest())
     with pytest.raises(
