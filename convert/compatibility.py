@@ -262,12 +262,6 @@ BOOSTER_CASES = [
         lambda: LGBMRegressor(n_estimators=20, random_state=0, verbose=-1),
     ),
     Case(
-        f"{TYPED} XGBRegressor (with SAMPLE=)",
-        homes,
-        lambda: _typed(XGBRegressor(n_estimators=20, random_state=0)),
-        sample=True,
-    ),
-    Case(
         f"{TYPED} LGBMClassifier (with SAMPLE=)",
         homes_classes,
         lambda: _typed(_lightgbm()),
