@@ -22,7 +22,7 @@ from convert.check_rows import (
     rows_from_cells,
     rows_from_matrix,
 )
-from convert.export import ModelInfo, export_onnx, serving_model, verify_and_write
+from convert.export import ModelInfo, export_loadable, serving_model, verify_and_write
 from convert.from_pickle import (
     InputError,
     feature_names_for,
@@ -78,7 +78,8 @@ def convert_demo(
     )
     schema = input_schema(trained.estimator, trained.feature_names)
     real = rows_from_matrix(trained.x_test)
-    model_bytes = serving_model(trained.estimator, export_onnx(trained.estimator, schema))
+    model_bytes, schema = export_loadable(trained.estimator, schema)
+    model_bytes = serving_model(trained.estimator, model_bytes)
     card = _convert(trained.estimator, model_bytes, schema, info, real, (low, high), out_dir)
     if baseline_dir is not None:
         baseline_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +110,8 @@ def convert_pickle(
     names = feature_names_for(estimator, feature_names)
     cells = read_sample_csv(sample_csv, names) if sample_csv else []
     schema = input_schema(estimator, names, string_columns(cells, names))
-    model_bytes = serving_model(estimator, export_onnx(estimator, schema))
+    model_bytes, schema = export_loadable(estimator, schema)
+    model_bytes = serving_model(estimator, model_bytes)
     if cells:
         try:
             sample = rows_from_cells(cells, schema)

@@ -31,7 +31,7 @@ from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
 from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
 from convert.imputer_ops import ImputerRewriteError, float64_imputers
-from convert.parity import ParityReport, check_parity
+from convert.parity import ParityReport, check_parity, onnx_session
 from convert.schema import InputSchema
 from convert.servable import (
     UnsupportedModelError,
@@ -46,6 +46,7 @@ from convert.tree_ensemble import to_tree_ensemble_v5
 from onnx_serving.card import (
     CARD_DIGEST_KEY,
     CLASSIFIER,
+    COLUMNS,
     MATRIX,
     MISSING_STRING,
     NUMBER,
@@ -116,6 +117,8 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
             f"skl2onnx cannot convert {describe_estimator(estimator)}: "
             f"{type(exc).__name__}: {first_line(exc)}"
         ) from None
+    if schema.inputs == COLUMNS:
+        named_as_columns(model, schema.feature_names)
     model_bytes = model.SerializeToString()
     if schema.number_type == "float64":
         try:
@@ -124,7 +127,45 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
             raise UnsupportedModelError(
                 f"{describe_estimator(estimator)} cannot be served: it uses {exc}"
             ) from None
+    try:
+        onnx_session(model_bytes)
+    except Exception as exc:  # onnxruntime raises its own types, none of them shared
+        raise UnloadableModelError(
+            f"onnxruntime cannot load {describe_estimator(estimator)} converted to ONNX "
+            f"({first_line(exc)})"
+        ) from None
     return model_bytes
+
+
+def export_loadable(estimator: object, schema: InputSchema) -> tuple[bytes, InputSchema]:
+    """The export of ``export_onnx`` and the schema it takes, falling back to float32 where
+    onnxruntime implements an operator for float32 only (``SVMRegressor``, say): parity then
+    says whether float32 arithmetic answers as scikit-learn does."""
+    try:
+        return export_onnx(estimator, schema), schema
+    except UnloadableModelError:
+        if schema.number_type == "float32":
+            raise
+    float32 = replace(schema, number_type="float32", casts_before_final=False)
+    return export_onnx(estimator, float32), float32
+
+
+def named_as_columns(model: onnx.ModelProto, names: list[str]) -> None:
+    """Name the graph's inputs exactly as the columns (in place): skl2onnx turns a column name
+    such as ``sepal length (cm)`` into an identifier, and the card promises the column's name."""
+    renamed = {
+        graph_input.name: name
+        for graph_input, name in zip(model.graph.input, names, strict=True)
+        if graph_input.name != name
+    }
+    for graph_input in model.graph.input:
+        graph_input.name = renamed.get(graph_input.name, graph_input.name)
+    for node in model.graph.node:
+        node.input[:] = [renamed.get(name, name) for name in node.input]
+
+
+class UnloadableModelError(UnsupportedModelError):
+    """skl2onnx converted the model, but onnxruntime has no kernel for a node of the graph."""
 
 
 def initial_types(schema: InputSchema) -> list[tuple[str, object]]:
