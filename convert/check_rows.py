@@ -6,7 +6,8 @@ inputs. scikit-learn gets the same rows as it receives the user's data: a float6
 DataFrame with float64 number columns and object string columns (NaN where missing, as pandas
 reads an empty CSV cell).
 
-Generated rows reach what the user's rows may miss: uniform draws over each number's range,
+Generated rows reach what the user's rows may miss (numbers in the graph's number type, so that
+they are values the function feeds unchanged): uniform draws over each number's range,
 the split thresholds of a tree model that sees the raw columns (values exactly on a threshold
 are where float arithmetic decides a branch), every category, an unknown category where the
 encoder ignores them, and missing values where the model takes them.
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from convert.schema import InputSchema
-from onnx_serving.card import COLUMNS, NUMBER, STRING, UNKNOWN_IGNORE
+from onnx_serving.card import COLUMNS, NUMBER, STRING, UNKNOWN_IGNORE, Column
 
 RANDOM_ROWS = 5000
 # A string no encoder learnt: parity checks how ``ignore`` answers it.
@@ -136,13 +137,13 @@ def generated_rows(
     columns = []
     for j, column in enumerate(schema.columns):
         if column.type == NUMBER:
-            columns.append(rng.uniform(low[j], high[j], size=n))
+            columns.append(_as_fed(rng.uniform(low[j], high[j], size=n), schema.number_type))
         else:
             columns.append(_typed(list(rng.choice(_draws(column), size=n)), STRING))
     rows = CheckRows(columns)
     if thresholds is None or not len(thresholds[0]):
         return rows
-    features, values = thresholds
+    features, values = thresholds[0], _as_fed(thresholds[1], schema.number_type)
     on_thresholds = rows.take(rng.integers(0, n, size=len(values)))
     for j in np.unique(features):
         chosen = features == j
@@ -150,7 +151,12 @@ def generated_rows(
     return rows.then(on_thresholds)
 
 
-def _draws(column: object) -> list[str]:
+def _as_fed(values: np.ndarray, number_type: str) -> np.ndarray:
+    """Generated numbers as the graph holds them: values the function feeds unchanged."""
+    return np.asarray(values, dtype=number_type).astype(np.float64)
+
+
+def _draws(column: Column) -> list[str]:
     categories = list(column.categories or [UNSEEN_CATEGORY])
     if column.categories and column.unknown == UNKNOWN_IGNORE:
         categories.append(UNSEEN_CATEGORY)

@@ -122,7 +122,7 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
     model_bytes = model.SerializeToString()
     if schema.number_type == "float64":
         try:
-            model_bytes = float64_imputers(model_bytes)
+            model_bytes = float64_imputers(model_bytes, _numeric_statistics(estimator))
         except ImputerRewriteError as exc:
             raise UnsupportedModelError(
                 f"{describe_estimator(estimator)} cannot be served: it uses {exc}"
@@ -191,6 +191,15 @@ def export_copy(estimator: object, schema: InputSchema) -> object:
         cast = ("cast_to_float32", CastTransformer(dtype=np.float32))
         exported = Pipeline([*exported.steps[:-1], cast, exported.steps[-1]])
     return exported
+
+
+def _numeric_statistics(estimator: object) -> list[np.ndarray]:
+    """The float64 values the numeric SimpleImputers fill in."""
+    return [
+        np.asarray(p.statistics_, dtype=np.float64)
+        for p in parts(estimator)
+        if isinstance(p, SimpleImputer) and getattr(p, "_fit_dtype", np.dtype(object)).kind == "f"
+    ]
 
 
 def _string_imputers(estimator: object) -> list[SimpleImputer]:

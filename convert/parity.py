@@ -6,7 +6,8 @@ gets them through the function's own ``onnx_serving.rows.graph_feed``, so parity
 exactly what the function will feed. A classifier's labels must agree and its probabilities be
 within ``PROBABILITY_TOLERANCE`` (absolute); a regressor's values within ``VALUE_TOLERANCE``
 (``value_gap``: relative, absolute below 1). Where scikit-learn computes in float64 the graph
-does too, and casts to float32 where scikit-learn does (``convert.schema``), so what is left is
+does too (where onnxruntime implements the operators in float64), and casts to float32 where
+scikit-learn does (``convert.schema``), so what is left is
 float rounding in sums and in the order onnxruntime adds tree outputs (~1e-7), two orders of
 magnitude below the tolerances (docs/convert.md has the measured figures).
 
@@ -173,7 +174,13 @@ def check_parity(
         ) from None
     classifier = reference.labels is not None
     tolerance = PROBABILITY_TOLERANCE if classifier else VALUE_TOLERANCE
-    ours = onnx_answers(onnx_session(model_bytes), rows, schema, classifier)
+    try:
+        ours = onnx_answers(onnx_session(model_bytes), rows, schema, classifier)
+    except Exception as exc:  # onnxruntime raises its own types, none of them shared
+        raise ParityError(
+            f"{name} converted to ONNX fails on check rows scikit-learn answers "
+            f"(onnxruntime: {first_line(exc)}); nothing was written"
+        ) from None
     gaps = row_gaps(ours, reference.answers)
     tied = np.zeros(len(rows), dtype=bool)
     disagree = gaps > tolerance
@@ -329,13 +336,14 @@ def _disagreement(
         shown += f", ... ({len(values)} columns)"
     if reference.labels is not None:
         answers = (
-            f"ONNX answers {ours.labels[first]!r} with probabilities up to {gaps[first]:.3g} "
-            f"from scikit-learn's {reference.labels[first]!r} (tolerance {tolerance:g})"
+            f"ONNX answers {str(ours.labels[first])!r} with probabilities up to "
+            f"{gaps[first]:.3g} from scikit-learn's {str(reference.labels[first])!r} "
+            f"(tolerance {tolerance:g})"
         )
     else:
         answers = (
-            f"ONNX answers {ours.values[first]!r} where scikit-learn answers "
-            f"{reference.values[first]!r} (relative gap {gaps[first]:.3g}, tolerance "
+            f"ONNX answers {float(ours.values[first])!r} where scikit-learn answers "
+            f"{float(reference.values[first])!r} (relative gap {gaps[first]:.3g}, tolerance "
             f"{tolerance:g})"
         )
     strings = any(column.type == STRING for column in schema.columns)

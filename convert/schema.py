@@ -46,9 +46,9 @@ from onnx_serving.card import (
 )
 
 INPUT_NAME = "input"
-# Models that compare float32 inputs: scikit-learn casts X to float32 before their trees (the
-# histogram trees compare float64 with float64 thresholds, which the float32 graph reproduces
-# through convert.hist_gradient_boosting's exact thresholds).
+# Models whose graph compares float32: scikit-learn casts X to float32 before their trees. The
+# histogram trees compare float64 with float64 thresholds, which onnxruntime's tree operators
+# cannot hold; convert.hist_gradient_boosting's thresholds make them exact for float32 inputs.
 FLOAT32_MODELS = (
     BaseDecisionTree,
     RandomForestClassifier,
@@ -81,11 +81,6 @@ class InputSchema:
     def feature_names(self) -> list[str]:
         """Column names, in the order positional rows give them."""
         return [column.name for column in self.columns]
-
-    @property
-    def string_columns(self) -> list[int]:
-        """Indices of the string columns."""
-        return [j for j, column in enumerate(self.columns) if column.type == STRING]
 
 
 def compares_float32(estimator: object) -> bool:

@@ -10,9 +10,9 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
-from sklearn.datasets import load_diabetes, load_digits
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.ensemble import (
-    HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
@@ -184,21 +184,60 @@ def test_an_encoder_that_refuses_unknown_categories_says_so_in_the_card(tmp_path
 
 
 def test_a_failed_parity_check_names_the_model_the_rows_and_what_to_do(tmp_path, capsys):
-    """HistGradientBoosting compares float64 thresholds; after float64 scaling the graph's
-    float32 trees cannot reproduce that on every row."""
-    frame, price = homes()
-    model = HistGradientBoostingRegressor(max_iter=50, random_state=0)
-    pipeline = Pipeline([("pre", preprocessing()), ("model", model)]).fit(frame, price)
-    status, out = convert(tmp_path, pipeline, frame)
+    """skl2onnx's LinearDiscriminantAnalysis answers otherwise on the breast-cancer rows."""
+    x, y = load_breast_cancer(return_X_y=True)
+    status, out = convert(tmp_path, LinearDiscriminantAnalysis().fit(x, y), x)
     assert status == 1
     assert not out.exists()
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 4
     assert lines[0].startswith(
-        "error: Pipeline(ColumnTransformer, HistGradientBoostingRegressor) converted to ONNX "
-        "answers differently from scikit-learn on "
+        "error: LinearDiscriminantAnalysis converted to ONNX answers differently from "
+        "scikit-learn on "
     )
-    assert lines[0].endswith(" check rows; nothing was written")
-    assert lines[1].startswith("first such row: area=")
+    assert lines[0].endswith(" of 5569 check rows; nothing was written")
+    first = f"first such row: f0={float(x[0, 0])!r}, f1={float(x[0, 1])!r}"
+    assert lines[1].startswith(first) and lines[1].endswith(", ... (30 columns)")
     assert lines[2].startswith("ONNX answers ")
-    assert lines[3].startswith("what you can do: check that SAMPLE= rows are data the model")
+    assert lines[3] == (
+        "what you can do: check that SAMPLE= rows are data the model was trained on; if they "
+        "are, this model's arithmetic does not survive conversion: the compatibility table in "
+        "README.md lists the models that do"
+    )
+
+
+def test_infrequent_categories_are_refused_in_one_line(tmp_path, capsys):
+    """skl2onnx 1.20 does not convert an encoder that groups infrequent categories."""
+    frame, price = homes()
+    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.6)
+    pre = ColumnTransformer([("num", "passthrough", ["rooms"]), ("cat", encoder, ["kind"])])
+    pipeline = Pipeline([("pre", pre), ("model", Ridge())])
+    columns = frame[["rooms", "kind"]]
+    status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
+    assert status == 1
+    assert not out.exists()
+    error = capsys.readouterr().err
+    assert error.startswith(
+        "error: skl2onnx cannot convert Pipeline(ColumnTransformer, Ridge): "
+        "NotImplementedError: Infrequent categories are not implemented"
+    )
+    assert error.count("\n") == 1
+
+
+def test_a_graph_that_fails_where_scikit_learn_answers_is_refused(tmp_path, capsys):
+    """Without infrequent categories, scikit-learn encodes an unknown category as zeros and
+    skl2onnx's encoder raises on it: the unseen category among the check rows finds it."""
+    frame, price = homes()
+    encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01)
+    pre = ColumnTransformer([("num", "passthrough", ["rooms"]), ("cat", encoder, ["kind"])])
+    pipeline = Pipeline([("pre", pre), ("model", Ridge())])
+    columns = frame[["rooms", "kind"]]
+    status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
+    assert status == 1
+    assert not out.exists()
+    assert capsys.readouterr().err == (
+        "error: Pipeline(ColumnTransformer, Ridge) converted to ONNX fails on check rows "
+        "scikit-learn answers (onnxruntime: [ONNXRuntimeError] : 1 : FAIL : Non-zero status "
+        "code returned while running OneHotEncoder node. Name:'OneHotEncoder' Status Message: "
+        "Unknown Category and zeros = 0.); nothing was written\n"
+    )
