@@ -30,6 +30,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+from lightgbm import LGBMClassifier, LGBMRegressor
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.cluster import KMeans
@@ -63,6 +64,7 @@ from sklearn.preprocessing import (
 )
 from sklearn.svm import SVC, SVR, LinearSVC
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from xgboost import XGBClassifier, XGBRegressor
 
 from convert import __main__ as cli
 from onnx_serving.card import golden_mismatches
@@ -220,6 +222,59 @@ def _histogram_boosting() -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(max_iter=20, random_state=0)
 
 
+def _xgboost() -> XGBClassifier:
+    return XGBClassifier(n_estimators=20, random_state=0)
+
+
+def _lightgbm() -> LGBMClassifier:
+    return LGBMClassifier(n_estimators=20, random_state=0, verbose=-1)
+
+
+def _scaled_first_half() -> ColumnTransformer:
+    """Scale the first half of a breast-cancer row, pass the other half through."""
+    return ColumnTransformer(
+        [("scaled", StandardScaler(), slice(0, 15)), ("kept", "passthrough", slice(15, 30))]
+    )
+
+
+# XGBoost and LightGBM through their scikit-learn API (convert/boosters.py).
+BOOSTER_CASES = [
+    Case("XGBClassifier", lambda: breast_cancer(named=False), _xgboost),
+    Case("XGBClassifier", wine, _xgboost),
+    Case("LGBMClassifier", breast_cancer, _lightgbm),
+    Case("LGBMClassifier", iris, _lightgbm),
+    Case(
+        "StandardScaler → XGBClassifier (with SAMPLE=)",
+        lambda: breast_cancer(named=False),
+        lambda: make_pipeline(StandardScaler(), _xgboost()),
+        sample=True,
+    ),
+    Case(
+        "ColumnTransformer(StandardScaler, passthrough) → LGBMClassifier (with SAMPLE=)",
+        breast_cancer,
+        lambda: make_pipeline(_scaled_first_half(), _lightgbm()),
+        sample=True,
+    ),
+    Case("XGBRegressor", diabetes, lambda: XGBRegressor(n_estimators=20, random_state=0)),
+    Case(
+        "LGBMRegressor",
+        diabetes,
+        lambda: LGBMRegressor(n_estimators=20, random_state=0, verbose=-1),
+    ),
+    Case(
+        f"{TYPED} XGBRegressor (with SAMPLE=)",
+        homes,
+        lambda: _typed(XGBRegressor(n_estimators=20, random_state=0)),
+        sample=True,
+    ),
+    Case(
+        f"{TYPED} LGBMClassifier (with SAMPLE=)",
+        homes_classes,
+        lambda: _typed(_lightgbm()),
+        sample=True,
+    ),
+]
+
 CASES = [
     Case("RandomForestClassifier", breast_cancer, _forest),
     Case("RandomForestClassifier", iris, _forest),
@@ -342,6 +397,7 @@ CASES = [
         lambda: _typed(LogisticRegression(max_iter=1000)),
         sample=True,
     ),
+    *BOOSTER_CASES,
     Case(
         f"{TYPED} HistGradientBoostingRegressor (with SAMPLE=)",
         homes,

@@ -26,6 +26,7 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
+from convert.boosters import register_booster_converters
 from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
 from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
@@ -64,6 +65,8 @@ TARGET_OPSET = {"": 21, "ai.onnx.ml": 3}
 # Small forests gain nothing, so only forests past this size are rewritten.
 LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
+
+register_booster_converters()
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ from sklearn.ensemble import (
 from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, RobustScaler, StandardScaler
 from sklearn.tree import BaseDecisionTree
 
+from convert.boosters import booster_split_thresholds
+
 # Scaler statistics cover this many standard deviations (or IQR-scales) around the centre.
 SPREAD = 3.0
 # Thresholds span less than the data: widen by this share of their span (at least 1.0).
@@ -84,6 +86,9 @@ def check_region(estimator: object) -> Range | None:
 
 def split_thresholds(model: object) -> tuple[np.ndarray, np.ndarray] | None:
     """(feature index, threshold) of every split of a tree model, or None for other models."""
+    boosted = booster_split_thresholds(model)
+    if boosted is not None:
+        return boosted
     if isinstance(model, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
         nodes = [p.nodes for iteration in model._predictors for p in iteration]
         splits = np.concatenate([n[n["is_leaf"] == 0] for n in nodes])

@@ -25,6 +25,16 @@ NON_NUMERIC_INPUTS = {
 }
 
 
+# Libraries whose models are refused by name, and why.
+REFUSED_LIBRARIES = {
+    "catboost": (
+        "CatBoost models are not converted: CatBoost exports its own ONNX "
+        "(save_model(path, format='onnx')), which needs the catboost package, not carried here; "
+        "XGBoost and LightGBM models convert"
+    ),
+}
+
+
 class UnsupportedModelError(ValueError):
     """The estimator cannot be served by this project; the message names it and says why."""
 
@@ -63,6 +73,10 @@ def parts(estimator: object) -> list[object]:
 def check_servable(estimator: object) -> None:
     """Raise ``UnsupportedModelError`` with one line unless the function can serve the model."""
     name = describe_estimator(estimator)
+    for part in parts(estimator):
+        why = REFUSED_LIBRARIES.get(type(part).__module__.partition(".")[0])
+        if why:
+            raise UnsupportedModelError(f"{name} uses {type(part).__name__}: {why}")
     final = final_estimator(estimator)
     final_name = type(final).__name__
     if not is_classifier(final) and not is_regressor(final):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from convert.compatibility import CASES, differences, render, run_all, section
+from convert.compatibility import BOOSTER_CASES, CASES, differences, render, run_all, section
 from convert.servable import final_estimator
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -81,3 +81,13 @@ def test_every_required_family_converts(outcomes):
 def test_readme_table_is_what_the_run_produced(outcomes):
     committed = section(README.read_text())
     assert differences(committed, render(outcomes)) == [], "run `make compatibility`"
+
+
+def test_xgboost_and_lightgbm_convert_bare_and_in_pipelines(outcomes):
+    converted = {o.case.model for o in outcomes if o.converted}
+    boosters = {case.model for case in BOOSTER_CASES}
+    assert boosters <= converted
+    for name in ["XGBClassifier", "XGBRegressor", "LGBMClassifier", "LGBMRegressor"]:
+        assert name in boosters
+    assert any("→ XGBClassifier" in model for model in boosters)
+    assert any("→ LGBMClassifier" in model for model in boosters)
