@@ -253,10 +253,12 @@ distclean: clean
 # ---- Batch scoring ----
 .PHONY: batch-demo test-batch-scale benchmark-batch lock-runtime-sdk
 
-# No AWS account: a local S3 server (moto), a sample CSV uploaded, scored by BatchFunction (as
-# make build built it) through the real runtime client, the manifest printed, the server stopped.
+# No AWS account: a local S3 server (moto), a sample CSV (or FILE=rows.csv / rows.jsonl, saved
+# scored as OUT=path) uploaded, scored by BatchFunction (as make build built it) through the real
+# runtime client, the manifest printed, the server stopped.
 batch-demo: build
-	$(PY) -m tools.local_lambda.batch_demo --build-dir .aws-sam/build --runtime $(RUNTIME)
+	$(PY) -m tools.local_lambda.batch_demo --build-dir .aws-sam/build --runtime $(RUNTIME) \
+		$(if $(FILE),--input $(FILE)) $(if $(OUT),--output $(OUT))
 
 # The memory bound at scale: 2,000,000-row CSV and JSON Lines files through the runtime client.
 test-batch-scale: $(STAMP)

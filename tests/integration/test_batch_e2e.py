@@ -23,6 +23,7 @@ from batch_support import (
 )
 from sam_support import ROOT
 
+from onnx_serving.card import ModelCard
 from tools.local_lambda import LocalLambda
 from tools.local_lambda.installs import runtime_client_dir
 from tools.local_lambda.template import built_function_dir, function_config
@@ -238,3 +239,20 @@ def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_ba
         ROOT / "tools/baseline/batch_app.py"
     ).read_bytes()
     assert (package / "app.py").read_bytes() == (ROOT / "tools/baseline/app.py").read_bytes()
+
+
+def test_batch_demo_scores_the_users_own_file_and_saves_it(build_dir, package, tmp_path, capfd):
+    """``make batch-demo FILE=... OUT=...``: the user's file scored by the built function."""
+    from tools.local_lambda import batch_demo
+
+    card = ModelCard.load(package / "model.json")
+    rows = tmp_path / "mine.csv"
+    rows.write_text(csv_text(card, example_rows(card, 12)))
+    scored = tmp_path / "scored.csv"
+    argv = ["--build-dir", str(build_dir), "--input", str(rows), "--output", str(scored)]
+    assert batch_demo.main(argv) == 0
+    summary = json.loads(capfd.readouterr().out.split("\n# ")[0])
+    assert (summary["status"], summary["rows"], summary["rejected"]) == ("scored", 12, 0)
+    lines = scored.read_text().splitlines()
+    assert len(lines) == 13
+    assert [line.split(",")[0] for line in lines[1:]] == [f"r{i}" for i in range(12)]
