@@ -26,6 +26,7 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
+from convert.bins import feature_bins
 from convert.boosters import register_booster_converters
 from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
@@ -239,7 +240,8 @@ def build_card(
     real_rows: int = 0,
 ) -> ModelCard:
     """The card the handler reads: task, typed columns, how they are fed, classes, golden rows,
-    provenance, SHA-256."""
+    provenance, SHA-256, and what the first ``real_rows`` check rows looked like (class shares,
+    feature bins)."""
     final = final_estimator(estimator)
     classifier = is_classifier(final)
     classes = [str(c) for c in final.classes_] if classifier else []
@@ -272,6 +274,7 @@ def build_card(
         library_versions=library_versions(),
         golden_rows=golden_rows(estimator, reference, schema, usable, real_rows),
         class_shares=(class_shares(reference.labels[:real_rows], classes) if classifier else None),
+        feature_bins=feature_bins(reference.rows.take(np.arange(real_rows)), schema),
     )
 
 

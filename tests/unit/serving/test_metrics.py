@@ -246,6 +246,7 @@ def wide_card(card, features: int, classes: int):
         classes=labels,
         golden_rows=[golden],
         class_shares=None,
+        feature_bins=None,
     )
 
 
