@@ -43,9 +43,7 @@ def test_category_bins_keep_the_nine_most_frequent_and_share_the_rest():
     bins = category_bins(values)
     assert bins["categories"] == [f"c{i:02d}" for i in range(9)]
     total = len(values)
-    assert bins["shares"] == [round((12 - i) / total, 6) for i in range(9)] + [
-        round(6 / total, 6)
-    ]
+    assert bins["shares"] == [round((12 - i) / total, 6) for i in range(9)] + [round(6 / total, 6)]
     assert category_bins(["b", "a", "b"]) == {
         "categories": ["b", "a"],
         "shares": [0.666667, 0.333333, 0.0],
