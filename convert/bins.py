@@ -5,7 +5,7 @@ CloudWatch can compare the live input mix with these shares (docs/observability.
 columns are cut at their quantiles, so that each bin holds about as many training rows as the
 next and a shift anywhere in the range moves rows between bins; string columns keep their most
 frequent categories and put the rest in a last bin. Only real rows count (``SAMPLE=`` rows, the
-demo's test set): generated check rows say nothing of what traffic looks like.
+demo's training rows): generated check rows say nothing of what traffic looks like.
 """
 
 from __future__ import annotations

@@ -81,6 +81,9 @@ class ModelInfo:
     feature_min: np.ndarray | None
     feature_max: np.ndarray | None
     metrics: dict[str, float]
+    # The rows the card's feature bins are taken from when they are not the real check rows:
+    # the demo's training rows, more of them than its test set and what it was fitted on.
+    bin_rows: CheckRows | None = None
 
 
 def export_onnx(estimator: object, schema: InputSchema) -> bytes:
@@ -274,7 +277,12 @@ def build_card(
         library_versions=library_versions(),
         golden_rows=golden_rows(estimator, reference, schema, usable, real_rows),
         class_shares=(class_shares(reference.labels[:real_rows], classes) if classifier else None),
-        feature_bins=feature_bins(reference.rows.take(np.arange(real_rows)), schema),
+        feature_bins=feature_bins(
+            info.bin_rows
+            if info.bin_rows is not None
+            else reference.rows.take(np.arange(real_rows)),
+            schema,
+        ),
     )
 
 

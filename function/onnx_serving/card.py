@@ -43,8 +43,8 @@ What conversion knew, so that nothing has to be guessed later:
   value ``v`` falls in bin ``k``, the number of edges ``< v``. A string column has
   ``categories``, its most frequent ones, and ``shares`` with one more entry, the last for every
   other value. Missing values belong to no bin (``missing:<feature>`` counts them) and shares
-  are of the rows that hold a value; a column without any is left out. ``null`` when
-  conversion saw no real rows.
+  are of the rows that hold a value; a column without any is left out. Taken from the
+  ``SAMPLE=`` rows, or the demo's training rows; ``null`` when conversion saw no real rows.
 """
 
 from __future__ import annotations
