@@ -211,6 +211,12 @@ class RequestMetrics:
         self._bin_names = bin_metric_names(card)
         bins = card.feature_bins or {}
         self._bin_shares = {name: bins[name][BIN_SHARES] for name in self._bin_names}
+        # Training's shares per bin position, summed over the features: what a line expects of
+        # each position when every feature holds a value in every row (no missing values).
+        self._pooled_shares = [
+            sum(shares[position] for shares in self._bin_shares.values() if position < len(shares))
+            for position in range(FEATURE_BINS)
+        ]
         self._bin_slot_names = [
             f"{BIN_EXCESS_PREFIX}{slot}" for slot in range(BIN_EXCESS_SLOTS if bins else 0)
         ]
@@ -293,7 +299,7 @@ class RequestMetrics:
         bins = answer.unusual.bins if answer is not None else None
         has_bins = bool(record["rows"] and self._bin_slot_names and bins)
         if has_bins:
-            mix += self._bin_excess_members(bins)
+            mix += self._bin_excess_members(bins, record["rows"])
         if has_classes or has_bins:
             directives.append(self._mix_directive[has_classes, has_bins])
         if "error_type" in record:
@@ -319,20 +325,28 @@ class RequestMetrics:
             for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
         )
 
-    def _bin_excess_members(self, bins: Mapping[str, list[int]]) -> str:
+    def _bin_excess_members(self, bins: Mapping[str, list[int]], rows: int) -> str:
         """The line's ``bin_excess`` members as JSON text, each led by a comma: per bin position
         but the last, rows there minus training's share of the rows holding a value, averaged
         over the binned features."""
-        excess = [0.0] * FEATURE_BINS
-        for feature, shares in self._bin_shares.items():
-            counts = bins[feature]
-            present = sum(counts)
-            for position, (count, share) in enumerate(zip(counts, shares, strict=True)):
-                excess[position] += count - share * present
+        pooled = [0] * FEATURE_BINS
+        complete = True
+        for counts in bins.values():
+            complete = complete and sum(counts) == rows
+            for position, count in enumerate(counts):
+                pooled[position] += count
+        if complete:
+            expected = [rows * share for share in self._pooled_shares]
+        else:
+            expected = [0.0] * FEATURE_BINS
+            for feature, shares in self._bin_shares.items():
+                present = sum(bins[feature])
+                for position, share in enumerate(shares):
+                    expected[position] += share * present
         features = len(self._bin_shares)
         return "".join(
-            f',"{name}":{round(total / features, CLASS_MIX_DECIMALS)!r}'
-            for name, total in zip(self._bin_slot_names, excess, strict=False)
+            f',"{name}":{round((count - wanted) / features, CLASS_MIX_DECIMALS)!r}'
+            for name, count, wanted in zip(self._bin_slot_names, pooled, expected, strict=False)
         )
 
     def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from conftest import event_names, load_event
 from emf_support import declared, emf_problems, line_problems
+from fixture_models import typed_card
 
 from onnx_serving.answers import answer_from, predicted
 from onnx_serving.card import Column
@@ -244,8 +245,8 @@ SETOSA_ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 def test_a_line_counts_each_feature_bin_and_the_pooled_excess(app):
-    """The demo card's deciles put 5.1 in sepal_length's third bin (edges 4.6, 5.0, 5.4, ...),
-    3.5 in sepal_width's seventh, 1.4 in petal_length's second, 0.2 in petal_width's first."""
+    """The demo card's training deciles put 5.1 in sepal_length's third bin, 3.5 in
+    sepal_width's ninth, 1.4 in petal_length's first, 0.2 in petal_width's first."""
     card = app.MODEL.card
     metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
     metrics.line(one_row_record(), setosa_answer(card))
@@ -253,11 +254,11 @@ def test_a_line_counts_each_feature_bin_and_the_pooled_excess(app):
     assert emf_problems(record) == []
     assert {key: value for key, value in record.items() if key.startswith("bin:")} == {
         "bin:sepal_length#2": 1,
-        "bin:sepal_width#6": 1,
-        "bin:petal_length#1": 1,
+        "bin:sepal_width#8": 1,
+        "bin:petal_length#0": 1,
         "bin:petal_width#0": 1,
     }
-    in_bin = {"sepal_length": 2, "sepal_width": 6, "petal_length": 1, "petal_width": 0}
+    in_bin = {"sepal_length": 2, "sepal_width": 8, "petal_length": 0, "petal_width": 0}
     bins = card.feature_bins
     expected = [
         round(
@@ -270,8 +271,10 @@ def test_a_line_counts_each_feature_bin_and_the_pooled_excess(app):
         )
         for position in range(BIN_EXCESS_SLOTS)
     ]
-    assert [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)] == expected
-    assert record["bin_excess:#0"] == 0.0917
+    # Equal up to the 4-decimal rounding (the sums are taken in another order).
+    excess = [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)]
+    assert excess == pytest.approx(expected, abs=1e-4)
+    assert record["bin_excess:#0"] == 0.35
     assert declared(record)["bin:petal_width#0"] == {("model", "model_version")}
     assert declared(record)["bin_excess:#8"] == {()}
 
@@ -313,6 +316,29 @@ def test_the_bin_excess_sums_to_the_distance_between_pooled_live_and_training_bi
             training[position] += share / 4
     expected = sum(abs(a - b) for a, b in zip(live, training, strict=True)) / 2
     assert pooled_distance(lines) == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_feature_missing_in_some_rows_is_compared_with_the_rows_holding_it():
+    """A regressor over typed columns: 2 rows, distance missing in one (training's shares .25,
+    .5, .25), weather "dry" and "rain" (.6, .3, and .1 for the others)."""
+    card = typed_card(
+        feature_bins={
+            "distance": {"edges": [2.0, 10.0], "shares": [0.25, 0.5, 0.25]},
+            "weather": {"categories": ["dry", "rain"], "shares": [0.6, 0.3, 0.1]},
+        }
+    )
+    bins = {"distance": [1, 0, 0], "weather": [1, 1, 0]}
+    answer = answer_from(card, [np.array([1.0, 2.0])], None, {"distance": 1}, {}, bins)
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    metrics.line(one_row_record(), None)
+    record = json.loads(metrics.line({**one_row_record(), "rows": 2}, answer))
+    assert emf_problems(record) == []
+    excess = [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)]
+    assert excess == [0.275, -0.05, -0.225] + [0.0] * 6
+    assert record["_aws"]["CloudWatchMetrics"][1]["Metrics"] == [
+        {"Name": f"bin_excess:#{k}"} for k in range(BIN_EXCESS_SLOTS)
+    ]
+    assert (record["bin:distance#0"], record["bin:weather#0"], record["bin:weather#1"]) == (1, 1, 1)
 
 
 def test_a_card_without_feature_bins_writes_no_bin_members(app):
