@@ -75,6 +75,7 @@ def convert_demo(
         feature_min=low,
         feature_max=high,
         metrics={"test_accuracy": trained.accuracy, "test_rows": float(len(trained.x_test))},
+        bin_rows=rows_from_matrix(trained.x_train),
     )
     schema = input_schema(trained.estimator, trained.feature_names)
     real = rows_from_matrix(trained.x_test)

@@ -26,6 +26,7 @@ from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
+from convert.bins import feature_bins
 from convert.boosters import register_booster_converters
 from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
@@ -80,6 +81,9 @@ class ModelInfo:
     feature_min: np.ndarray | None
     feature_max: np.ndarray | None
     metrics: dict[str, float]
+    # The rows the card's feature bins are taken from when they are not the real check rows:
+    # the demo's training rows, more of them than its test set and what it was fitted on.
+    bin_rows: CheckRows | None = None
 
 
 def export_onnx(estimator: object, schema: InputSchema) -> bytes:
@@ -239,7 +243,8 @@ def build_card(
     real_rows: int = 0,
 ) -> ModelCard:
     """The card the handler reads: task, typed columns, how they are fed, classes, golden rows,
-    provenance, SHA-256."""
+    provenance, SHA-256, and what the first ``real_rows`` check rows looked like (class shares,
+    feature bins)."""
     final = final_estimator(estimator)
     classifier = is_classifier(final)
     classes = [str(c) for c in final.classes_] if classifier else []
@@ -272,6 +277,12 @@ def build_card(
         library_versions=library_versions(),
         golden_rows=golden_rows(estimator, reference, schema, usable, real_rows),
         class_shares=(class_shares(reference.labels[:real_rows], classes) if classifier else None),
+        feature_bins=feature_bins(
+            info.bin_rows
+            if info.bin_rows is not None
+            else reference.rows.take(np.arange(real_rows)),
+            schema,
+        ),
     )
 
 

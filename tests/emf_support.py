@@ -16,7 +16,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from onnx_serving.metrics import OUT_OF_RANGE_PREFIX, PREDICTED_PREFIX
+from onnx_serving.metrics import BIN_PREFIX, MISSING_PREFIX, OUT_OF_RANGE_PREFIX, PREDICTED_PREFIX
 
 SCHEMA = json.loads((Path(__file__).parent / "emf_schema.json").read_text())
 VALIDATOR = Draft202012Validator(SCHEMA)
@@ -100,6 +100,10 @@ def count_problems(record: dict[str, Any], status: int, body: dict[str, Any]) ->
     predicted = sum(v for k, v in record.items() if k.startswith(PREDICTED_PREFIX))
     if predicted != record["rows"]:
         problems.append(f"{predicted} rows counted by class, {record['rows']} answered")
+    for feature, in_bins in _bin_totals(record).items():
+        holding = record["rows"] - record.get(MISSING_PREFIX + feature, 0)
+        if in_bins != holding:
+            problems.append(f"{in_bins} rows counted in {feature}'s bins, {holding} hold a value")
     error_type = body.get("error", {}).get("type") if status != 200 else None
     if record.get("error_type") != error_type:
         problems.append(f"error type {record.get('error_type')!r}, answered {error_type!r}")
@@ -108,6 +112,15 @@ def count_problems(record: dict[str, Any], status: int, body: dict[str, Any]) ->
         if ("model", "model_version", "error_type") not in declared(record).get(errors, set()):
             problems.append(f"{errors} is not published by error type")
     return problems
+
+
+def _bin_totals(record: dict[str, Any]) -> dict[str, int]:
+    """Per feature, the rows the line counts in its bins (``bin:<feature>#<bin>``)."""
+    totals: Counter[str] = Counter()
+    for key, value in record.items():
+        if key.startswith(BIN_PREFIX):
+            totals[key[len(BIN_PREFIX) :].rpartition("#")[0]] += value
+    return dict(totals)
 
 
 def status_and_body(answer: dict[str, Any]) -> tuple[int, dict[str, Any]]:

@@ -42,7 +42,7 @@ import numpy as np
 
 from .card import PROBABILITY_DECIMALS, ModelCard, reference
 from .events import ALB, DIRECT, KINDS, BodyBounds
-from .rows import Columns, graph_feed, out_of_range, unusual_values
+from .rows import Columns, bin_counts, graph_feed, out_of_range, unusual_values
 
 COMPACT = (",", ":")
 
@@ -64,7 +64,8 @@ def predicted(model: Model, columns: Columns) -> Answer:
     feed = graph_feed(card, columns)
     outputs = model.predict(feed)
     missing, unknown = unusual_values(card, columns)
-    return answer_from(card, outputs, out_of_range(card, feed), missing, unknown)
+    bins = bin_counts(card, columns)
+    return answer_from(card, outputs, out_of_range(card, feed), missing, unknown, bins)
 
 
 def answer_from(
@@ -73,6 +74,7 @@ def answer_from(
     outside: list[list[str]] | None = None,
     missing: dict[str, int] | None = None,
     unknown: dict[str, int] | None = None,
+    bins: dict[str, list[int]] | None = None,
 ) -> Answer:
     """The answer the graph's ``outputs`` make for ``card``; a ``ValueError`` (a 500) when they
     are not an answer the card allows.
@@ -80,7 +82,7 @@ def answer_from(
     NaN would also go out as a bare ``NaN`` from a direct invoke (the runtime client allows it)
     and make ``json.dumps`` raise for HTTP: either way no caller could read the answer.
     """
-    seen = Unusual(missing or {}, unknown or {})
+    seen = Unusual(missing or {}, unknown or {}, bins or {})
     if card.is_classifier:
         labels = [str(label) for label in np.asarray(outputs[0]).reshape(-1).tolist()]
         probabilities = outputs[1]
@@ -120,13 +122,15 @@ def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) 
 
 
 class Unusual(NamedTuple):
-    """Per column, rows that missed a value and rows that carried an unknown category."""
+    """Per column, rows that missed a value, rows that carried an unknown category, and rows per
+    bin of the card's ``feature_bins``: what the metrics compare with training."""
 
     missing: dict[str, int]
     unknown: dict[str, int]
+    bins: dict[str, list[int]]
 
 
-NOTHING_UNUSUAL = Unusual({}, {})
+NOTHING_UNUSUAL = Unusual({}, {}, {})
 
 
 class PredictionAnswer:

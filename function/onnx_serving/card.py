@@ -37,6 +37,14 @@ What conversion knew, so that nothing has to be guessed later:
 - ``class_shares``: the share of each class among the reference model's predictions on real rows
   (``SAMPLE=`` rows, or the demo's test set), what the live prediction mix is compared with;
   ``null`` when conversion saw no real rows, and always for a regressor.
+- ``feature_bins``: what the real rows looked like column by column, for the live input mix to
+  be compared with (docs/observability.md). A number column has ``edges``, its quantiles
+  (deciles when the values allow; ties merge bins), and ``shares``, the share of rows per bin: a
+  value ``v`` falls in bin ``k``, the number of edges ``< v``. A string column has
+  ``categories``, its most frequent ones, and ``shares`` with one more entry, the last for every
+  other value. Missing values belong to no bin (``missing:<feature>`` counts them) and shares
+  are of the rows that hold a value; a column without any is left out. Taken from the
+  ``SAMPLE=`` rows, or the demo's training rows; ``null`` when conversion saw no real rows.
 """
 
 from __future__ import annotations
@@ -46,6 +54,7 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
+from itertools import pairwise
 from typing import Any
 
 # 2: golden_rows, and feature ranges that may be null; 3: bound to its model (CARD_DIGEST_KEY);
@@ -58,6 +67,14 @@ CARD_DIGEST_KEY = "onnx_lambda.card_sha256"
 # Class shares are rounded to this many decimals, so they sum to 1 within half a unit of the
 # last decimal per class.
 SHARE_DECIMALS = 6
+# At most this many bins per column in ``feature_bins``: deciles for a number column, nine
+# categories and "every other" for a string one. The bins' excess over training summed across
+# columns, less the last bin (the excesses of a line sum to 0), is what the input drift alarm
+# reads: nine metrics and ``rows``, the ten a metric-math alarm may read.
+FEATURE_BINS = 10
+BIN_EDGES = "edges"
+BIN_CATEGORIES = "categories"
+BIN_SHARES = "shares"
 # The largest float32: a number fed to a float32 input must not overflow it.
 FLOAT32_MAX = 3.4028234663852886e38
 
@@ -224,6 +241,7 @@ class ModelCard:
     golden_rows: list[dict[str, Any]] = field(default_factory=list)
     format: int = CARD_FORMAT
     class_shares: dict[str, float] | None = None
+    feature_bins: dict[str, dict[str, list[Any]]] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.columns, list) and all(isinstance(c, dict) for c in self.columns):
@@ -313,6 +331,9 @@ class ModelCard:
         """
         content = asdict(self)
         del content["sha256"]
+        # Cards written before ``feature_bins`` existed are bound without it: they still serve.
+        if content["feature_bins"] is None:
+            del content["feature_bins"]
         return json.dumps(content, sort_keys=True, separators=(",", ":")).encode()
 
     def to_json(self) -> str:
@@ -502,6 +523,7 @@ def _problems(card: ModelCard) -> list[str]:
     if problems:
         return problems
     problems += _share_problems(card)
+    problems += _bin_problems(card)
     tolerance = card.parity.get("tolerance") if isinstance(card.parity, dict) else None
     if not _is_finite_number(tolerance) or tolerance <= 0:
         problems.append("parity must record a positive tolerance")
@@ -547,6 +569,45 @@ def _share_problems(card: ModelCard) -> list[str]:
         return ["class_shares must be numbers from 0 to 1"]
     if abs(sum(shares.values()) - 1) > 0.5 * len(shares) * 10.0**-SHARE_DECIMALS:
         return ["class_shares must sum to 1"]
+    return []
+
+
+def _bin_problems(card: ModelCard) -> list[str]:
+    """What is wrong with ``feature_bins``, per column named."""
+    bins = card.feature_bins
+    if bins is None:
+        return []
+    columns = {column.name: column for column in card.columns}
+    if not isinstance(bins, dict) or not bins or not set(bins) <= set(columns):
+        return ["feature_bins must map column names to their bins (or be null)"]
+    return [
+        problem
+        for name, column_bins in bins.items()
+        for problem in _column_bin_problems(columns[name], column_bins)
+    ]
+
+
+def _column_bin_problems(column: Column, bins: object) -> list[str]:
+    where = f"feature_bins[{column.name!r}]"
+    key = BIN_EDGES if column.type == NUMBER else BIN_CATEGORIES
+    if not isinstance(bins, dict) or set(bins) != {key, BIN_SHARES}:
+        return [f"{where} must hold {key!r} and {BIN_SHARES!r}"]
+    bounds, shares = bins[key], bins[BIN_SHARES]
+    if not isinstance(bounds, list) or not isinstance(shares, list):
+        return [f"{where}: {key} and {BIN_SHARES} must be lists"]
+    if len(shares) != len(bounds) + 1 or len(shares) > FEATURE_BINS:
+        return [f"{where} must have one share per bin, at most {FEATURE_BINS} bins"]
+    if column.type == NUMBER:
+        if not all(_is_finite_number(edge) for edge in bounds):
+            return [f"{where}.edges must be finite numbers"]
+        if any(low >= high for low, high in pairwise(bounds)):
+            return [f"{where}.edges must increase"]
+    elif not all(isinstance(c, str) and c for c in bounds) or len(set(bounds)) != len(bounds):
+        return [f"{where}.categories must be distinct non-empty strings"]
+    if not all(_is_finite_number(share) and 0 <= share <= 1 for share in shares):
+        return [f"{where}.shares must be numbers from 0 to 1"]
+    if abs(sum(shares) - 1) > 0.5 * len(shares) * 10.0**-SHARE_DECIMALS:
+        return [f"{where}.shares must sum to 1"]
     return []
 
 

@@ -50,6 +50,19 @@ versions (each line is measured against its own card). Slots follow the training
 first; a card with more classes than ``CLASS_MIX_SLOTS`` puts the smallest in the last slot, and
 the distance measured is then a lower bound of the true one.
 
+*input mix*, for cards with ``feature_bins`` (what the real rows looked like per column): in
+the predictions directive, ``bin:<feature>#<bin>``, the rows of the line in that bin of that
+feature, sparse (a one-row line has one per feature), so a graph can draw each feature's live
+share of rows per bin; and, by no dimension beside the class mix, ``bin_excess:#<bin>``, per bin
+position, the rows in that position minus training's share of them, averaged over the binned
+features. That is the class mix design again, with the bins of every feature pooled by position
+(a number column's bins are its training deciles, so position 3 is everywhere the fourth tenth
+of training's values): summed over a window, half their absolute values over the window's rows
+is the total variation distance between the window's pooled bin positions and training's, a
+lower bound of the features' mean distance that an alarm can compute without knowing a feature
+or a bin name. The excesses of a line sum to 0, so the last position is left out: the alarm
+takes it as minus the sum of the others, and reads nine metrics and ``rows``, the ten it may.
+
 Names longer than CloudWatch's 255 characters are replaced by the position in the card
 (``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
 stdlib and built once per model at init; per request it is dict and list work on strings
@@ -67,7 +80,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .card import ModelCard
+from .card import BIN_SHARES, FEATURE_BINS, ModelCard
 
 if TYPE_CHECKING:
     from .answers import Answer
@@ -85,6 +98,10 @@ OUT_OF_RANGE_PREFIX = "out_of_range:"
 MISSING_PREFIX = "missing:"
 UNKNOWN_CATEGORY_PREFIX = "unknown_category:"
 CLASS_MIX_PREFIX = "class_mix_excess:#"
+BIN_PREFIX = "bin:"
+BIN_EXCESS_PREFIX = "bin_excess:#"
+# The pooled bin positions a line carries: all but the last, which is minus their sum.
+BIN_EXCESS_SLOTS = FEATURE_BINS - 1
 # A metric-math alarm reads at most 10 metrics: the slots and ``rows``, with one to spare.
 CLASS_MIX_SLOTS = 8
 # Enough for the distance: a sum of 1e6 one-row lines is off by at most 50 rows per slot.
@@ -95,6 +112,7 @@ VALUE_SUMMARY = ("value_count", "value_sum", "value_min", "value_max")
 # The sparse per-class and per-feature members a line may carry, by their prefix.
 COUNT_PREFIXES = (
     PREDICTED_PREFIX,
+    BIN_PREFIX,
     OUT_OF_RANGE_PREFIX,
     MISSING_PREFIX,
     UNKNOWN_CATEGORY_PREFIX,
@@ -105,6 +123,7 @@ MEMBERS = frozenset(
     {"model", "model_version", "client_errors", "server_errors", "out_of_range_rows"}
     | {"cold_start", "init_ms", "_aws", *VALUE_SUMMARY}
     | {f"{CLASS_MIX_PREFIX}{slot}" for slot in range(CLASS_MIX_SLOTS)}
+    | {f"{BIN_EXCESS_PREFIX}{slot}" for slot in range(BIN_EXCESS_SLOTS)}
 )
 MILLISECONDS = "Milliseconds"
 COMPACT = (",", ":")
@@ -130,6 +149,20 @@ def metric_names(prefix: str, names: list[str]) -> dict[str, str]:
         )
         for position, name in enumerate(names)
     }
+
+
+def bin_metric_names(card: ModelCard) -> dict[str, list[str]]:
+    """Per binned feature, ``bin:<feature>#<bin>`` for each of its bins, or ``bin:#<position>
+    #<bin>`` (the feature's position in the card) when a name would be too long."""
+    bins = card.feature_bins or {}
+    names = {}
+    for position, feature in enumerate(card.feature_names):
+        if feature in bins:
+            stem = f"{BIN_PREFIX}{feature}#"
+            if len(stem) + len(str(FEATURE_BINS)) > METRIC_NAME_CHARS:
+                stem = f"{BIN_PREFIX}#{position}#"
+            names[feature] = [f"{stem}{k}" for k in range(len(bins[feature][BIN_SHARES]))]
+    return names
 
 
 def class_mix_slots(classes: list[str], shares: Mapping[str, float]) -> list[list[str]]:
@@ -175,6 +208,18 @@ class RequestMetrics:
         self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
         # Most requests answer one row: their members are written here, once per class.
         self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
+        self._bin_names = bin_metric_names(card)
+        bins = card.feature_bins or {}
+        self._bin_shares = {name: bins[name][BIN_SHARES] for name in self._bin_names}
+        # Training's shares per bin position, summed over the features: what a line expects of
+        # each position when every feature holds a value in every row (no missing values).
+        self._pooled_shares = [
+            sum(shares[position] for shares in self._bin_shares.values() if position < len(shares))
+            for position in range(FEATURE_BINS)
+        ]
+        self._bin_slot_names = [
+            f"{BIN_EXCESS_PREFIX}{slot}" for slot in range(BIN_EXCESS_SLOTS if bins else 0)
+        ]
         per_model = [
             *self._predicted.values(),
             *self._out_of_range.values(),
@@ -182,6 +227,7 @@ class RequestMetrics:
             *self._unknown.values(),
             *share_names.values(),
             *([] if card.is_classifier else VALUE_SUMMARY),
+            *(name for names in self._bin_names.values() for name in names),
         ]
         self._definitions = {name: _definition(name) for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
@@ -194,11 +240,23 @@ class RequestMetrics:
             dimensions: f'{prefix}{json.dumps(dimensions, separators=COMPACT)},"Metrics":['
             for dimensions in (LINE_DIMENSIONS, BY_MODEL, BY_ERROR_TYPE, NO_DIMENSION)
         }
-        self._class_mix = (
-            self._directive_start[NO_DIMENSION]
-            + ",".join(_definition(name) for name in self._slot_names)
+        # The class mix and the input mix share one directive; a line without answered rows
+        # has neither, a regressor's lines the input mix only.
+        mixes = {
+            (has_classes, has_bins): [
+                *(self._slot_names if has_classes else []),
+                *(self._bin_slot_names if has_bins else []),
+            ]
+            for has_classes in (False, True)
+            for has_bins in (False, True)
+        }
+        self._mix_directive = {
+            kinds: self._directive_start[NO_DIMENSION]
+            + ",".join(_definition(name) for name in names)
             + "]}"
-        )
+            for kinds, names in mixes.items()
+            if names
+        }
         self._health = {
             cold_start: self._directive_start[LINE_DIMENSIONS] + ",".join(metrics) + "]}"
             for cold_start, metrics in ((False, health), (True, cold))
@@ -234,10 +292,16 @@ class RequestMetrics:
         directives = [self._health[cold]]
         mix = ""
         labels = getattr(answer, "labels", None)
-        if labels and self._slot_names:
+        has_classes = bool(labels and self._slot_names)
+        if has_classes:
             one_row = len(labels) == 1
             mix = self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
-            directives.append(self._class_mix)
+        bins = answer.unusual.bins if answer is not None else None
+        has_bins = bool(record["rows"] and self._bin_slot_names and bins)
+        if has_bins:
+            mix += self._bin_excess_members(bins, record["rows"])
+        if has_classes or has_bins:
+            directives.append(self._mix_directive[has_classes, has_bins])
         if "error_type" in record:
             directives.append(self._errors["server_errors" if status >= 500 else "client_errors"])
         names = list(per_model)
@@ -261,9 +325,33 @@ class RequestMetrics:
             for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
         )
 
+    def _bin_excess_members(self, bins: Mapping[str, list[int]], rows: int) -> str:
+        """The line's ``bin_excess`` members as JSON text, each led by a comma: per bin position
+        but the last, rows there minus training's share of the rows holding a value, averaged
+        over the binned features."""
+        pooled = [0] * FEATURE_BINS
+        complete = True
+        for counts in bins.values():
+            complete = complete and sum(counts) == rows
+            for position, count in enumerate(counts):
+                pooled[position] += count
+        if complete:
+            expected = [rows * share for share in self._pooled_shares]
+        else:
+            expected = [0.0] * FEATURE_BINS
+            for feature, shares in self._bin_shares.items():
+                present = sum(bins[feature])
+                for position, share in enumerate(shares):
+                    expected[position] += share * present
+        features = len(self._bin_shares)
+        return "".join(
+            f',"{name}":{round((count - wanted) / features, CLASS_MIX_DECIMALS)!r}'
+            for name, count, wanted in zip(self._bin_slot_names, pooled, expected, strict=False)
+        )
+
     def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:
         """Rows per predicted class (or a regressor's value summary), per feature outside the
-        range, missing or of an unknown category; zero counts left out."""
+        range, missing, of an unknown category or in a bin; zero counts left out."""
         if answer is None:
             return {}
         labels = getattr(answer, "labels", None)
@@ -276,9 +364,12 @@ class RequestMetrics:
         if answer.out_of_range:
             outside = Counter(name for names in answer.out_of_range for name in names)
             counts.update((self._out_of_range[name], n) for name, n in outside.items())
-        missing, unknown = answer.unusual
-        counts.update((self._missing[name], n) for name, n in missing.items())
-        counts.update((self._unknown[name], n) for name, n in unknown.items())
+        unusual = answer.unusual
+        counts.update((self._missing[name], n) for name, n in unusual.missing.items())
+        counts.update((self._unknown[name], n) for name, n in unusual.unknown.items())
+        for feature, in_bins in unusual.bins.items():
+            names = self._bin_names[feature]
+            counts.update((names[k], n) for k, n in enumerate(in_bins) if n)
         return counts
 
 

@@ -29,7 +29,16 @@ from typing import Any
 
 import numpy as np
 
-from .card import FLOAT32_MAX, MATRIX, MISSING_STRING, NUMBER, Column, ModelCard
+from .card import (
+    BIN_CATEGORIES,
+    BIN_EDGES,
+    FLOAT32_MAX,
+    MATRIX,
+    MISSING_STRING,
+    NUMBER,
+    Column,
+    ModelCard,
+)
 from .errors import RequestError, bad_request, quoted_list
 
 # Validated rows, column by column in card order: a list of 1-D arrays, or a 2-D float64 array
@@ -154,6 +163,40 @@ def unusual_values(card: ModelCard, columns: Columns) -> tuple[dict[str, int], d
         if count:
             missing[column.name] = count
     return missing, unknown
+
+
+def bin_counts(card: ModelCard, columns: Columns) -> dict[str, list[int]]:
+    """Per column the card has ``feature_bins`` for, the rows in each of its bins, in bin order.
+
+    A number is compared with the edges in the model's number type, as the card's edges were
+    taken; a string another than the card's categories counts in the last bin. A missing value
+    counts in none, as in training's shares.
+    """
+    bins = card.feature_bins
+    if not bins:
+        return {}
+    counts = {}
+    for column, values in zip(card.columns, columns, strict=True):
+        described = bins.get(column.name)
+        if described is None:
+            continue
+        if column.type == NUMBER:
+            edges = np.asarray(described[BIN_EDGES], dtype=card.number_type)
+            typed = values.astype(card.number_type)
+            if column.missing:
+                typed = typed[~np.isnan(typed)]
+            positions = np.searchsorted(edges, typed, side="left")
+            counts[column.name] = np.bincount(positions, minlength=len(edges) + 1).tolist()
+            continue
+        categories = described[BIN_CATEGORIES]
+        position = {category: k for k, category in enumerate(categories)}
+        other = len(categories)
+        in_bins = [0] * (other + 1)
+        for value in values.tolist():
+            if value is not None and value != MISSING_STRING:
+                in_bins[position.get(value, other)] += 1
+        counts[column.name] = in_bins
+    return counts
 
 
 def graph_feed(card: ModelCard, columns: Columns) -> dict[str, np.ndarray]:

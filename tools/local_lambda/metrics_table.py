@@ -9,6 +9,11 @@ minimum, maximum, p50 and p99. So the signals can be read, and tested, with no A
 
 Percentiles are nearest-rank over the exact values: CloudWatch estimates them from its own
 buckets, so its figures may differ slightly on large samples.
+
+After the tables come the two drift distances the template's alarms compute, over the whole
+log instead of an hour (and without the alarms' 200-row floor): the class mix's and the input
+mix's total variation distance from training, each from the sums of its dimensionless
+``*_excess`` metrics and of ``rows``, as the alarms' metric math does.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from onnx_serving.metrics import BIN_EXCESS_PREFIX, CLASS_MIX_PREFIX
 
 PERCENTILES = (50, 99)
 
@@ -103,12 +110,46 @@ def render(rows: list[MetricRow]) -> str:
     return "\n\n".join(blocks) + "\n" if blocks else "no EMF lines\n"
 
 
+DRIFTS = (
+    ("class mix", CLASS_MIX_PREFIX, False),
+    # The input mix leaves out its last bin position, minus the sum of the others.
+    ("input mix", BIN_EXCESS_PREFIX, True),
+)
+
+
+def drift_distances(rows: list[MetricRow]) -> list[str]:
+    """Per namespace and drift with excess metrics in the log, its distance from training (%)."""
+    found = []
+    for namespace in dict.fromkeys(row.namespace for row in rows):
+        sums = {
+            row.metric: row.total
+            for row in rows
+            if row.namespace == namespace and not row.dimensions
+        }
+        answered = sums.get("rows", 0)
+        for name, prefix, implied_last in DRIFTS:
+            excess = [total for metric, total in sums.items() if metric.startswith(prefix)]
+            if not excess or not answered:
+                continue
+            absolute = sum(map(abs, excess)) + (abs(sum(excess)) if implied_last else 0.0)
+            distance = 50 * absolute / answered
+            found.append(
+                f"{namespace}: {name} distance from training {distance:.2f} % "
+                f"over {_number(answered)} rows"
+            )
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log", type=Path, help="a log file of the function's lines")
     args = parser.parse_args(argv)
     with args.log.open(encoding="utf-8", errors="replace") as log:
-        sys.stdout.write(render(metric_rows(records(log))))
+        rows = metric_rows(records(log))
+    sys.stdout.write(render(rows))
+    distances = drift_distances(rows)
+    if distances:
+        sys.stdout.write("\n" + "\n".join(distances) + "\n")
     return 0
 
 

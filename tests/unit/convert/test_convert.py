@@ -97,6 +97,17 @@ def test_cli_writes_model_card_and_baseline(tmp_path, capsys):
         "versicolor": 0.333333,
         "virginica": 0.333333,
     }
+    # The 120 training rows' deciles; petal width's ties leave it nine bins.
+    assert {name: len(bins["shares"]) for name, bins in card["feature_bins"].items()} == {
+        "sepal_length": 10,
+        "sepal_width": 10,
+        "petal_length": 10,
+        "petal_width": 9,
+    }
+    assert card["feature_bins"]["petal_width"] == {
+        "edges": [0.2, 0.4, 1.2, 1.3, 1.5, 1.8, 1.9, 2.2],
+        "shares": [0.208333, 0.108333, 0.116667, 0.1, 0.125, 0.1, 0.041667, 0.1, 0.1],
+    }
     assert len(card["golden_rows"]) == 12
     assert [row["label"] for row in card["golden_rows"][:3]] == card["classes"]
     assert sorted(card["library_versions"]) == [

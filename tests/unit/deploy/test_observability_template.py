@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 from sam_support import load_template
 
-from onnx_serving.metrics import CLASS_MIX_PREFIX, CLASS_MIX_SLOTS
+from onnx_serving.metrics import (
+    BIN_EXCESS_PREFIX,
+    BIN_EXCESS_SLOTS,
+    CLASS_MIX_PREFIX,
+    CLASS_MIX_SLOTS,
+)
 from tools.deploy.templates import FUNCTION_STACK, OBSERVABILITY_APPLICATION
 
 DOC = load_template(OBSERVABILITY_APPLICATION)
@@ -46,10 +51,16 @@ def test_the_parent_deploys_it_with_its_name_topic_and_thresholds():
     }
 
 
-ALARMS = ("ServerErrorRateAlarm", "LatencyP99Alarm", "OutOfRangeDriftAlarm", "ClassMixDriftAlarm")
+ALARMS = (
+    "ServerErrorRateAlarm",
+    "LatencyP99Alarm",
+    "OutOfRangeDriftAlarm",
+    "ClassMixDriftAlarm",
+    "InputMixDriftAlarm",
+)
 
 
-def test_resources_are_four_alarms_and_a_dashboard():
+def test_resources_are_five_alarms_and_a_dashboard():
     assert {name: r["Type"] for name, r in RESOURCES.items()} == {
         **{name: "AWS::CloudWatch::Alarm" for name in ALARMS},
         "Dashboard": "AWS::CloudWatch::Dashboard",
@@ -166,6 +177,66 @@ def test_the_class_mix_default_threshold_is_above_sampling_noise_at_the_minimum_
         assert distance.max() < threshold, classes
 
 
+BIN_SLOTS = [f"b{k}" for k in range(BIN_EXCESS_SLOTS)]
+# The last bin position, minus the sum of the others: an expression, not a metric read.
+LAST_BIN = "-(" + " + ".join(f"FILL({slot}, 0)" for slot in BIN_SLOTS) + ")"
+INPUT_MIX_TERMS = " + ".join(f"ABS(FILL({slot}, 0))" for slot in BIN_SLOTS) + " + ABS(b9)"
+
+
+def test_input_mix_drift_is_the_pooled_bin_distance_from_training_over_an_hour():
+    properties = alarm("InputMixDriftAlarm")
+    assert properties["Threshold"] == {"Ref": "InputDriftThreshold"}
+    assert DOC["Parameters"]["InputDriftThreshold"]["Default"] == 20
+    assert properties["Metrics"][0]["Expression"] == (
+        f"IF(rows >= {CLASS_MIX_MIN_ROWS}, 50 * ({INPUT_MIX_TERMS}) / rows, 0)"
+    )
+    assert properties["Metrics"][1] == {"Id": "b9", "ReturnData": False, "Expression": LAST_BIN}
+    assert stats(properties) == {
+        **{f"b{k}": (f"{BIN_EXCESS_PREFIX}{k}", "Sum", 3600) for k in range(BIN_EXCESS_SLOTS)},
+        "rows": ("rows", "Sum", 3600),
+    }
+    # PutMetricAlarm: at most 10 queries that read a metric, and 10 expressions.
+    assert sum("MetricStat" in m for m in properties["Metrics"]) == 10
+
+
+def input_mix_distance(excess: list[float], rows: float) -> float:
+    """The alarm's two expressions evaluated on one hour's sums (their functions, in Python)."""
+    values = dict(zip(BIN_SLOTS, excess, strict=True))
+    values["rows"] = rows
+    expressions = {m["Id"]: m["Expression"] for m in alarm("InputMixDriftAlarm")["Metrics"][:2]}
+    for name in ("b9", "drift"):
+        python = re.sub(r"IF\((.*?), (.*), 0\)$", r"(\2) if (\1) else 0", expressions[name])
+        python = python.replace("ABS(", "abs(").replace("FILL(", "(").replace(", 0)", ")")
+        values[name] = eval(python, {"__builtins__": {"abs": abs}}, values)
+    return values["drift"]
+
+
+def test_the_input_mix_alarm_reads_the_distance_the_lines_sum_to():
+    # 1,000 rows, training a tenth per position, live all in the first five: distance 50 %.
+    excess = [100.0] * 5 + [-100.0] * 4
+    assert input_mix_distance(excess, 1000) == pytest.approx(50.0)
+    assert input_mix_distance(excess, CLASS_MIX_MIN_ROWS - 1) == 0
+
+
+def test_the_input_mix_default_threshold_is_above_sampling_noise_at_the_minimum_rows():
+    """Hours of ``CLASS_MIX_MIN_ROWS`` rows drawn from training's own bins, one feature (no
+    pooling to average the noise away) of 2 to 10 equal bins: the distance stays below the
+    default."""
+    threshold = DOC["Parameters"]["InputDriftThreshold"]["Default"]
+    rng = np.random.default_rng(0)
+    for bins in range(2, BIN_EXCESS_SLOTS + 2):
+        shares = np.full(bins, 1 / bins)
+        counts = rng.multinomial(CLASS_MIX_MIN_ROWS, shares, size=20_000)
+        excess = (counts - shares * CLASS_MIX_MIN_ROWS)[:, :-1]
+        excess = np.pad(excess, ((0, 0), (0, BIN_EXCESS_SLOTS + 1 - bins)))
+        distance = (
+            50 * (np.abs(excess).sum(axis=1) + np.abs(excess.sum(axis=1))) / CLASS_MIX_MIN_ROWS
+        )
+        worst = excess[distance.argmax()].tolist()
+        assert input_mix_distance(worst, CLASS_MIX_MIN_ROWS) == pytest.approx(distance.max())
+        assert distance.max() < threshold, bins
+
+
 def dashboard_body() -> dict:
     """The dashboard's JSON as CloudFormation substitutes it, for stack "s" in us-east-1."""
     text, names = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
@@ -190,6 +261,8 @@ def test_the_dashboard_shows_every_signal_and_the_alarms():
         "Batch: rows and rejected rows",
         "Batch: files (jobs and refused)",
         "Batch: throughput (rows/s per file)",
+        "Input mix distance from training (%)",
+        "Rows per feature bin (% of rows)",
         "Alarms",
     ]
     assert widgets[-1]["properties"]["alarms"] == [
@@ -206,8 +279,12 @@ def test_the_dashboard_shows_every_signal_and_the_alarms():
         "onnx-lambda/s/batch",
         "...",
     }
+    inputs = widgets[10]["properties"]["metrics"]
+    assert inputs[0][0]["expression"] == f"50 * ({INPUT_MIX_TERMS}) / rows"
+    assert inputs[1][0]["expression"] == LAST_BIN
+    assert [m[1] for m in inputs[2:]] == [f"{BIN_EXCESS_PREFIX}{k}" for k in range(9)] + ["rows"]
     text = json.dumps(widgets)
     for metric in ("latency_ms", "rows", "client_errors", "server_errors", "cold_start", "init_ms"):
         assert f'"{metric}"' in text or f'\\"{metric}\\"' in text, metric
-    for prefix in ("predicted", "training_share", "out_of_range"):
+    for prefix in ("predicted", "training_share", "out_of_range", "bin"):
         assert f"{{onnx-lambda/s,model,model_version}} {prefix}'" in text, prefix

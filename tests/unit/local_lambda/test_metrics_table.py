@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import json
 
-from tools.local_lambda.metrics_table import MetricRow, main, metric_rows, records
+from tools.local_lambda.metrics_table import (
+    MetricRow,
+    drift_distances,
+    main,
+    metric_rows,
+    records,
+)
 
 
 def line(latency: float, rows: int, extra: dict | None = None, label: str = "a") -> str:
@@ -98,3 +104,48 @@ def test_a_log_without_metrics_says_so(tmp_path, capsys):
     log.write_text("\n".join([LOG[0], LOG[2], LOG[6]]) + "\n")
     assert main([str(log)]) == 0
     assert capsys.readouterr().out == "no EMF lines\n"
+
+
+def mix_line(rows: int, excess: dict[str, float]) -> str:
+    """A line carrying dimensionless excess metrics beside ``rows``."""
+    record = {
+        "rows": rows,
+        **excess,
+        "_aws": {
+            "Timestamp": 1,
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": "ns",
+                    "Dimensions": [[]],
+                    "Metrics": [{"Name": name} for name in ["rows", *excess]],
+                }
+            ],
+        },
+    }
+    return json.dumps(record)
+
+
+def test_the_drift_distances_are_the_alarms_over_the_whole_log(tmp_path, capsys):
+    """Training: two classes half each, bins a tenth per position. 400 rows: 300 predicted in
+    the first class (distance 25 %), every row in the first bin position (distance 90 %)."""
+    lines = [
+        mix_line(
+            100,
+            {
+                "class_mix_excess:#0": 25.0,
+                "class_mix_excess:#1": -25.0,
+                "bin_excess:#0": 90.0,
+                **{f"bin_excess:#{k}": -10.0 for k in range(1, 9)},
+            },
+        )
+    ] * 4
+    rows = metric_rows(records(lines))
+    assert drift_distances(rows) == [
+        "ns: class mix distance from training 25.00 % over 400 rows",
+        "ns: input mix distance from training 90.00 % over 400 rows",
+    ]
+    assert drift_distances(metric_rows(records(LOG))) == []
+    log = tmp_path / "function.log"
+    log.write_text("\n".join(lines) + "\n")
+    assert main([str(log)]) == 0
+    assert capsys.readouterr().out.splitlines()[-2:] == drift_distances(rows)

@@ -17,18 +17,22 @@ import numpy as np
 import pytest
 from conftest import event_names, load_event
 from emf_support import declared, emf_problems, line_problems
+from fixture_models import typed_card
 
-from onnx_serving.answers import answer_from
+from onnx_serving.answers import answer_from, predicted
 from onnx_serving.card import Column
 from onnx_serving.metrics import (
+    BIN_EXCESS_SLOTS,
     CLASS_MIX_SLOTS,
     DEFAULT_NAMESPACE,
     METRICS_PER_DIRECTIVE,
     RequestMetrics,
+    bin_metric_names,
     class_mix_slots,
     metric_names,
     namespace_from_env,
 )
+from onnx_serving.rows import RowPositions, to_columns
 from tools.reliability.corpus import load_cases
 
 
@@ -231,6 +235,135 @@ def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
     assert (record["client_errors"], record["server_errors"], record["rows"]) == (1, 0, 0)
 
 
+def answered(app, rows):
+    """The answer the served model gives ``rows``, with its per-bin counts."""
+    card = app.MODEL.card
+    return predicted(app.MODEL, to_columns(rows, RowPositions(len(rows)), card))
+
+
+SETOSA_ROW = [5.1, 3.5, 1.4, 0.2]
+
+
+def test_a_line_counts_each_feature_bin_and_the_pooled_excess(app):
+    """The demo card's training deciles put 5.1 in sepal_length's third bin, 3.5 in
+    sepal_width's ninth, 1.4 in petal_length's first, 0.2 in petal_width's first."""
+    card = app.MODEL.card
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    metrics.line(one_row_record(), setosa_answer(card))
+    record = json.loads(metrics.line(one_row_record(), answered(app, [SETOSA_ROW])))
+    assert emf_problems(record) == []
+    assert {key: value for key, value in record.items() if key.startswith("bin:")} == {
+        "bin:sepal_length#2": 1,
+        "bin:sepal_width#8": 1,
+        "bin:petal_length#0": 1,
+        "bin:petal_width#0": 1,
+    }
+    in_bin = {"sepal_length": 2, "sepal_width": 8, "petal_length": 0, "petal_width": 0}
+    bins = card.feature_bins
+    expected = [
+        round(
+            sum(
+                float(in_bin[name] == position) - (bins[name]["shares"] + [0.0] * 10)[position]
+                for name in in_bin
+            )
+            / 4,
+            4,
+        )
+        for position in range(BIN_EXCESS_SLOTS)
+    ]
+    # Equal up to the 4-decimal rounding (the sums are taken in another order).
+    excess = [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)]
+    assert excess == pytest.approx(expected, abs=1e-4)
+    assert record["bin_excess:#0"] == 0.35
+    assert declared(record)["bin:petal_width#0"] == {("model", "model_version")}
+    assert declared(record)["bin_excess:#8"] == {()}
+
+
+def pooled_distance(lines: list[dict]) -> float:
+    """The input drift alarm's metric math over the lines' sums: the last position is minus the
+    sum of the others; half the absolute excess per row."""
+    rows = sum(line["rows"] for line in lines)
+    excess = [
+        sum(line.get(f"bin_excess:#{k}", 0.0) for line in lines) for k in range(BIN_EXCESS_SLOTS)
+    ]
+    return (sum(abs(value) for value in excess) + abs(sum(excess))) / (2 * rows)
+
+
+def test_the_bin_excess_sums_to_the_distance_between_pooled_live_and_training_bins(app):
+    """Over lines of any sizes, the summed excesses give the total variation distance between
+    the window's bin positions, pooled over the features, and training's, computed here from the
+    rows' own per-bin counts."""
+    card = app.MODEL.card
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    low, high = card.row_bounds()
+    middle = [(lo + hi) / 2 for lo, hi in zip(low, high, strict=True)]
+    batches = [[SETOSA_ROW] * 3 + [middle], [high], [], [low, middle, SETOSA_ROW]]
+    answers = [answered(app, batch) for batch in batches]
+    lines = [
+        json.loads(metrics.line({**one_row_record(), "rows": len(batch)}, answer))
+        for batch, answer in zip(batches, answers, strict=True)
+    ]
+    assert [emf_problems(line) for line in lines] == [[]] * 4
+    assert not [key for key in lines[2] if key.startswith("bin")]
+    rows = sum(len(batch) for batch in batches)
+    live = [0.0] * 10
+    training = [0.0] * 10
+    for name, described in card.feature_bins.items():
+        counts = [sum(c) for c in zip(*(a.unusual.bins[name] for a in answers), strict=True)]
+        assert sum(counts) == rows
+        for position, (count, share) in enumerate(zip(counts, described["shares"], strict=True)):
+            live[position] += count / rows / 4
+            training[position] += share / 4
+    expected = sum(abs(a - b) for a, b in zip(live, training, strict=True)) / 2
+    assert pooled_distance(lines) == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_feature_missing_in_some_rows_is_compared_with_the_rows_holding_it():
+    """A regressor over typed columns: 2 rows, distance missing in one (training's shares .25,
+    .5, .25), weather "dry" and "rain" (.6, .3, and .1 for the others)."""
+    card = typed_card(
+        feature_bins={
+            "distance": {"edges": [2.0, 10.0], "shares": [0.25, 0.5, 0.25]},
+            "weather": {"categories": ["dry", "rain"], "shares": [0.6, 0.3, 0.1]},
+        }
+    )
+    bins = {"distance": [1, 0, 0], "weather": [1, 1, 0]}
+    answer = answer_from(card, [np.array([1.0, 2.0])], None, {"distance": 1}, {}, bins)
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    metrics.line(one_row_record(), None)
+    record = json.loads(metrics.line({**one_row_record(), "rows": 2}, answer))
+    assert emf_problems(record) == []
+    excess = [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)]
+    assert excess == [0.275, -0.05, -0.225] + [0.0] * 6
+    assert record["_aws"]["CloudWatchMetrics"][1]["Metrics"] == [
+        {"Name": f"bin_excess:#{k}"} for k in range(BIN_EXCESS_SLOTS)
+    ]
+    assert (record["bin:distance#0"], record["bin:weather#0"], record["bin:weather#1"]) == (1, 1, 1)
+
+
+def test_a_card_without_feature_bins_writes_no_bin_members(app):
+    card = replace(app.MODEL.card, feature_bins=None)
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    answer = answer_from(card, [np.array(["setosa"]), np.array([[1.0, 0.0, 0.0]])], [[]])
+    line = json.loads(metrics.line(one_row_record(), answer))
+    assert not [key for key in line if key.startswith("bin")]
+    assert line["_aws"]["CloudWatchMetrics"][1]["Metrics"] == CLASS_MIX
+
+
+def test_bin_names_too_long_for_cloudwatch_take_the_feature_position(app):
+    card = app.MODEL.card
+    long = "x" * 252
+    bins = {long: card.feature_bins["petal_width"], "sepal_length": {"edges": [], "shares": [1.0]}}
+    columns = [*card.columns[:3], Column(long, min=0.1, max=2.5)]
+    golden = [row | {"features": row["features"]} for row in card.golden_rows]
+    renamed = replace(card, columns=columns, feature_bins=bins, golden_rows=golden)
+    count = len(bins[long]["shares"])
+    assert bin_metric_names(renamed) == {
+        "sepal_length": ["bin:sepal_length#0"],
+        long: [f"bin:#3#{k}" for k in range(count)],
+    }
+
+
 def wide_card(card, features: int, classes: int):
     """``card`` with many features and classes, consistent enough to be a valid card."""
     names = [f"f{i}" for i in range(features)]
@@ -246,6 +379,7 @@ def wide_card(card, features: int, classes: int):
         classes=labels,
         golden_rows=[golden],
         class_shares=None,
+        feature_bins=None,
     )
 
 

@@ -292,15 +292,30 @@ def test_converted_model_carries_the_digest_of_its_card(model_copy):
     "edit",
     [
         lambda card: {"columns": card["columns"][::-1]},
-        lambda card: {"columns": [c | {"name": f"{c['name']} (cm)"} for c in card["columns"]]},
+        lambda card: {
+            "columns": [c | {"name": f"{c['name']} (cm)"} for c in card["columns"]],
+            "feature_bins": {f"{name} (cm)": b for name, b in card["feature_bins"].items()},
+        },
         lambda card: {"version": card["version"] + "-edited"},
         lambda card: {"columns": [c | {"max": c["max"] + 1.0} for c in card["columns"]]},
         lambda card: {"metrics": {}},
         lambda card: {
             "class_shares": {"setosa": 0.4, "versicolor": 0.266667, "virginica": 0.333333}
         },
+        lambda card: {
+            "feature_bins": card["feature_bins"]
+            | {"petal_width": {"edges": [1.0], "shares": [0.5, 0.5]}}
+        },
     ],
-    ids=["names-permuted", "names-renamed", "version", "ranges", "metrics", "class-shares"],
+    ids=[
+        "names-permuted",
+        "names-renamed",
+        "version",
+        "ranges",
+        "metrics",
+        "class-shares",
+        "feature-bins",
+    ],
 )
 def test_a_card_edited_after_conversion_fails_init(model_copy, edit):
     card = json.loads((model_copy / "model.json").read_text())

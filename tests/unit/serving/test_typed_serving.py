@@ -179,7 +179,12 @@ def test_init_refuses_a_card_that_calls_a_string_column_a_number(tmp_path):
     card["columns"][3] = {**vehicle, "type": "number", "categories": None, "unknown": None}
     for golden in card["golden_rows"]:
         golden["features"][3] = 1.0
-    rebind_card(edit_card(folder, columns=card["columns"], golden_rows=card["golden_rows"]))
+    # Its bins are a string column's: a number column's would be edges.
+    bins = {name: b for name, b in card["feature_bins"].items() if name != "vehicle"}
+    edited = edit_card(
+        folder, columns=card["columns"], golden_rows=card["golden_rows"], feature_bins=bins
+    )
+    rebind_card(edited)
     with pytest.raises(ModelLoadError) as refused:
         load_model(folder)
     assert str(refused.value).endswith(
