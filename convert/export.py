@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -29,7 +28,10 @@ from sklearn.pipeline import Pipeline
 from convert.boosters import register_booster_converters
 from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
-from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
+from convert.hist_gradient_boosting import (
+    register_hist_gradient_boosting_converters,
+    unsupported_hist_gradient_boosting,
+)
 from convert.imputer_ops import ImputerRewriteError, float64_imputers
 from convert.parity import ParityReport, check_parity, onnx_session
 from convert.schema import InputSchema
@@ -67,6 +69,7 @@ LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
 
 register_booster_converters()
+register_hist_gradient_boosting_converters()
 
 
 @dataclass(frozen=True)
@@ -90,18 +93,18 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
     ``UnsupportedModelError`` with one line naming it.
     """
     check_servable(estimator)
+    unsupported = unsupported_hist_gradient_boosting(estimator)
+    if unsupported:
+        raise UnsupportedModelError(
+            f"{describe_estimator(estimator)} cannot be served: {unsupported}"
+        )
     exported = export_copy(estimator, schema)
-    fix = (
-        hist_gradient_boosting_fixed()
-        if uses_hist_gradient_boosting(estimator)
-        else contextlib.nullcontext()
-    )
     final = final_estimator(exported)
     options = {id(final): {"zipmap": False}} if is_classifier(final) else None
     try:
         # skl2onnx reads attributes scikit-learn 1.9 deprecates (SVC's probA_, probB_): their
         # FutureWarnings are about skl2onnx's code, nothing the user can act on.
-        with fix, warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
             model = to_onnx(
