@@ -16,6 +16,7 @@ import onnx
 import onnxruntime
 import skl2onnx
 import sklearn
+from onnx import helper, numpy_helper
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
@@ -122,6 +123,8 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
         ) from None
     if schema.inputs == COLUMNS:
         named_as_columns(model, schema.feature_names)
+    if is_classifier(final):
+        boolean_labels_as_strings(model, final.classes_)
     model_bytes = model.SerializeToString()
     if schema.number_type == "float64":
         try:
@@ -165,6 +168,28 @@ def named_as_columns(model: onnx.ModelProto, names: list[str]) -> None:
         graph_input.name = renamed.get(graph_input.name, graph_input.name)
     for node in model.graph.node:
         node.input[:] = [renamed.get(name, name) for name in node.input]
+
+
+def boolean_labels_as_strings(model: onnx.ModelProto, classes: np.ndarray) -> None:
+    """Make a classifier with classes False and True answer "False" and "True" (in place).
+
+    skl2onnx writes boolean classes as the ints 0 and 1, while the card's classes are the
+    classes as text (``str`` of each, as scikit-learn's labels print): the label output becomes
+    the text of its value, picked from a constant by the int (False is 0, True is 1)."""
+    if not all(isinstance(c, bool | np.bool_) for c in classes):
+        return
+    label = model.graph.output[0]
+    as_int = f"{label.name}_int64"
+    names = f"{label.name}_names"
+    for node in model.graph.node:
+        node.output[:] = [as_int if name == label.name else name for name in node.output]
+    model.graph.initializer.append(
+        numpy_helper.from_array(np.asarray([str(False), str(True)], dtype=object), names)
+    )
+    model.graph.node.append(
+        helper.make_node("Gather", [names, as_int], [label.name], name=f"{label.name}_as_text")
+    )
+    label.type.tensor_type.elem_type = onnx.TensorProto.STRING
 
 
 class UnloadableModelError(UnsupportedModelError):

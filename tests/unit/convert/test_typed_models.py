@@ -20,6 +20,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.tree import DecisionTreeRegressor
 
 from convert import __main__ as cli
 from convert.check_rows import rows_from_matrix
@@ -240,4 +241,58 @@ def test_a_graph_that_fails_where_scikit_learn_answers_is_refused(tmp_path, caps
         "scikit-learn answers (onnxruntime: [ONNXRuntimeError] : 1 : FAIL : Non-zero status "
         "code returned while running OneHotEncoder node. Name:'OneHotEncoder' Status Message: "
         "Unknown Category and zeros = 0.); nothing was written\n"
+    )
+
+
+def test_boolean_classes_are_served_as_their_text(tmp_path):
+    """skl2onnx answers boolean classes as 0 and 1; the card's classes are their text, as
+    scikit-learn's labels print, and so are the served labels."""
+    data = load_breast_cancer()
+    forest = RandomForestClassifier(10, random_state=0).fit(data.data, data.target == 1)
+    status, out = convert(tmp_path, forest, data.data)
+    assert status == 0
+    assert load_model(out).card.classes == ["False", "True"]
+    served = [p["label"] for p in answers(out, data.data[:40].tolist())]
+    assert served == [str(label) for label in forest.predict(data.data[:40])]
+    assert set(served) == {"False", "True"}
+
+
+def test_a_missing_value_the_model_does_not_take_is_refused_saying_so(tmp_path, capsys):
+    frame, price = homes()
+    numbers = frame[["area", "rooms"]]
+    status, out = convert(tmp_path, Ridge().fit(numbers.fillna(0), price), numbers)
+    assert (status, out.exists()) == (1, False)
+    assert capsys.readouterr().err == (
+        "error: sample rows leave area empty, and Ridge does not take a missing value there "
+        "(scikit-learn: Input X contains NaN.): fill it in, or fit the model with an imputer "
+        "before it\n"
+    )
+
+
+def test_a_missing_value_onnx_answers_otherwise_is_refused_saying_so(tmp_path, capsys):
+    """scikit-learn's trees send a missing value where they learnt to; skl2onnx's tree
+    converter sends it to the other branch."""
+    frame, price = homes()
+    numbers = frame[["area", "rooms"]]
+    tree = DecisionTreeRegressor(max_depth=4, random_state=0).fit(numbers, price)
+    status, out = convert(tmp_path, tree, numbers)
+    assert (status, out.exists()) == (1, False)
+    assert capsys.readouterr().err == (
+        "error: sample rows leave area empty, and DecisionTreeRegressor converted to ONNX "
+        "answers a missing value there otherwise than scikit-learn: fill it in\n"
+    )
+
+
+def test_a_model_off_on_complete_rows_gets_the_parity_message_not_a_missing_value_one(
+    tmp_path, capsys
+):
+    data = load_breast_cancer()
+    sample = pd.DataFrame(data.data, columns=[f"f{i}" for i in range(30)])
+    sample.iloc[3, 4] = np.nan
+    model = LinearDiscriminantAnalysis().fit(data.data, data.target)
+    status, out = convert(tmp_path, model, sample)
+    assert (status, out.exists()) == (1, False)
+    assert capsys.readouterr().err.startswith(
+        "error: LinearDiscriminantAnalysis converted to ONNX answers differently from "
+        "scikit-learn on 1320 of 5568 check rows; nothing was written\n"
     )
