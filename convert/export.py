@@ -25,6 +25,7 @@ from sklearn.base import is_classifier
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from convert.boosters import register_booster_converters
 from convert.check_rows import CheckRows, shortest_float32
@@ -209,12 +210,16 @@ def initial_types(schema: InputSchema) -> list[tuple[str, object]]:
 
 def export_copy(estimator: object, schema: InputSchema) -> object:
     """What is handed to skl2onnx: the model itself, or a copy with a float32 cast before its
-    trees (where scikit-learn casts) and string imputers that take "" for missing (what the
-    function feeds for a missing string; skl2onnx converts string imputers of a string only).
+    trees (where scikit-learn casts), string imputers that take "" for missing (what the
+    function feeds for a missing string; skl2onnx converts string imputers of a string only)
+    and one-hot encoders that answer an unknown category as "ignore" does written so.
     The user's model is never changed: it stays the reference parity holds ONNX to."""
-    exported = copy.deepcopy(estimator) if _string_imputers(estimator) else estimator
+    changed = _string_imputers(estimator) or _encoders_ignoring_unknown(estimator)
+    exported = copy.deepcopy(estimator) if changed else estimator
     for imputer in _string_imputers(exported):
         imputer.missing_values = MISSING_STRING
+    for encoder in _encoders_ignoring_unknown(exported):
+        encoder.handle_unknown = "ignore"
     if schema.casts_before_final:
         cast = ("cast_to_float32", CastTransformer(dtype=np.float32))
         exported = Pipeline([*exported.steps[:-1], cast, exported.steps[-1]])
@@ -227,6 +232,19 @@ def _numeric_statistics(estimator: object) -> list[np.ndarray]:
         np.asarray(p.statistics_, dtype=np.float64)
         for p in parts(estimator)
         if isinstance(p, SimpleImputer) and getattr(p, "_fit_dtype", np.dtype(object)).kind == "f"
+    ]
+
+
+def _encoders_ignoring_unknown(estimator: object) -> list[OneHotEncoder]:
+    """OneHotEncoders with ``handle_unknown="infrequent_if_exist"`` that found no infrequent
+    category: scikit-learn then encodes an unknown category as zeros, as ``"ignore"`` does,
+    and skl2onnx's encoder answers zeros only when told ``"ignore"``."""
+    return [
+        p
+        for p in parts(estimator)
+        if isinstance(p, OneHotEncoder)
+        and p.handle_unknown == "infrequent_if_exist"
+        and all(found is None for found in p.infrequent_categories_)
     ]
 
 

@@ -225,23 +225,23 @@ def test_infrequent_categories_are_refused_in_one_line(tmp_path, capsys):
     assert error.count("\n") == 1
 
 
-def test_a_graph_that_fails_where_scikit_learn_answers_is_refused(tmp_path, capsys):
-    """Without infrequent categories, scikit-learn encodes an unknown category as zeros and
-    skl2onnx's encoder raises on it: the unseen category among the check rows finds it."""
+def test_infrequent_if_exist_without_infrequent_categories_answers_as_ignore(tmp_path):
+    """With no infrequent category fitted, scikit-learn encodes an unknown category as zeros,
+    as "ignore" does: exported so, an unseen category is answered as scikit-learn answers it."""
     frame, price = homes()
     encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01)
     pre = ColumnTransformer([("num", "passthrough", ["rooms"]), ("cat", encoder, ["kind"])])
     pipeline = Pipeline([("pre", pre), ("model", Ridge())])
     columns = frame[["rooms", "kind"]]
     status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
-    assert status == 1
-    assert not out.exists()
-    assert capsys.readouterr().err == (
-        "error: Pipeline(ColumnTransformer, Ridge) converted to ONNX fails on check rows "
-        "scikit-learn answers (onnxruntime: [ONNXRuntimeError] : 1 : FAIL : Non-zero status "
-        "code returned while running OneHotEncoder node. Name:'OneHotEncoder' Status Message: "
-        "Unknown Category and zeros = 0.); nothing was written\n"
-    )
+    assert status == 0
+    assert encoder.handle_unknown == "infrequent_if_exist"  # the user's model is left as it was
+    kind = load_model(out).card.columns[1]
+    assert (kind.categories, kind.unknown) == (["flat", "house"], "ignore")
+    rows = pd.DataFrame({"rooms": [2.0, 5.0], "kind": ["castle", "flat"]})
+    served = [p["value"] for p in answers(out, rows.values.tolist())]
+    expected = pipeline.predict(rows)
+    assert max(value_gap(v, e) for v, e in zip(served, expected, strict=True)) <= 1e-9
 
 
 def test_boolean_classes_are_served_as_their_text(tmp_path):
