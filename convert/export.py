@@ -244,7 +244,10 @@ def _encoders_ignoring_unknown(estimator: object) -> list[OneHotEncoder]:
         for p in parts(estimator)
         if isinstance(p, OneHotEncoder)
         and p.handle_unknown == "infrequent_if_exist"
-        and all(found is None for found in p.infrequent_categories_)
+        and (
+            not p._infrequent_enabled  # neither min_frequency nor max_categories
+            or all(found is None for found in p.infrequent_categories_)
+        )
     ]
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-import joblib
 import numpy as np
 import pandas as pd
+from convert_support import convert
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -22,7 +22,6 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 
-from convert import __main__ as cli
 from convert.check_rows import rows_from_matrix
 from onnx_serving.card import value_gap
 from onnx_serving.handler import ServingSettings, handle
@@ -31,23 +30,6 @@ from onnx_serving.rows import graph_feed
 
 QUIET = ServingSettings(log_requests=False)
 CITIES = ["lyon", "nice", "paris"]
-
-
-def convert(tmp_path, estimator, sample: pd.DataFrame | np.ndarray | None = None):
-    """Pickle ``estimator``, write ``sample`` as the CSV a user would, run the CLI; (exit status,
-    out dir)."""
-    path = tmp_path / "model.pkl"
-    joblib.dump(estimator, path)
-    out = tmp_path / "out"
-    argv = ["--from-pickle", str(path), "--out-dir", str(out), "--baseline-dir", ""]
-    if sample is not None:
-        csv = tmp_path / "rows.csv"
-        if isinstance(sample, pd.DataFrame):
-            sample.to_csv(csv, index=False)
-        else:
-            np.savetxt(csv, sample, delimiter=",", fmt="%.17g")
-        argv += ["--sample-csv", str(csv)]
-    return cli.main(argv), out
 
 
 def answers(out, rows: list) -> list[dict]:
