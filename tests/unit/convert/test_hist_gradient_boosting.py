@@ -173,3 +173,17 @@ def test_a_dataframe_pipeline_with_missing_values_converts_and_serves_them(tmp_p
     ]
     expected = pipeline.predict(data.x.head(60))
     assert max(value_gap(v, e) for v, e in zip(served, expected, strict=True)) <= VALUE_TOLERANCE
+
+
+def test_trained_with_missing_values_and_no_sample_the_split_thresholds_stay_finite(tmp_path):
+    """A split sending the missing values one way and every number the other has an infinite
+    threshold; parity rows are drawn between the finite ones."""
+    data = load_breast_cancer()
+    x = with_missing(data.data)
+    model = HistGradientBoostingClassifier(max_iter=ITERATIONS, random_state=0).fit(x, data.target)
+    splits = np.concatenate([p.nodes for it in model._predictors for p in it])
+    assert np.isinf(splits["num_threshold"][splits["is_leaf"] == 0]).any()
+    assert np.isfinite(split_thresholds(model)[1]).all()
+    status, out = convert(tmp_path, model)
+    assert status == 0
+    assert load_model(out).card.parity["boundary_rows"] == 0
