@@ -116,7 +116,7 @@ class Dataset:
         values = np.unique(self.y)
         if values.dtype.kind == "f":
             return "number"
-        kind = "str" if values.dtype.kind in "UO" else "int"
+        kind = {"U": "str", "O": "str", "b": "bool"}.get(values.dtype.kind, "int")
         return f"{len(values)}, {kind}"
 
 
@@ -134,6 +134,12 @@ def breast_cancer(named: bool = True) -> Dataset:
     data = load_breast_cancer()
     y = data.target_names[data.target] if named else data.target
     return Dataset("breast cancer", data.data, y)
+
+
+def breast_cancer_booleans() -> Dataset:
+    """Classes False and True (is the tumour benign), as a boolean target gives them."""
+    data = load_breast_cancer()
+    return Dataset("breast cancer", data.data, data.target == 1)
 
 
 def iris_with_a_category() -> Dataset:
@@ -194,12 +200,12 @@ class Case:
     converts: bool = True
 
 
-def _typed(final: object) -> Pipeline:
+def typed_pipeline(final: object, handle_unknown: str = "ignore") -> Pipeline:
     """Impute and scale the numbers, impute and one-hot encode the strings, then ``final``."""
     numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     strings = make_pipeline(
         SimpleImputer(strategy="constant", fill_value="missing"),
-        OneHotEncoder(handle_unknown="ignore"),
+        OneHotEncoder(handle_unknown=handle_unknown),
     )
     columns = ColumnTransformer(
         [("numbers", numbers, ["area", "rooms"]), ("strings", strings, ["city", "kind"])]
@@ -264,13 +270,13 @@ BOOSTER_CASES = [
     Case(
         f"{TYPED} XGBRegressor (with SAMPLE=)",
         homes,
-        lambda: _typed(XGBRegressor(n_estimators=20, random_state=0)),
+        lambda: typed_pipeline(XGBRegressor(n_estimators=20, random_state=0)),
         sample=True,
     ),
     Case(
         f"{TYPED} LGBMClassifier (with SAMPLE=)",
         homes_classes,
-        lambda: _typed(_lightgbm()),
+        lambda: typed_pipeline(_lightgbm()),
         sample=True,
     ),
 ]
@@ -278,6 +284,7 @@ BOOSTER_CASES = [
 CASES = [
     Case("RandomForestClassifier", breast_cancer, _forest),
     Case("RandomForestClassifier", iris, _forest),
+    Case("RandomForestClassifier", breast_cancer_booleans, _forest),
     Case("ExtraTreesClassifier", wine, lambda: ExtraTreesClassifier(20, random_state=0)),
     Case(
         "DecisionTreeClassifier",
@@ -373,6 +380,11 @@ CASES = [
         diabetes,
         lambda: HistGradientBoostingRegressor(max_iter=20, random_state=0),
     ),
+    Case(
+        'HistGradientBoostingRegressor(loss="poisson")',
+        diabetes,
+        lambda: HistGradientBoostingRegressor(loss="poisson", max_iter=20, random_state=0),
+    ),
     Case("StandardScaler → SVR", diabetes, lambda: make_pipeline(StandardScaler(), SVR())),
     Case(
         "StandardScaler → KNeighborsRegressor",
@@ -384,27 +396,33 @@ CASES = [
         diabetes,
         lambda: make_pipeline(StandardScaler(), MLPRegressor(max_iter=300, random_state=0)),
     ),
-    Case(f"{TYPED} Ridge (with SAMPLE=)", homes, lambda: _typed(Ridge()), sample=True),
+    Case(f"{TYPED} Ridge (with SAMPLE=)", homes, lambda: typed_pipeline(Ridge()), sample=True),
     Case(
         f"{TYPED} RandomForestRegressor (with SAMPLE=)",
         homes,
-        lambda: _typed(RandomForestRegressor(20, random_state=0)),
+        lambda: typed_pipeline(RandomForestRegressor(20, random_state=0)),
         sample=True,
     ),
     Case(
         f"{TYPED} LogisticRegression (with SAMPLE=)",
         homes_classes,
-        lambda: _typed(LogisticRegression(max_iter=1000)),
+        lambda: typed_pipeline(LogisticRegression(max_iter=1000)),
         sample=True,
     ),
-    *BOOSTER_CASES,
     Case(
         f"{TYPED} HistGradientBoostingRegressor (with SAMPLE=)",
         homes,
-        lambda: _typed(HistGradientBoostingRegressor(max_iter=20, random_state=0)),
+        lambda: typed_pipeline(HistGradientBoostingRegressor(max_iter=20, random_state=0)),
         sample=True,
-        converts=False,
     ),
+    Case(
+        'impute + scale numbers, impute + OneHotEncoder(handle_unknown="infrequent_if_exist") '
+        "strings → Ridge (with SAMPLE=)",
+        homes,
+        lambda: typed_pipeline(Ridge(), handle_unknown="infrequent_if_exist"),
+        sample=True,
+    ),
+    *BOOSTER_CASES,
     Case("Ridge, two targets", diabetes_two_targets, Ridge, converts=False),
     Case("KMeans", iris, lambda: KMeans(3, n_init=1, random_state=0), converts=False),
     Case("SVC() (probability=False)", iris, SVC, converts=False),

@@ -31,7 +31,8 @@ from convert.from_pickle import (
     string_columns,
 )
 from convert.input_ranges import check_region, remembered_range, split_thresholds
-from convert.missing_values import probe_missing
+from convert.missing_values import missing_value_refusal, probe_missing
+from convert.parity import check_parity
 from convert.schema import InputSchema, input_schema
 from convert.servable import check_servable, describe_estimator
 from convert.train import train_iris
@@ -160,12 +161,16 @@ def _convert(
     bare = not hasattr(estimator, "steps")
     generated = generated_rows(schema, low, high, split_thresholds(estimator) if bare else None)
     schema, missing_rows = probe_missing(estimator, model_bytes, schema, generated)
-    for j, column in enumerate(schema.columns):
-        if not column.missing and len(real) and _has_missing(real.columns[j]):
-            raise InputError(
-                f"sample rows leave {column.name} empty, and {describe_estimator(estimator)} "
-                "does not answer a missing value there as ONNX does (or at all): fill it in"
-            )
+    refused = [
+        j
+        for j, column in enumerate(schema.columns)
+        if not column.missing and len(real) and _has_missing(real.columns[j])
+    ]
+    if refused:
+        # A model that answers otherwise on complete rows too fails here, with parity's message.
+        complete = real.take(np.flatnonzero(~_missing_rows(real)))
+        check_parity(estimator, model_bytes, complete.then(generated), schema)
+        raise InputError(missing_value_refusal(estimator, schema, generated, refused[0]))
     rows = real.then(generated).then(missing_rows)
     return verify_and_write(estimator, model_bytes, info, schema, rows, out_dir, len(real))
 
@@ -181,9 +186,18 @@ def _number_ranges(rows: CheckRows) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _has_missing(values: np.ndarray) -> bool:
+    return bool(_missing(values).any())
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
     if values.dtype == object:
-        return any(v is None for v in values)
-    return bool(np.isnan(values).any())
+        return np.asarray([v is None for v in values], dtype=bool)
+    return np.isnan(values)
+
+
+def _missing_rows(rows: CheckRows) -> np.ndarray:
+    """Per row, whether any of its values is missing."""
+    return np.logical_or.reduce([_missing(values) for values in rows.columns])
 
 
 def _finish_baseline(model_dir: Path, baseline_dir: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import hashlib
 import json
@@ -17,6 +16,7 @@ import onnx
 import onnxruntime
 import skl2onnx
 import sklearn
+from onnx import helper, numpy_helper
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType, StringTensorType
 from skl2onnx.common.exceptions import MissingShapeCalculator
@@ -25,12 +25,16 @@ from sklearn.base import is_classifier
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from convert.bins import feature_bins
 from convert.boosters import register_booster_converters
 from convert.check_rows import CheckRows, shortest_float32
 from convert.golden import golden_rows
-from convert.hist_gradient_boosting import hist_gradient_boosting_fixed, uses_hist_gradient_boosting
+from convert.hist_gradient_boosting import (
+    register_hist_gradient_boosting_converters,
+    unsupported_hist_gradient_boosting,
+)
 from convert.imputer_ops import ImputerRewriteError, float64_imputers
 from convert.parity import ParityReport, check_parity, onnx_session
 from convert.schema import InputSchema
@@ -68,6 +72,7 @@ LARGE_FOREST_NODES = 100_000
 TREES_PER_NODE = 10
 
 register_booster_converters()
+register_hist_gradient_boosting_converters()
 
 
 @dataclass(frozen=True)
@@ -94,18 +99,18 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
     ``UnsupportedModelError`` with one line naming it.
     """
     check_servable(estimator)
+    unsupported = unsupported_hist_gradient_boosting(estimator)
+    if unsupported:
+        raise UnsupportedModelError(
+            f"{describe_estimator(estimator)} cannot be served: {unsupported}"
+        )
     exported = export_copy(estimator, schema)
-    fix = (
-        hist_gradient_boosting_fixed()
-        if uses_hist_gradient_boosting(estimator)
-        else contextlib.nullcontext()
-    )
     final = final_estimator(exported)
     options = {id(final): {"zipmap": False}} if is_classifier(final) else None
     try:
         # skl2onnx reads attributes scikit-learn 1.9 deprecates (SVC's probA_, probB_): their
         # FutureWarnings are about skl2onnx's code, nothing the user can act on.
-        with fix, warnings.catch_warnings():
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore", FutureWarning)
             warnings.simplefilter("ignore", DeprecationWarning)
             model = to_onnx(
@@ -123,6 +128,8 @@ def export_onnx(estimator: object, schema: InputSchema) -> bytes:
         ) from None
     if schema.inputs == COLUMNS:
         named_as_columns(model, schema.feature_names)
+    if is_classifier(final):
+        boolean_labels_as_strings(model, final.classes_)
     model_bytes = model.SerializeToString()
     if schema.number_type == "float64":
         try:
@@ -168,6 +175,28 @@ def named_as_columns(model: onnx.ModelProto, names: list[str]) -> None:
         node.input[:] = [renamed.get(name, name) for name in node.input]
 
 
+def boolean_labels_as_strings(model: onnx.ModelProto, classes: np.ndarray) -> None:
+    """Make a classifier with classes False and True answer "False" and "True" (in place).
+
+    skl2onnx writes boolean classes as the ints 0 and 1, while the card's classes are the
+    classes as text (``str`` of each, as scikit-learn's labels print): the label output becomes
+    the text of its value, picked from a constant by the int (False is 0, True is 1)."""
+    if not all(isinstance(c, bool | np.bool_) for c in classes):
+        return
+    label = model.graph.output[0]
+    as_int = f"{label.name}_int64"
+    names = f"{label.name}_names"
+    for node in model.graph.node:
+        node.output[:] = [as_int if name == label.name else name for name in node.output]
+    model.graph.initializer.append(
+        numpy_helper.from_array(np.asarray([str(False), str(True)], dtype=object), names)
+    )
+    model.graph.node.append(
+        helper.make_node("Gather", [names, as_int], [label.name], name=f"{label.name}_as_text")
+    )
+    label.type.tensor_type.elem_type = onnx.TensorProto.STRING
+
+
 class UnloadableModelError(UnsupportedModelError):
     """skl2onnx converted the model, but onnxruntime has no kernel for a node of the graph."""
 
@@ -185,12 +214,16 @@ def initial_types(schema: InputSchema) -> list[tuple[str, object]]:
 
 def export_copy(estimator: object, schema: InputSchema) -> object:
     """What is handed to skl2onnx: the model itself, or a copy with a float32 cast before its
-    trees (where scikit-learn casts) and string imputers that take "" for missing (what the
-    function feeds for a missing string; skl2onnx converts string imputers of a string only).
+    trees (where scikit-learn casts), string imputers that take "" for missing (what the
+    function feeds for a missing string; skl2onnx converts string imputers of a string only)
+    and one-hot encoders that answer an unknown category as "ignore" does written so.
     The user's model is never changed: it stays the reference parity holds ONNX to."""
-    exported = copy.deepcopy(estimator) if _string_imputers(estimator) else estimator
+    changed = _string_imputers(estimator) or _encoders_ignoring_unknown(estimator)
+    exported = copy.deepcopy(estimator) if changed else estimator
     for imputer in _string_imputers(exported):
         imputer.missing_values = MISSING_STRING
+    for encoder in _encoders_ignoring_unknown(exported):
+        encoder.handle_unknown = "ignore"
     if schema.casts_before_final:
         cast = ("cast_to_float32", CastTransformer(dtype=np.float32))
         exported = Pipeline([*exported.steps[:-1], cast, exported.steps[-1]])
@@ -203,6 +236,22 @@ def _numeric_statistics(estimator: object) -> list[np.ndarray]:
         np.asarray(p.statistics_, dtype=np.float64)
         for p in parts(estimator)
         if isinstance(p, SimpleImputer) and getattr(p, "_fit_dtype", np.dtype(object)).kind == "f"
+    ]
+
+
+def _encoders_ignoring_unknown(estimator: object) -> list[OneHotEncoder]:
+    """OneHotEncoders with ``handle_unknown="infrequent_if_exist"`` that found no infrequent
+    category: scikit-learn then encodes an unknown category as zeros, as ``"ignore"`` does,
+    and skl2onnx's encoder answers zeros only when told ``"ignore"``."""
+    return [
+        p
+        for p in parts(estimator)
+        if isinstance(p, OneHotEncoder)
+        and p.handle_unknown == "infrequent_if_exist"
+        and (
+            not p._infrequent_enabled  # neither min_frequency nor max_categories
+            or all(found is None for found in p.infrequent_categories_)
+        )
     ]
 
 

@@ -92,6 +92,9 @@ def split_thresholds(model: object) -> tuple[np.ndarray, np.ndarray] | None:
     if isinstance(model, HistGradientBoostingClassifier | HistGradientBoostingRegressor):
         nodes = [p.nodes for iteration in model._predictors for p in iteration]
         splits = np.concatenate([n[n["is_leaf"] == 0] for n in nodes])
+        # A split that sends the missing values one way and every number the other has an
+        # infinite threshold: no number lies beside it.
+        splits = splits[np.isfinite(splits["num_threshold"])]
         return splits["feature_idx"].astype(np.int64), splits["num_threshold"]
     if isinstance(model, BaseDecisionTree):
         trees = [model]

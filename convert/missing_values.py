@@ -18,6 +18,7 @@ from sklearn.base import is_classifier
 from convert.check_rows import CheckRows
 from convert.parity import onnx_answers, onnx_session, reference_answers, row_gaps
 from convert.schema import InputSchema
+from convert.servable import describe_estimator, first_line
 from onnx_serving.card import PROBABILITY_TOLERANCE, VALUE_TOLERANCE
 
 # Rows probed per column: enough to reach both sides of the model's decisions.
@@ -43,6 +44,32 @@ def probe_missing(
             kept = probe if kept is None else kept.then(probe)
     probed = replace(schema, columns=columns)
     return probed, kept if kept is not None else probe_base.take(np.arange(0))
+
+
+def missing_value_refusal(estimator: object, schema: InputSchema, base: CheckRows, j: int) -> str:
+    """Why column ``j`` may not be missing, for sample rows that leave it empty: scikit-learn
+    itself does not answer a missing value there, or ONNX answers it otherwise. ``base`` holds
+    rows with no missing value, on which the two agree (parity was checked on them first)."""
+    name = describe_estimator(estimator)
+    column = schema.columns[j].name
+    probe = base.take(np.arange(min(PROBE_ROWS, len(base)))).with_missing(j)
+    try:
+        reference = reference_answers(estimator, probe, schema)
+    except (ValueError, TypeError) as exc:
+        return (
+            f"sample rows leave {column} empty, and {name} does not take a missing value there "
+            f"(scikit-learn: {first_line(exc)}): fill it in, or fit the model with an imputer "
+            "before it"
+        )
+    if reference.values is not None and not np.isfinite(reference.values).all():
+        return (
+            f"sample rows leave {column} empty, and {name} answers a missing value there with "
+            "a number that is not finite: fill it in"
+        )
+    return (
+        f"sample rows leave {column} empty, and {name} converted to ONNX answers a missing "
+        "value there otherwise than scikit-learn: fill it in"
+    )
 
 
 def _agrees(

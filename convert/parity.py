@@ -18,8 +18,7 @@ Two kinds of disagreement are not conversion errors, and the card counts both:
   float32 sum of the same votes may name the other. Accepted when the probabilities agree and
   ONNX names one of the tied classes.
 - A *boundary row*: a value within a few steps of the number type from a threshold, on the
-  other side of it after last-bit arithmetic differences, or after rounding to float32 where
-  the graph takes float32 and the threshold is compared in float64 (HistGradientBoosting).
+  other side of it after last-bit arithmetic differences.
   Accepted only when scikit-learn itself jumps to ONNX's answer there (on the row as fed, or a
   few steps away along one column), and for at most ``MAX_BOUNDARY_SHARE`` of the rows.
 

@@ -27,8 +27,6 @@ from sklearn.ensemble import (
     ExtraTreesRegressor,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
 )
@@ -47,8 +45,8 @@ from onnx_serving.card import (
 
 INPUT_NAME = "input"
 # Models whose graph compares float32: scikit-learn casts X to float32 before their trees. The
-# histogram trees compare float64 with float64 thresholds, which onnxruntime's tree operators
-# cannot hold; convert.hist_gradient_boosting's thresholds make them exact for float32 inputs.
+# histogram trees are not among them: they compare float64 with float64 thresholds, and so does
+# their graph (convert.hist_gradient_boosting).
 FLOAT32_MODELS = (
     BaseDecisionTree,
     RandomForestClassifier,
@@ -57,8 +55,6 @@ FLOAT32_MODELS = (
     ExtraTreesRegressor,
     GradientBoostingClassifier,
     GradientBoostingRegressor,
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
     AdaBoostClassifier,
     AdaBoostRegressor,
 )

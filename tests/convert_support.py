@@ -1,9 +1,12 @@
-"""Convert a model fitted on a matrix of numbers in one call: what most converter tests need."""
+"""Convert a model in one call, in memory or through the CLI: what most converter tests need."""
 
 from __future__ import annotations
 
+import joblib
 import numpy as np
+import pandas as pd
 
+from convert import __main__ as cli
 from convert.check_rows import rows_from_matrix
 from convert.export import export_onnx
 from convert.parity import ParityReport, check_parity
@@ -25,3 +28,20 @@ def random_matrix(low: np.ndarray, high: np.ndarray, n: int, seed: int = 0) -> n
     """``n`` rows drawn uniformly over ``[low, high]`` per column."""
     rng = np.random.default_rng(seed)
     return rng.uniform(low, high, size=(n, len(low)))
+
+
+def convert(tmp_path, estimator, sample: pd.DataFrame | np.ndarray | None = None):
+    """Pickle ``estimator``, write ``sample`` as the CSV a user would, run the CLI; (exit status,
+    out dir)."""
+    path = tmp_path / "model.pkl"
+    joblib.dump(estimator, path)
+    out = tmp_path / "out"
+    argv = ["--from-pickle", str(path), "--out-dir", str(out), "--baseline-dir", ""]
+    if sample is not None:
+        csv = tmp_path / "rows.csv"
+        if isinstance(sample, pd.DataFrame):
+            sample.to_csv(csv, index=False)
+        else:
+            np.savetxt(csv, sample, delimiter=",", fmt="%.17g")
+        argv += ["--sample-csv", str(csv)]
+    return cli.main(argv), out

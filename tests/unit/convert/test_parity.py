@@ -7,12 +7,11 @@ import onnx
 import pytest
 from convert_support import export_matrix, parity_on_matrix, random_matrix
 from sklearn.datasets import load_breast_cancer, load_iris
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import RobustScaler
 
 from convert.check_rows import rows_from_matrix
-from convert.hist_gradient_boosting import uses_hist_gradient_boosting
 from convert.input_ranges import check_region
 from convert.parity import MAX_BOUNDARY_SHARE, NEIGHBOUR_STEPS, ParityError, neighbours
 
@@ -80,24 +79,3 @@ def test_a_wrong_model_is_not_excused_as_boundary_rows():
     with pytest.raises(ParityError, match=message):
         parity_on_matrix(model, export_matrix(other, 4), rows)
     assert MAX_BOUNDARY_SHARE == 0.01
-
-
-def test_hist_gradient_boosting_converts_with_int_flags_and_exact_thresholds():
-    """skl2onnx 1.20 writes boolean flags onnx refuses, and nearest-float32 thresholds that
-    moved breast-cancer probabilities by up to 0.15; both are fixed for this model only."""
-    x, y = load_breast_cancer(return_X_y=True)
-    model = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(x, y)
-    assert uses_hist_gradient_boosting(model)
-    model_bytes = export_matrix(model, 30)
-    node = next(
-        n for n in onnx.load_from_string(model_bytes).graph.node if n.op_type.startswith("Tree")
-    )
-    flags = next(a for a in node.attribute if a.name == "nodes_missing_value_tracks_true")
-    assert set(flags.ints) <= {0, 1}
-    rows = np.vstack([x, random_matrix(x.min(0), x.max(0), 5000)])
-    report = parity_on_matrix(model, model_bytes, rows)
-    # Histogram trees compare the float64 input with float64 thresholds; the graph takes the
-    # float32 the input rounds to: rows whose rounding crosses a threshold are boundary rows,
-    # where scikit-learn fed that float32 answers as ONNX does.
-    assert (report.boundary_rows, report.tied_rows) == (43, 0)
-    assert report.max_abs_probability_diff < 1e-5

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
-import joblib
 import numpy as np
 import pandas as pd
+from convert_support import convert
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
@@ -20,8 +20,8 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.tree import DecisionTreeRegressor
 
-from convert import __main__ as cli
 from convert.check_rows import rows_from_matrix
 from onnx_serving.card import value_gap
 from onnx_serving.handler import ServingSettings, handle
@@ -30,23 +30,6 @@ from onnx_serving.rows import graph_feed
 
 QUIET = ServingSettings(log_requests=False)
 CITIES = ["lyon", "nice", "paris"]
-
-
-def convert(tmp_path, estimator, sample: pd.DataFrame | np.ndarray | None = None):
-    """Pickle ``estimator``, write ``sample`` as the CSV a user would, run the CLI; (exit status,
-    out dir)."""
-    path = tmp_path / "model.pkl"
-    joblib.dump(estimator, path)
-    out = tmp_path / "out"
-    argv = ["--from-pickle", str(path), "--out-dir", str(out), "--baseline-dir", ""]
-    if sample is not None:
-        csv = tmp_path / "rows.csv"
-        if isinstance(sample, pd.DataFrame):
-            sample.to_csv(csv, index=False)
-        else:
-            np.savetxt(csv, sample, delimiter=",", fmt="%.17g")
-        argv += ["--sample-csv", str(csv)]
-    return cli.main(argv), out
 
 
 def answers(out, rows: list) -> list[dict]:
@@ -224,20 +207,74 @@ def test_infrequent_categories_are_refused_in_one_line(tmp_path, capsys):
     assert error.count("\n") == 1
 
 
-def test_a_graph_that_fails_where_scikit_learn_answers_is_refused(tmp_path, capsys):
-    """Without infrequent categories, scikit-learn encodes an unknown category as zeros and
-    skl2onnx's encoder raises on it: the unseen category among the check rows finds it."""
+def test_infrequent_if_exist_without_infrequent_categories_answers_as_ignore(tmp_path):
+    """With no infrequent category fitted, scikit-learn encodes an unknown category as zeros,
+    as "ignore" does: exported so, an unseen category is answered as scikit-learn answers it."""
     frame, price = homes()
     encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=0.01)
     pre = ColumnTransformer([("num", "passthrough", ["rooms"]), ("cat", encoder, ["kind"])])
     pipeline = Pipeline([("pre", pre), ("model", Ridge())])
     columns = frame[["rooms", "kind"]]
     status, out = convert(tmp_path, pipeline.fit(columns, price), columns)
-    assert status == 1
-    assert not out.exists()
+    assert status == 0
+    assert encoder.handle_unknown == "infrequent_if_exist"  # the user's model is left as it was
+    kind = load_model(out).card.columns[1]
+    assert (kind.categories, kind.unknown) == (["flat", "house"], "ignore")
+    rows = pd.DataFrame({"rooms": [2.0, 5.0], "kind": ["castle", "flat"]})
+    served = [p["value"] for p in answers(out, rows.values.tolist())]
+    expected = pipeline.predict(rows)
+    assert max(value_gap(v, e) for v, e in zip(served, expected, strict=True)) <= 1e-9
+
+
+def test_boolean_classes_are_served_as_their_text(tmp_path):
+    """skl2onnx answers boolean classes as 0 and 1; the card's classes are their text, as
+    scikit-learn's labels print, and so are the served labels."""
+    data = load_breast_cancer()
+    forest = RandomForestClassifier(10, random_state=0).fit(data.data, data.target == 1)
+    status, out = convert(tmp_path, forest, data.data)
+    assert status == 0
+    assert load_model(out).card.classes == ["False", "True"]
+    served = [p["label"] for p in answers(out, data.data[:40].tolist())]
+    assert served == [str(label) for label in forest.predict(data.data[:40])]
+    assert set(served) == {"False", "True"}
+
+
+def test_a_missing_value_the_model_does_not_take_is_refused_saying_so(tmp_path, capsys):
+    frame, price = homes()
+    numbers = frame[["area", "rooms"]]
+    status, out = convert(tmp_path, Ridge().fit(numbers.fillna(0), price), numbers)
+    assert (status, out.exists()) == (1, False)
     assert capsys.readouterr().err == (
-        "error: Pipeline(ColumnTransformer, Ridge) converted to ONNX fails on check rows "
-        "scikit-learn answers (onnxruntime: [ONNXRuntimeError] : 1 : FAIL : Non-zero status "
-        "code returned while running OneHotEncoder node. Name:'OneHotEncoder' Status Message: "
-        "Unknown Category and zeros = 0.); nothing was written\n"
+        "error: sample rows leave area empty, and Ridge does not take a missing value there "
+        "(scikit-learn: Input X contains NaN.): fill it in, or fit the model with an imputer "
+        "before it\n"
+    )
+
+
+def test_a_missing_value_onnx_answers_otherwise_is_refused_saying_so(tmp_path, capsys):
+    """scikit-learn's trees send a missing value where they learnt to; skl2onnx's tree
+    converter sends it to the other branch."""
+    frame, price = homes()
+    numbers = frame[["area", "rooms"]]
+    tree = DecisionTreeRegressor(max_depth=4, random_state=0).fit(numbers, price)
+    status, out = convert(tmp_path, tree, numbers)
+    assert (status, out.exists()) == (1, False)
+    assert capsys.readouterr().err == (
+        "error: sample rows leave area empty, and DecisionTreeRegressor converted to ONNX "
+        "answers a missing value there otherwise than scikit-learn: fill it in\n"
+    )
+
+
+def test_a_model_off_on_complete_rows_gets_the_parity_message_not_a_missing_value_one(
+    tmp_path, capsys
+):
+    data = load_breast_cancer()
+    sample = pd.DataFrame(data.data, columns=[f"f{i}" for i in range(30)])
+    sample.iloc[3, 4] = np.nan
+    model = LinearDiscriminantAnalysis().fit(data.data, data.target)
+    status, out = convert(tmp_path, model, sample)
+    assert (status, out.exists()) == (1, False)
+    assert capsys.readouterr().err.startswith(
+        "error: LinearDiscriminantAnalysis converted to ONNX answers differently from "
+        "scikit-learn on 1320 of 5568 check rows; nothing was written\n"
     )
