@@ -13,11 +13,12 @@ once (a forest's probabilities are vote fractions, so a batch holds few distinct
 ``json.dumps(as_dict(), separators=(",", ":"))`` writes; docs/serving.md has the timings.
 
 **Layouts.** The default answer (``rows``) is one object per prediction. A request may ask for
-``"layout": "columns"`` instead (``as_columns``): one list per field, ``classes`` once and each
-row's probabilities as a list in that order. For a direct invoke, the runtime client encodes the
-answer after the handler returns, and its encoder walks every one of the rows' dicts and keys;
-the columnar answer is a few lists built by ``tolist()`` in C, cheaper both to build and to
-encode, and smaller (docs/results.md has the numbers).
+``"layout": "columns"`` instead (``as_columns``): one flat list per field, and per class one list
+of its probabilities. For a direct invoke, the runtime client encodes the answer after the
+handler returns, and its encoder pays for every container it walks, far more than for the
+numbers in them: the rows' dicts, and even one list per row. The columnar answer is a few flat
+lists built by ``tolist()`` in C, cheaper both to build and to encode, and smaller
+(docs/results.md has the numbers).
 
 **Size limits.** Lambda refuses a synchronous response over 6 MB *after* the function did the
 work, and the caller gets ``Function.ResponseSizeTooLarge`` (a 502 over HTTP) instead of an
@@ -194,12 +195,11 @@ class PredictionAnswer:
         return _with_out_of_range(predictions, self._out_of_range, self._model)
 
     def as_columns(self) -> dict[str, Any]:
-        """``{"classes", "labels", "probabilities": [[one per class], ...], "out_of_range"?,
-        "model"}``: the columns layout."""
+        """``{"labels": [...], "probabilities": {class: [one per row], ...}, "out_of_range"?,
+        "model"}``: the columns layout, each class's probabilities one flat list."""
         answer: dict[str, Any] = {
-            "classes": list(self._classes),
             "labels": self._labels,
-            "probabilities": self._probabilities.tolist(),
+            "probabilities": dict(zip(self._classes, self._probabilities.T.tolist(), strict=True)),
         }
         return _with_columns_tail(answer, self._out_of_range, self._model)
 
@@ -440,9 +440,8 @@ def _worst_columns(card: ModelCard, kind: str, rows: int) -> dict[str, Any]:
     if not card.is_classifier:
         return {"values": [LONGEST_VALUE] * rows, **out_of_range, "model": reference(card)}
     return {
-        "classes": list(card.classes),
         "labels": [_longest_label(card, kind)] * rows,
-        "probabilities": [[LONGEST_PROBABILITY] * len(card.classes)] * rows,
+        "probabilities": {name: [LONGEST_PROBABILITY] * rows for name in card.classes},
         **out_of_range,
         "model": reference(card),
     }
