@@ -9,8 +9,8 @@ round, so a slow moment on a shared machine lands on every case. The cases:
 - ``empty``: a handler that returns ``{}``: the runtime client's own cost for the event (reading
   it, parsing it, posting an answer), which no change to the function can cut;
 - ``predict``: a handler that only runs the served model's ``InferenceSession`` on the event's
-  rows (fed once, then reused) and returns ``{}``; it also reports onnxruntime's own time, taken
-  in process around ``predict``;
+  rows (fed once, then reused) and answers onnxruntime's own time, taken in process around the
+  run (``probes/predict_only.py``);
 - ``rows``: the function's handler on the event as callers send it today (the default layout);
 - ``columns``: the same rows asking for ``"layout": "columns"``;
 - ``before``, with ``--before DIR``: the handler of another function folder (an older commit's
@@ -37,37 +37,15 @@ from layer.interpreters import find_interpreter
 from onnx_serving.card import ModelCard
 from tools.benchmarks.cold_start import alternating
 from tools.benchmarks.local import BATCH_ROWS
+from tools.benchmarks.packages import EMPTY_HANDLER, PROBES, SERVED_MODEL_DIR
 from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig, LocalLambda
 from tools.local_lambda.cpu_quota import CpuLimit
 from tools.local_lambda.host_layer import host_layer
 
-ROOT = Path(__file__).resolve().parents[2]
 FUNCTION_FILES = ("app.py", "onnx_serving", "model.onnx", "model.json")
-PROBES_MODULE = "direct_probes"
-PROBES = '''"""Probe handlers: the runtime alone, and onnxruntime's predict alone."""
-
-import time
-
-from app import MODEL
-from onnx_serving.rows import graph_feed, request_rows, to_columns
-
-FEEDS = {}
-
-
-def empty(event, context):
-    return {}
-
-
-def predict(event, context):
-    rows = event["instances"]
-    if len(rows) not in FEEDS:
-        card = MODEL.card
-        FEEDS[len(rows)] = graph_feed(card, to_columns(*request_rows(event, card, len(rows)), card))
-    started = time.perf_counter()
-    MODEL.predict(FEEDS[len(rows)])
-    return {"predict_ms": (time.perf_counter() - started) * 1000}
-'''
+# The probes, copied beside the function's app.py: the runtime alone, and predict alone.
+PREDICT_ONLY_HANDLER = PROBES / "predict_only.py"
 WARMUP_INVOKES = 20
 
 
@@ -89,7 +67,8 @@ def task_root(function_dir: Path, into: Path) -> Path:
             shutil.copytree(source, into / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, into / name)
-    (into / f"{PROBES_MODULE}.py").write_text(PROBES)
+    for probe in (EMPTY_HANDLER, PREDICT_ONLY_HANDLER):
+        shutil.copy2(probe, into / probe.name)
     return into
 
 
@@ -103,13 +82,14 @@ def events(card: ModelCard) -> dict[str, bytes]:
     }
 
 
-def cases(work: Path, before: Path | None) -> list[Case]:
-    """Every case of the measurement, their task roots made under ``work``."""
-    after = task_root(ROOT / "function", work / "after")
+def cases(work: Path, function_dir: Path, before: Path | None = None) -> list[Case]:
+    """Every case of the measurement for ``function_dir`` (and ``before``), their task roots
+    made under ``work``."""
+    after = task_root(function_dir, work / "after")
     by_layout = events(ModelCard.load(after / "model.json"))
     found = [
-        Case("empty", after, f"{PROBES_MODULE}.empty", by_layout["rows"]),
-        Case("predict", after, f"{PROBES_MODULE}.predict", by_layout["rows"]),
+        Case("empty", after, f"{EMPTY_HANDLER.stem}.handler", by_layout["rows"]),
+        Case("predict", after, f"{PREDICT_ONLY_HANDLER.stem}.handler", by_layout["rows"]),
         Case("rows", after, "app.handler", by_layout["rows"]),
         Case("columns", after, "app.handler", by_layout["columns"]),
     ]
@@ -163,22 +143,23 @@ def _answer(function: LocalLambda, case: Case) -> Any:
 
 
 def summary(runs: Sequence[tuple[dict[str, float], float]]) -> list[str]:
-    """Lines: each case's median of run medians [min–max], and its cost beyond ``empty`` over
-    onnxruntime's own predict."""
-    own = statistics.median(predict for _, predict in runs)
-    lines = [
-        f"onnxruntime predict in process: {own:.2f} ms "
-        f"[{min(p for _, p in runs):.2f}-{max(p for _, p in runs):.2f}]"
-    ]
+    """Lines: onnxruntime's own predict, then per case the median of the runs' medians [min-max],
+    its cost beyond ``empty`` and that cost over the run's own predict [min-max]."""
+    own = [predict for _, predict in runs]
+    lines = [f"onnxruntime predict in process: {_spread(own)} ms"]
     for name in runs[0][0]:
         values = [medians[name] for medians, _ in runs]
         beyond = [medians[name] - medians["empty"] for medians, _ in runs]
-        ratio = statistics.median(b / p for b, (_, p) in zip(beyond, runs, strict=True))
+        ratios = [cost / predict for cost, predict in zip(beyond, own, strict=True)]
         lines.append(
-            f"{name:8} {statistics.median(values):6.2f} ms [{min(values):.2f}-{max(values):.2f}]"
-            f"  beyond empty {statistics.median(beyond):5.2f} ms = {ratio:.2f}x predict"
+            f"{name}: {_spread(values)} ms, beyond empty {_spread(beyond)} ms, "
+            f"{_spread(ratios)}x predict"
         )
     return lines
+
+
+def _spread(values: Sequence[float]) -> str:
+    return f"{statistics.median(values):.2f} [{min(values):.2f}-{max(values):.2f}]"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -193,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if cpu_limit is not None and cpu_limit.available():
         raise SystemExit(f"no one-CPU quota here: {cpu_limit.available()}; use --free")
     with tempfile.TemporaryDirectory() as work:
-        measured = cases(Path(work), args.before)
+        measured = cases(Path(work), SERVED_MODEL_DIR, args.before)
         runs = []
         for index in range(args.runs):
             runs.append(one_run(measured, args.invokes, cpu_limit))
