@@ -107,7 +107,9 @@ def _description(card: ModelCard, max_rows: int) -> str:
         f"(sha256 {card.sha256}): {card.n_features} features "
         f"({', '.join(card.feature_names)}), {answers}. POST one row "
         f'as {{"features": row}} or up to {max_rows} as {{"instances": [row, ...]}}; a row '
-        f"is a list of {values} in feature order or an object keyed by feature name. GET on "
+        f"is a list of {values} in feature order or an object keyed by feature name. Add "
+        f'"{LAYOUT_FIELD}": "{COLUMNS_LAYOUT}" for one list per field instead of one object '
+        "per row in the answer. GET on "
         "any path other than /openapi.json returns the model card. Every answer is JSON; errors "
         "have one shape, with the status repeated in the body."
     )
