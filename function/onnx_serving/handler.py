@@ -39,7 +39,7 @@ from .events import (
     read_request,
 )
 from .metrics import RequestMetrics
-from .rows import request_rows, to_columns
+from .rows import answer_layout, request_rows, to_columns
 
 DEFAULT_MAX_BATCH_ROWS = 1000
 # The largest MAX_BATCH_ROWS any model can honour through API Gateway or a Function URL: the most
@@ -116,7 +116,8 @@ def _answer(
 
         return openapi_document(card, row_limit.rows), 0
     rows, where = request_rows(request.payload, card, row_limit.rows, row_limit.reason)
-    answer = predicted(model, to_columns(rows, where, card))
+    layout = answer_layout(request.payload)
+    answer = predicted(model, to_columns(rows, where, card), layout)
     return answer, len(answer)
 
 

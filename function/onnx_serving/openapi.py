@@ -11,7 +11,9 @@ everything it answers. Each column has its own schema: a number (within float32 
 is fed float32), one of the categories of an encoder that refuses others, or a string of at
 most ``MAX_STRING_CHARS``; nullable only where the model takes a missing value. A regressor
 answers ``{"value"}`` per row instead of a label and probabilities. ``out_of_range`` is
-optional: a card without training ranges answers without it.
+optional: a card without training ranges answers without it. A request's ``layout`` chooses
+between the two answer schemas: ``Predictions`` (one object per row, the default) and
+``PredictionColumns`` (one list per field).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .card import (
     ModelCard,
     reference,
 )
+from .rows import COLUMNS_LAYOUT, LAYOUT_FIELD, LAYOUTS, ROWS_LAYOUT
 
 OPENAPI_VERSION = "3.1.0"
 SCHEMAS = "#/components/schemas/"
@@ -104,7 +107,9 @@ def _description(card: ModelCard, max_rows: int) -> str:
         f"(sha256 {card.sha256}): {card.n_features} features "
         f"({', '.join(card.feature_names)}), {answers}. POST one row "
         f'as {{"features": row}} or up to {max_rows} as {{"instances": [row, ...]}}; a row '
-        f"is a list of {values} in feature order or an object keyed by feature name. GET on "
+        f"is a list of {values} in feature order or an object keyed by feature name. Add "
+        f'"{LAYOUT_FIELD}": "{COLUMNS_LAYOUT}" for one list per field instead of one object '
+        "per row in the answer. GET on "
         "any path other than /openapi.json returns the model card. Every answer is JSON; errors "
         "have one shape, with the status repeated in the body."
     )
@@ -140,7 +145,11 @@ def _predict_operation() -> dict[str, Any]:
         "summary": "Predict for one row or a batch of rows.",
         "requestBody": {"required": True, "content": _json(_ref("PredictRequest"))},
         "responses": {
-            "200": _success("One prediction per row, in order.", "Predictions"),
+            "200": {
+                "description": "One prediction per row, in order, in the layout asked for.",
+                "headers": _headers(),
+                "content": _json({"oneOf": [_ref("Predictions"), _ref("PredictionColumns")]}),
+            },
             **_error_refs(400, 413, 415, 500),
         },
     }
@@ -237,9 +246,16 @@ def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
             "description": "Every feature by its exact name (no case folding), nothing else.",
         },
         "Row": {"oneOf": [_ref("FeatureList"), _ref("NamedFeatures")]},
+        "Layout": {
+            "enum": list(LAYOUTS),
+            "default": ROWS_LAYOUT,
+            "description": f"{ROWS_LAYOUT!r}: one object per row (Predictions). "
+            f"{COLUMNS_LAYOUT!r}: one list per field (PredictionColumns), cheaper to encode "
+            "and smaller.",
+        },
         "SingleRequest": {
             "type": "object",
-            "properties": {"features": _ref("Row")},
+            "properties": {"features": _ref("Row"), LAYOUT_FIELD: _ref("Layout")},
             "required": ["features"],
             "additionalProperties": False,
         },
@@ -251,7 +267,8 @@ def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
                     "items": _ref("Row"),
                     "minItems": 1,
                     "maxItems": max_rows,
-                }
+                },
+                LAYOUT_FIELD: _ref("Layout"),
             },
             "required": ["instances"],
             "additionalProperties": False,
@@ -278,6 +295,7 @@ def _schemas(card: ModelCard, max_rows: int) -> dict[str, Any]:
             "required": ["predictions", "model"],
             "additionalProperties": False,
         },
+        "PredictionColumns": _columns_schema(card, max_rows),
         "ModelCard": _card_schema(card),
         "OpenApiDocument": {
             "type": "object",
@@ -324,6 +342,41 @@ def _prediction_schema(card: ModelCard) -> dict[str, Any]:
             "out_of_range": out_of_range,
         },
         "required": ["label", "probabilities"],
+        "additionalProperties": False,
+    }
+
+
+def _columns_schema(card: ModelCard, max_rows: int) -> dict[str, Any]:
+    """The columns layout: per field one list with an item per row, in row order."""
+
+    def per_row(items: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "array", "items": items, "minItems": 1, "maxItems": max_rows}
+
+    fields = _prediction_schema(card)["properties"]
+    if card.is_classifier:
+        answered = {
+            "labels": per_row(fields["label"]),
+            "probabilities": {
+                "type": "object",
+                "properties": {
+                    name: per_row(schema)
+                    for name, schema in fields["probabilities"]["properties"].items()
+                },
+                "required": list(card.classes),
+                "additionalProperties": False,
+                "description": "Per class, its probability in each row, rounded to 6 decimals.",
+            },
+        }
+    else:
+        answered = {"values": per_row(fields["value"])}
+    return {
+        "type": "object",
+        "properties": {
+            **answered,
+            "out_of_range": per_row(fields["out_of_range"]),
+            "model": _ref("ModelReference"),
+        },
+        "required": [*answered, "model"],
         "additionalProperties": False,
     }
 

@@ -39,11 +39,18 @@ from .card import (
     Column,
     ModelCard,
 )
-from .errors import RequestError, bad_request, quoted_list
+from .errors import RequestError, bad_request, quoted, quoted_list
 
 # Validated rows, column by column in card order: a list of 1-D arrays, or a 2-D float64 array
 # whose rows are the columns.
 Columns = Sequence[np.ndarray] | np.ndarray
+
+# How a prediction request may ask its answer to be laid out (``answers``): one object per row,
+# the default, or one list per field.
+LAYOUT_FIELD = "layout"
+ROWS_LAYOUT = "rows"
+COLUMNS_LAYOUT = "columns"
+LAYOUTS = (ROWS_LAYOUT, COLUMNS_LAYOUT)
 
 
 class RowPositions(Sequence[str]):
@@ -73,9 +80,10 @@ def request_rows(
     """
     if not isinstance(payload, dict):
         raise bad_request("InvalidRequest", "the request must be a JSON object")
-    if len(payload) == 1 and "features" in payload:
+    fields = len(payload) - (LAYOUT_FIELD in payload)
+    if fields == 1 and "features" in payload:
         return [payload["features"]], ["features"]
-    if len(payload) != 1 or "instances" not in payload:
+    if fields != 1 or "instances" not in payload:
         raise bad_request(
             "InvalidRequest",
             'send {"features": row} for one row or {"instances": [row, ...]} for a batch, '
@@ -94,6 +102,18 @@ def request_rows(
             + (f"; {limit_reason}" if limit_reason else ""),
         )
     return rows, RowPositions(len(rows))
+
+
+def answer_layout(payload: dict[str, Any]) -> str:
+    """The layout a prediction request asks its answer in: ``rows`` unless it says otherwise."""
+    layout = payload.get(LAYOUT_FIELD, ROWS_LAYOUT)
+    if layout not in LAYOUTS:
+        raise bad_request(
+            "InvalidRequest",
+            f"{LAYOUT_FIELD} must be one of {quoted_list(LAYOUTS)}, got "
+            + (quoted(layout) if isinstance(layout, str) else json_type(layout)),
+        )
+    return layout
 
 
 def to_columns(rows: list[Any], where: Sequence[str], card: ModelCard) -> Columns:

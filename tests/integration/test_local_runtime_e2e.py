@@ -199,6 +199,25 @@ def test_answers_are_strict_json_with_finite_probabilities(warm):
     assert all(0.0 <= v <= 1.0 for v in probabilities)
 
 
+def test_the_columns_layout_crosses_the_runtime_client_as_the_rows_answer_transposed(warm):
+    rows = [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [99.0, 3.0, 5.2, 2.3]]
+    by_row = warm.invoke({"instances": rows}).json()
+    result = warm.invoke({"instances": rows, "layout": "columns"})
+    predictions = by_row["predictions"]
+    assert result.function_error is None
+    assert result.json() == {
+        "labels": [p["label"] for p in predictions],
+        "probabilities": {
+            name: [p["probabilities"][name] for p in predictions]
+            for name in predictions[0]["probabilities"]
+        },
+        "out_of_range": [p["out_of_range"] for p in predictions],
+        "model": by_row["model"],
+    }
+    assert result.json()["out_of_range"][2] == ["sepal_length"]
+    assert len(result.payload) < len(json.dumps(by_row))
+
+
 def test_function_url_base64_body_is_decoded(warm):
     event = load_event("function-url")
     event.update(body=base64.b64encode(b'{"features": [6.7, 3.0, 5.2, 2.3]}').decode())

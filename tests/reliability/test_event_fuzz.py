@@ -107,6 +107,7 @@ tokens = st.sampled_from(
         "{", "}", "[", "]", ",", ":", " ", '"features"', '"instances"', '"sepal_length"',
         '"action"', "5.1", "-0", "0.2", "1e400", "-1e400", "NaN", "Infinity", "true", "null",
         '"5.1"', '"\\ud800"', '"\\u0000"', "9" * 40, "1.5e-320", '"\uff46"',
+        '"layout"', '"columns"', '"rows"',
     ]
 )  # fmt: skip
 bodies = st.lists(tokens, max_size=30).map("".join)
@@ -136,7 +137,9 @@ rows = strategies.feature_rows(json_values, max_size=5)
 request_objects = (
     st.fixed_dictionaries({"features": rows})
     | st.fixed_dictionaries({"instances": st.lists(rows, max_size=3)})
-    | st.dictionaries(st.sampled_from(["features", "instances", "rows"]), json_values, max_size=2)
+    | st.dictionaries(
+        st.sampled_from(["features", "instances", "rows", "layout"]), json_values, max_size=3
+    )
 )
 
 

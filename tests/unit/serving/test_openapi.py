@@ -162,13 +162,16 @@ def test_an_internal_error_conforms_too(app, context, document, monkeypatch):
 
 
 def test_answers_that_break_the_description_are_caught(app, context, document):
-    """The check can fail: a wrong label, an extra field, a missing header."""
+    """The check can fail: a wrong label and an extra field (one problem: the body fits neither
+    layout's schema), two missing headers."""
     response = app.handler(http_event({"features": SETOSA}), context)
     body = json.loads(response["body"])
     body["predictions"][0]["label"] = "tulip"
     body["extra"] = 1
     broken = {**response, "body": json.dumps(body), "headers": {"Content-Type": "x"}}
-    assert len(conformance(document, "/predict", "POST", broken)) == 4
+    problems = conformance(document, "/predict", "POST", broken)
+    assert problems[0].endswith("is not valid under any of the given schemas")
+    assert problems[1:] == ["header X-Content-Type-Options: None", "header Cache-Control: None"]
 
 
 def test_out_of_range_is_optional_for_cards_without_ranges(app, context, document):
