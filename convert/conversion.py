@@ -169,7 +169,7 @@ def _convert(
     if refused:
         # A model that answers otherwise on complete rows too fails here, with parity's message.
         complete = real.take(np.flatnonzero(~_missing_rows(real)))
-        check_parity(estimator, model_bytes, complete.then(generated), schema)
+        check_parity(estimator, model_bytes, complete.then(generated), schema, len(complete))
         raise InputError(missing_value_refusal(estimator, schema, generated, refused[0]))
     rows = real.then(generated).then(missing_rows)
     return verify_and_write(estimator, model_bytes, info, schema, rows, out_dir, len(real))

@@ -370,7 +370,7 @@ def verify_and_write(
     Nothing is written unless parity holds, and both files are replaced atomically, so a failed
     conversion never leaves a model beside a card that does not describe it.
     """
-    parity = check_parity(estimator, model_bytes, rows, schema)
+    parity = check_parity(estimator, model_bytes, rows, schema, real_rows)
     model_bytes, card = bind_card(
         model_bytes, build_card(estimator, model_bytes, info, schema, parity, real_rows)
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import onnx
 import pytest
@@ -9,11 +11,19 @@ from convert_support import export_matrix, parity_on_matrix, random_matrix
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import RobustScaler
+from sklearn.preprocessing import RobustScaler, StandardScaler
 
 from convert.check_rows import rows_from_matrix
+from convert.export import export_onnx
 from convert.input_ranges import check_region
-from convert.parity import MAX_BOUNDARY_SHARE, NEIGHBOUR_STEPS, ParityError, neighbours
+from convert.parity import (
+    MAX_BOUNDARY_SHARE,
+    NEIGHBOUR_STEPS,
+    ParityError,
+    check_parity,
+    neighbours,
+)
+from convert.schema import positional_schema
 
 
 def test_neighbours_move_one_column_by_one_to_n_steps_of_the_number_type():
@@ -79,3 +89,22 @@ def test_a_wrong_model_is_not_excused_as_boundary_rows():
     with pytest.raises(ParityError, match=message):
         parity_on_matrix(model, export_matrix(other, 4), rows)
     assert MAX_BOUNDARY_SHARE == 0.01
+
+
+def test_boundary_rows_gathered_on_the_users_rows_fail_parity():
+    """Scaled in float32 (as a graph taking float32 would), breast-cancer rows 39, 171 and 558
+    land across a tree threshold: three boundary rows. Among 569 check rows that is accepted;
+    when they are three of the first 100, which are the user's own, it is not."""
+    data = load_breast_cancer()
+    pipeline = make_pipeline(StandardScaler(), RandomForestClassifier(200, random_state=0))
+    pipeline.fit(data.data, data.target)
+    schema = replace(positional_schema(pipeline, 30), number_type="float32")
+    schema = replace(schema, casts_before_final=False)
+    model_bytes = export_onnx(pipeline, schema)
+    order = [39, 171, 558, *(i for i in range(len(data.data)) if i not in (39, 171, 558))]
+    rows = rows_from_matrix(data.data[order])
+    report = check_parity(pipeline, model_bytes, rows, schema)
+    assert np.flatnonzero(report.boundary).tolist() == [0, 1, 2]
+    assert MAX_BOUNDARY_SHARE == 0.01
+    with pytest.raises(ParityError, match=r"^Pipeline\(StandardScaler, RandomForestClassifier\)"):
+        check_parity(pipeline, model_bytes, rows, schema, real_rows=100)
