@@ -19,18 +19,22 @@ from pathlib import Path
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
 from convert.compatibility import Case, _typed, diabetes, homes_classes, run_case
-from tools.benchmarks.packages import BUILD, BuildError
+from tools.benchmarks import packages
+from tools.benchmarks.packages import (
+    BUILD,
+    SKLEARN_LAYER,
+    SKLEARN_PANDAS_LAYER,
+    BuildError,
+    Contender,
+)
 
 MODELS = BUILD / "models"
-# The pickle baseline's layer for each pair: the generic one, or the one with pandas, which a
-# pipeline selecting DataFrame columns by name needs to be handed its rows.
-SKLEARN_LAYER = "sklearn"
-SKLEARN_PANDAS_LAYER = "sklearn-pandas"
 
 
 @dataclass(frozen=True)
 class ModelPair:
-    """A model to measure as ONNX and as a pickle, and the baseline layer its pickle needs."""
+    """A model to measure as ONNX and as a pickle, and the baseline layer its pickle needs
+    (``packages.BASELINE_LAYERS``)."""
 
     name: str
     case: Case
@@ -85,3 +89,19 @@ def convert_pair(pair: ModelPair, models: Path = MODELS) -> ConvertedPair:
     if not outcome.served:
         raise BuildError(f"model pair {pair.name}: the handler missed its golden rows")
     return ConvertedPair(pair, workdir / "function", workdir / "baseline")
+
+
+def pair_contenders(
+    converted: ConvertedPair, onnx_layer: Path, runtime: str, arch: str, rebuild: bool = False
+) -> tuple[Contender, Contender]:
+    """The pair's ONNX function and pickle baseline, built as the served model's are, into
+    ``functions/NAME-onnx`` and ``functions/NAME-pickle``."""
+    name = converted.pair.name
+    packages.check_same_model(converted.model_dir, converted.baseline_dir)
+    sklearn_layer = packages.build_baseline_layer(
+        converted.pair.sklearn_layer, runtime, arch, rebuild
+    )
+    return (
+        packages.onnx_contender(onnx_layer, runtime, converted.model_dir, f"{name}-onnx"),
+        packages.pickle_contender(sklearn_layer, runtime, converted.baseline_dir, f"{name}-pickle"),
+    )
