@@ -225,6 +225,7 @@ def measure_pair(
         warm_rounds=settings.pair_warm_rounds,
         measured=ModeResults(name, cold, warm),
         sizes=package_sizes([onnx, pickle]),
+        pickle_layer=pair.sklearn_layer,
     )
 
 

@@ -77,6 +77,8 @@ class PairResults:
     warm_rounds: int
     measured: ModeResults
     sizes: dict[str, PackageSizes]
+    # The pickle baseline's layer (``packages.BASELINE_LAYERS``): pandas in it or not.
+    pickle_layer: str
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PairResults:

@@ -23,6 +23,7 @@ from tools.benchmarks.metrics_overhead import (
     PRICES_READ,
     LineBytes,
 )
+from tools.benchmarks.packages import BASELINE_LAYERS
 from tools.benchmarks.results import (
     FREE,
     LAMBDA,
@@ -316,7 +317,13 @@ def pair_tables(run: BenchmarkRun, pair: PairResults) -> list[Table]:
             note=f"{pair.warm_rounds} invokes per contender and event, fewer than the served "
             "model's.",
         ),
-        replace(sizes, key=f"{pair.name}-sizes", title=f"{named}. {sizes.title}"),
+        replace(
+            sizes,
+            key=f"{pair.name}-sizes",
+            title=f"{named}. {sizes.title}",
+            note=f"The pickle baseline's layer: {pair.pickle_layer}, locked in "
+            f"{BASELINE_LAYERS[pair.pickle_layer]}/.",
+        ),
     ]
 
 
