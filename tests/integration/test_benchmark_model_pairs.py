@@ -5,8 +5,7 @@ numbers a pair's tables set side by side are of one model answering one way.
 
 from __future__ import annotations
 
-import importlib
-import sys
+import importlib.util
 from pathlib import Path
 
 import pytest
@@ -14,10 +13,11 @@ import pytest
 from onnx_serving.card import COLUMNS, MATRIX
 from onnx_serving.handler import ServingSettings, handle
 from onnx_serving.model import load_model
-from tools.benchmarks.model_pairs import PAIRS, ConvertedPair, convert_pair
+from tools.benchmarks.model_pairs import MODELS, PAIRS, ConvertedPair, convert_pair
 from tools.benchmarks.packages import ROOT
 from tools.example_rows import example_rows
 
+BASELINE_APP = ROOT / "tools" / "baseline" / "app.py"
 ROWS = 100
 # The pickle baseline computes in float64 where the graph keeps float32 tree sums: answers are
 # rounded to 6 decimals and agree within the converter's own parity tolerance.
@@ -31,11 +31,13 @@ def converted(tmp_path_factory) -> dict[str, ConvertedPair]:
 
 
 def pickled_model(baseline_dir: Path, monkeypatch: pytest.MonkeyPatch) -> object:
-    """The pickle baseline's model, its module imported as Lambda imports it (init reads
-    ``MODEL_DIR``)."""
+    """The pickle baseline's model, its module run as Lambda runs it at init (reading
+    ``MODEL_DIR``), under a name of its own so that no other test sees it."""
     monkeypatch.setenv("MODEL_DIR", str(baseline_dir))
-    monkeypatch.delitem(sys.modules, "tools.baseline.app", raising=False)
-    return importlib.import_module("tools.baseline.app").MODEL
+    spec = importlib.util.spec_from_file_location("pickle_baseline_app", BASELINE_APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.MODEL
 
 
 def test_the_pairs_are_a_regressor_and_a_dataframe_pipeline(converted):
@@ -53,9 +55,16 @@ def test_the_pairs_are_a_regressor_and_a_dataframe_pipeline(converted):
     ]
 
 
-def test_the_served_model_is_never_touched(converted):
-    assert all(ROOT / "function" not in pair.model_dir.parents for pair in converted.values())
-    assert all(pair.model_dir.parent == pair.baseline_dir.parent for pair in converted.values())
+def test_each_pair_has_its_own_folder_under_build_never_the_served_model_s(converted):
+    assert MODELS == ROOT / "build" / "benchmarks" / "models"
+    models = next(iter(converted.values())).model_dir.parents[1]
+    assert {name: (p.model_dir, p.baseline_dir) for name, p in converted.items()} == {
+        name: (models / name / "function", models / name / "baseline")
+        for name in ("forest-regressor", "dataframe-pipeline")
+    }
+    for pair in converted.values():
+        assert sorted(f.name for f in pair.model_dir.iterdir()) == ["model.json", "model.onnx"]
+        assert sorted(f.name for f in pair.baseline_dir.iterdir()) == ["model.json", "model.pkl"]
 
 
 @pytest.mark.parametrize("name", [pair.name for pair in PAIRS])
