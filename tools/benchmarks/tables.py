@@ -254,9 +254,13 @@ def _served_and_pairs(
 ) -> list[tuple[str, ModeResults, dict[str, PackageSizes]]]:
     """The served model and each model pair: how a table names it, its main-mode results and
     its package sizes."""
-    served = model_words(run.model, run.task) or "the served model"
     pairs = [(pair_words(pair), pair.measured, pair.sizes) for pair in run.pairs]
-    return [(f"served: {served}", run.main, run.sizes), *pairs]
+    return [(served_words(run), run.main, run.sizes), *pairs]
+
+
+def served_words(run: BenchmarkRun) -> str:
+    """The served model in a title, told apart from the model pairs."""
+    return f"served: {model_words(run.model, run.task) or 'the served model'}"
 
 
 def pair_words(pair: PairResults) -> str:
@@ -329,12 +333,19 @@ def pair_tables(run: BenchmarkRun, pair: PairResults) -> list[Table]:
 
 def all_tables(run: BenchmarkRun) -> list[Table]:
     """Every table the run supports, in reading order."""
-    tables = [
-        targets_table(run),
-        models_table(run),
+    served = [
         *(cold_table(run, mode) for mode in run.modes),
         *(warm_table(run, mode) for mode in run.modes),
         size_table(run),
+    ]
+    if run.pairs:
+        served = [
+            replace(t, title=f"{served_words(run)}. {t.title}") if t else None for t in served
+        ]
+    tables = [
+        targets_table(run),
+        models_table(run),
+        *served,
         cost_table(run),
         metrics_table(run),
         *(table for pair in run.pairs for table in pair_tables(run, pair)),

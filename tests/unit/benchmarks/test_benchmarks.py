@@ -329,6 +329,14 @@ class TestModelPairs:
             "The pickle baseline's layer: sklearn-pandas, locked in tools/baseline/layer/pandas/."
         ) in markdown
 
+    def test_beside_pairs_the_served_model_s_tables_name_it(self, with_pair):
+        named = dataclasses.replace(with_pair, model="iris 1", task="classifier")
+        titles = {table.key: table.title for table in all_tables(named)}
+        served = "served: model iris 1 (classifier)"
+        assert titles["cold-free"] == f"{served}. Cold start (ms, median [min–max]; free CPU)"
+        assert titles["warm-one-cpu"] == f"{served}. Warm invoke (ms; one CPU of time, 2 visible)"
+        assert titles["sizes"] == f"{served}. Package sizes (MB)"
+
     def test_a_run_without_pairs_has_no_models_table(self, run):
         assert "models" not in [table.key for table in all_tables(run)]
 
