@@ -186,7 +186,9 @@ fuzz: $(STAMP) $(SERVED_MODEL)
 		-artifact_prefix=tools/reliability/fuzz_regressions/ build/fuzz-corpus
 
 # ONNX function vs the pickle baseline, locally: table, tools/benchmarks/results/{local.json,summary.md,
-# chart.png}. BENCHMARK_ARGS=--quick for a smoke run (written to build/benchmarks/quick/); `.venv/bin/python
+# chart.png}; then the same for a forest regressor and a DataFrame pipeline the run fits and converts
+# itself under build/benchmarks/models/ (BENCHMARK_ARGS=--no-model-pairs: the served model only).
+# BENCHMARK_ARGS=--quick for a smoke run (written to build/benchmarks/quick/); `.venv/bin/python
 # -m tools.benchmarks local -h` for more.
 BENCHMARK_ARGS ?=
 benchmark: $(STAMP) $(SERVED_MODEL) $(BASELINE_PICKLE)

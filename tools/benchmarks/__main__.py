@@ -1,7 +1,8 @@
 """``python -m tools.benchmarks [local|batch|tune|aws]``: the one command line of the benchmarks.
 
 local (the default, ``make benchmark``): the ONNX function against the pickle baseline and two
-anchors, through the real runtime client, one CPU of time and free; writes ``local.json``,
+anchors, through the real runtime client, one CPU of time and free, then the same comparison for
+a forest regressor and a DataFrame pipeline the run fits itself; writes ``local.json``,
 ``summary.md`` and ``chart.png`` to ``tools/benchmarks/results/`` (``--quick``: a smoke run,
 under ``build/``). batch (``make benchmark-batch``): batch scoring throughput and peak RSS,
 ONNX against pickle, to ``build/benchmarks/batch/``. tune (``make tune``): cold start, warm
@@ -102,6 +103,13 @@ def parser() -> argparse.ArgumentParser:
     )
     local_mode.add_argument("--warm-rounds", type=int, help="warm invokes per contender and event")
     local_mode.add_argument("--no-free", action="store_true", help="one CPU of time only")
+    local_mode.add_argument(
+        "--no-model-pairs",
+        action="store_true",
+        help="the served model only, not the regressor and DataFrame pipeline pairs",
+    )
+    local_mode.add_argument("--pair-cold-starts", type=int, help="cold starts per pair contender")
+    local_mode.add_argument("--pair-warm-rounds", type=int, help="warm invokes per pair and event")
     local_mode.add_argument("--rebuild-layers", action="store_true")
     local_mode.add_argument("--out", type=Path, help=f"default {RESULTS}; --quick: {QUICK_RESULTS}")
     _target_options(local_mode)
@@ -173,10 +181,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _local(args: argparse.Namespace, console: Console) -> BenchmarkRun:
-    counts = {"cold_starts": args.cold_starts, "warm_rounds": args.warm_rounds}
+    counts = {
+        "cold_starts": args.cold_starts,
+        "warm_rounds": args.warm_rounds,
+        "pair_cold_starts": args.pair_cold_starts,
+        "pair_warm_rounds": args.pair_warm_rounds,
+    }
     chosen = {key: value for key, value in counts.items() if value is not None}
     flags = {
         "free": not args.no_free,
+        "model_pairs": not args.no_model_pairs,
         "rebuild_layers": args.rebuild_layers,
         "runtime": args.runtime,
         "arch": args.arch,

@@ -3,7 +3,8 @@
 Both contenders are built as deployed (``packages``) and run under the real runtime client in
 fresh processes (``local_lambda``), beside two anchors that show what no change to the function
 can cut: a handler importing nothing (the runtime alone) and one importing only numpy and
-onnxruntime (the floor). ``METHOD`` says what each number is.
+onnxruntime (the floor). Then the same comparison for other kinds of model than the one served
+(``model_pairs``), with the same runners and fewer samples. ``METHOD`` says what each number is.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from layer.interpreters import Interpreter, find_interpreter
 from layer.runtimes import DEFAULT_ARCH, DEFAULT_RUNTIME
 from onnx_serving.card import ModelCard
-from tools.benchmarks import packages
+from tools.benchmarks import model_pairs, packages
 from tools.benchmarks.analysis import ONE_ROW
 from tools.benchmarks.cold_start import cold_starts, cpu_modes, warm_latencies
 from tools.benchmarks.environment import layer_versions, machine, now_utc
@@ -28,14 +29,26 @@ from tools.benchmarks.metrics_overhead import (
     warm_lines,
     without_metrics,
 )
-from tools.benchmarks.results import BenchmarkRun, ModeResults, PackageSizes, model_measured
+from tools.benchmarks.model_pairs import ModelPair
+from tools.benchmarks.packages import Contender
+from tools.benchmarks.results import (
+    BenchmarkRun,
+    ModeResults,
+    PackageSizes,
+    PairResults,
+    model_measured,
+)
 from tools.example_rows import example_rows
 from tools.local_lambda import FunctionConfig
 from tools.local_lambda.cpu_quota import CpuLimit
 from tools.local_lambda.template import function_config
 
 BATCH_ROWS = 1000
+# The model pairs' batch request: a hundred rows, as a typical API batch.
+PAIR_BATCH_ROWS = 100
 WARMUP_INVOKES = 5
+# What each model pair's cold rounds start, in turn.
+PAIR_COLD = ("onnx", "pickle", "empty")
 METHOD = (
     "CPU: unless said otherwise, every runtime process runs with one CPU of time while every CPU "
     "stays visible, as Lambda gives a function below 1,769 MB: a cgroup whose CFS quota equals "
@@ -51,7 +64,9 @@ METHOD = (
     "in the built layer and function, zips at deflate level 9. Metrics: onnx-no-metrics is the "
     "built function with its log line's metrics switched off in its own copy, warm only; bytes "
     "per line are the warm lines the function's code writes in process, with and without them. "
-    "Tables show median [min–max]; percentiles are nearest-rank."
+    "Model pairs: other models fitted and converted by the run itself, each measured as ONNX "
+    "and as a pickle beside the empty anchor, in the main CPU mode only, with the sample counts "
+    "their tables give. Tables show median [min–max]; percentiles are nearest-rank."
 )
 
 
@@ -65,15 +80,28 @@ class LocalSettings:
     runtime: str = DEFAULT_RUNTIME
     arch: str = DEFAULT_ARCH
     rebuild_layers: bool = False
+    # The model pairs (``model_pairs.PAIRS``): fewer samples, so that they add little time.
+    model_pairs: bool = True
+    pair_cold_starts: int = 5
+    pair_warm_rounds: int = 50
 
     @classmethod
     def quick(cls, **overrides: Any) -> LocalSettings:
         """Few samples of everything: minutes, not a result to quote."""
-        return cls(**{"cold_starts": 3, "warm_rounds": 30, **overrides})
+        defaults = {"cold_starts": 3, "warm_rounds": 30, "pair_cold_starts": 2}
+        return cls(**{**defaults, "pair_warm_rounds": 10, **overrides})
+
+    @property
+    def pairs(self) -> tuple[ModelPair, ...]:
+        """The model pairs this run measures."""
+        return model_pairs.PAIRS if self.model_pairs else ()
 
     def steps(self, cold_contenders: int, events: int, modes: int) -> int:
-        """Progress-bar length: the build, then one step per cold start and warm round."""
-        return 1 + modes * (cold_contenders * self.cold_starts + events * self.warm_rounds)
+        """Progress-bar length: the build, then one step per cold start and warm round, then
+        per model pair its build, cold starts (ONNX, pickle, empty) and warm rounds (two events)."""
+        served = 1 + modes * (cold_contenders * self.cold_starts + events * self.warm_rounds)
+        per_pair = 1 + len(PAIR_COLD) * self.pair_cold_starts + 2 * self.pair_warm_rounds
+        return served + len(self.pairs) * per_pair
 
 
 def event(rows: list[list[Any]]) -> bytes:
@@ -83,29 +111,27 @@ def event(rows: list[list[Any]]) -> bytes:
     return json.dumps({"instances": rows}).encode()
 
 
-def sample_events(card: ModelCard) -> dict[str, bytes]:
-    """One example row and ``BATCH_ROWS`` of them, as direct-invoke events."""
+def sample_events(card: ModelCard, batch_rows: int = BATCH_ROWS) -> dict[str, bytes]:
+    """One example row and ``batch_rows`` of them, as direct-invoke events."""
     return {
         ONE_ROW: event(example_rows(card, 1)),
-        f"{BATCH_ROWS} rows": event(example_rows(card, BATCH_ROWS)),
+        f"{batch_rows} rows": event(example_rows(card, batch_rows)),
     }
 
 
-def package_sizes(built: packages.Packages) -> dict[str, PackageSizes]:
-    """Layer and function of both compared contenders, unzipped and zipped."""
+def package_sizes(contenders: list[Contender]) -> dict[str, PackageSizes]:
+    """Layer and function of each compared contender (over its one layer), unzipped and zipped."""
     zips = packages.BUILD / "zips"
-    return {
-        contender.name: PackageSizes(
+    sizes = {}
+    for contender in contenders:
+        [layer] = contender.layers
+        sizes[contender.name] = PackageSizes(
             packages.tree_bytes(layer / "python"),
             layer.with_suffix(".zip").stat().st_size,
             packages.tree_bytes(contender.task_root),
-            packages.zip_bytes(contender.task_root, zips / f"{contender.name}.zip"),
+            packages.zip_bytes(contender.task_root, zips / f"{contender.task_root.name}.zip"),
         )
-        for contender, layer in (
-            (built.onnx, built.onnx_layer),
-            (built.pickle, built.sklearn_layer),
-        )
-    }
+    return sizes
 
 
 def measure_mode(
@@ -146,6 +172,63 @@ def measure_mode(
     return ModeResults(name, cold, warm)
 
 
+def measure_pair(
+    pair: ModelPair,
+    built: packages.Packages,
+    settings: LocalSettings,
+    base: FunctionConfig,
+    interpreter: Interpreter,
+    tick: Callable[[str], None],
+    mode: tuple[str, CpuLimit | None],
+) -> PairResults:
+    """Fit and convert ``pair``, build its two functions as the served model's are, then cold
+    starts of both beside the empty anchor and warm 1-row and batch invokes, in one CPU mode."""
+    converted = model_pairs.convert_pair(pair)
+    onnx, pickle = model_pairs.pair_contenders(
+        converted, built.onnx_layer, settings.runtime, settings.arch, settings.rebuild_layers
+    )
+    name, limit = mode
+    tick(f"built {pair.name}")
+
+    def labelled(label: str) -> None:
+        tick(f"{pair.name} {label}")
+
+    card = ModelCard.load(onnx.task_root / "model.json")
+    events = sample_events(card, PAIR_BATCH_ROWS)
+    contenders = {"onnx": onnx, "pickle": pickle, "empty": built.empty}
+    cold = cold_starts(
+        [contenders[c] for c in PAIR_COLD],
+        settings.pair_cold_starts,
+        events[ONE_ROW],
+        base,
+        interpreter,
+        labelled,
+        limit,
+    )
+    warm = warm_latencies(
+        [onnx, pickle],
+        events,
+        settings.pair_warm_rounds,
+        base,
+        interpreter,
+        labelled,
+        WARMUP_INVOKES,
+        limit,
+    )
+    model, task = model_measured(card)
+    return PairResults(
+        name=pair.name,
+        description=pair.description,
+        model=model,
+        task=task,
+        cold_starts=settings.pair_cold_starts,
+        warm_rounds=settings.pair_warm_rounds,
+        measured=ModeResults(name, cold, warm),
+        sizes=package_sizes([onnx, pickle]),
+        pickle_layer=pair.sklearn_layer,
+    )
+
+
 def run(
     settings: LocalSettings,
     tick: Callable[[str], None],
@@ -178,6 +261,10 @@ def run(
     measured = [
         measure_mode(built, settings, events, base, interpreter, tick, mode) for mode in modes
     ]
+    pairs = [
+        measure_pair(pair, built, settings, base, interpreter, tick, modes[0])
+        for pair in settings.pairs
+    ]
     model, task = model_measured(card)
     return BenchmarkRun(
         kind="local",
@@ -187,14 +274,22 @@ def run(
         versions={
             **layer_versions(built.onnx_layer / "python"),
             **layer_versions(built.sklearn_layer / "python"),
+            **{
+                name: version
+                for pair in settings.pairs
+                for name, version in layer_versions(
+                    packages.layer_dir(pair.sklearn_layer) / "python"
+                ).items()
+            },
             "python (runtime)": interpreter.version,
         },
         modes=measured,
         visible_cpus=os.cpu_count(),
         cpu_note=cpu_note,
-        sizes=package_sizes(built),
+        sizes=package_sizes([built.onnx, built.pickle]),
         settings=asdict(settings),
         log_lines={name: asdict(found) for name, found in log_lines.items()},
         model=model,
         task=task,
+        pairs=pairs,
     )

@@ -27,6 +27,14 @@ EMPTY_HANDLER = PROBES / "empty_handler.py"
 # What `make convert` writes: the served model, and the same model pickled for the baseline.
 SERVED_MODEL_DIR = ROOT / "function"
 BASELINE_MODEL_DIR = ROOT / "build" / "baseline"
+# The pickle baseline's layers by name, each the folder of its hash-locked requirements: the
+# generic one, and one with pandas for a pipeline that selects DataFrame columns by name.
+SKLEARN_LAYER = "sklearn"
+SKLEARN_PANDAS_LAYER = "sklearn-pandas"
+BASELINE_LAYERS = {
+    SKLEARN_LAYER: "tools/baseline/layer",
+    SKLEARN_PANDAS_LAYER: "tools/baseline/layer/pandas",
+}
 
 
 class BuildError(RuntimeError):
@@ -64,9 +72,14 @@ class Packages:
         return [self.onnx, self.pickle, self.floor]
 
 
+def layer_dir(name: str) -> Path:
+    """Where the layer NAME is built: ``build/benchmarks/layers/NAME``, holding ``python/``."""
+    return BUILD / "layers" / name
+
+
 def build_layer(name: str, runtime: str, arch: str, extra: list[str], rebuild: bool) -> Path:
-    """``build/benchmarks/layers/NAME`` (holding ``python/``) and ``NAME.zip``, built once."""
-    out = BUILD / "layers" / name
+    """``layer_dir(NAME)`` and ``NAME.zip`` beside it, built once."""
+    out = layer_dir(name)
     if rebuild or not (out / "python").is_dir() or not out.with_suffix(".zip").is_file():
         command = [
             sys.executable,
@@ -105,17 +118,18 @@ def build_function(name: str, make_args: list[str]) -> Path:
     return out
 
 
+def build_baseline_layer(name: str, runtime: str, arch: str, rebuild: bool = False) -> Path:
+    """One of the pickle baseline's layers (``BASELINE_LAYERS``), built once."""
+    requirements = f"{BASELINE_LAYERS[name]}/requirements-{arch}.txt"
+    return build_layer(
+        name, runtime, arch, ["--requirements", requirements, "--profile", "generic"], rebuild
+    )
+
+
 def build_layers(runtime: str, arch: str, rebuild: bool = False) -> tuple[Path, Path]:
     """The onnxruntime layer and the pickle baseline's scikit-learn layer, built once."""
     onnx_layer = build_layer("onnxruntime", runtime, arch, [], rebuild)
-    sklearn_layer = build_layer(
-        "sklearn",
-        runtime,
-        arch,
-        ["--requirements", f"tools/baseline/layer/requirements-{arch}.txt", "--profile", "generic"],
-        rebuild,
-    )
-    return onnx_layer, sklearn_layer
+    return onnx_layer, build_baseline_layer(SKLEARN_LAYER, runtime, arch, rebuild)
 
 
 def build_packages(
@@ -129,17 +143,9 @@ def build_packages(
     ``model_dir`` (ONNX) and the same model pickled in ``baseline_dir``."""
     check_same_model(model_dir, baseline_dir)
     onnx_layer, sklearn_layer = build_layers(runtime, arch, rebuild_layers)
-    onnx = onnx_contender(onnx_layer, runtime, model_dir)
-    pickle_fn = build_function(
-        "pickle",
-        [
-            *("-f", "tools/baseline/Makefile", "build-PickleBaselineFunction"),
-            *(f"PICKLE_BASELINE_DIR={baseline_dir}", f"RUNTIME={runtime}"),
-        ],
-    )
     return Packages(
-        onnx=onnx,
-        pickle=Contender("pickle", pickle_fn, (sklearn_layer,)),
+        onnx=onnx_contender(onnx_layer, runtime, model_dir),
+        pickle=pickle_contender(sklearn_layer, runtime, baseline_dir),
         floor=Contender("floor", _one_file_package("floor", IMPORT_ONLY_HANDLER), (onnx_layer,)),
         empty=Contender("empty", _one_file_package("empty", EMPTY_HANDLER), ()),
         onnx_layer=onnx_layer,
@@ -147,17 +153,38 @@ def build_packages(
     )
 
 
-def onnx_contender(onnx_layer: Path, runtime: str, model_dir: Path = SERVED_MODEL_DIR) -> Contender:
+def onnx_contender(
+    onnx_layer: Path, runtime: str, model_dir: Path = SERVED_MODEL_DIR, folder: str = "onnx"
+) -> Contender:
     """The function as ``sam build`` packages it (``build-InferenceFunction``), serving the model
-    in ``model_dir``, over the onnxruntime layer."""
+    in ``model_dir``, over the onnxruntime layer; built into ``functions/FOLDER``."""
     task_root = build_function(
-        "onnx",
+        folder,
         [
             *("-C", "function", "build-InferenceFunction"),
             *(f"SERVED_MODEL_DIR={model_dir}", f"RUNTIME={runtime}"),
         ],
     )
     return Contender("onnx", task_root, (onnx_layer,))
+
+
+def pickle_contender(
+    sklearn_layer: Path,
+    runtime: str,
+    baseline_dir: Path = BASELINE_MODEL_DIR,
+    folder: str = "pickle",
+) -> Contender:
+    """The pickle baseline as ``sam build`` packages it (``build-PickleBaselineFunction``),
+    serving the pickle in ``baseline_dir``, over ``sklearn_layer``; built into
+    ``functions/FOLDER``."""
+    task_root = build_function(
+        folder,
+        [
+            *("-f", "tools/baseline/Makefile", "build-PickleBaselineFunction"),
+            *(f"PICKLE_BASELINE_DIR={baseline_dir}", f"RUNTIME={runtime}"),
+        ],
+    )
+    return Contender("pickle", task_root, (sklearn_layer,))
 
 
 def _one_file_package(name: str, handler: Path) -> Path:

@@ -42,6 +42,12 @@ class ModeResults:
     cold: dict[str, list[ColdSample]]
     warm_ms: dict[str, dict[str, list[float]]]
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModeResults:
+        """A mode as ``asdict`` wrote it."""
+        cold = {name: [ColdSample(**s) for s in samples] for name, samples in data["cold"].items()}
+        return cls(data["mode"], cold, data["warm_ms"])
+
 
 @dataclass(frozen=True)
 class PackageSizes:
@@ -56,6 +62,34 @@ class PackageSizes:
     def deployed_unzipped(self) -> int:
         """Function + layer, unzipped: what Lambda counts against 250 MB."""
         return self.layer_unzipped + self.function_unzipped
+
+
+@dataclass(frozen=True)
+class PairResults:
+    """Another model measured as ONNX and as a pickle beside the served one, in the run's main
+    CPU mode only and with fewer samples (``cold_starts`` and ``warm_rounds`` say how many)."""
+
+    name: str
+    description: str
+    model: str
+    task: str
+    cold_starts: int
+    warm_rounds: int
+    measured: ModeResults
+    sizes: dict[str, PackageSizes]
+    # The pickle baseline's layer (``packages.BASELINE_LAYERS``): pandas in it or not.
+    pickle_layer: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PairResults:
+        """A pair as ``asdict`` wrote it."""
+        return cls(
+            **data
+            | {
+                "measured": ModeResults.from_dict(data["measured"]),
+                "sizes": {name: PackageSizes(**s) for name, s in data["sizes"].items()},
+            }
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +121,9 @@ class BenchmarkRun:
     task: str = ""
     # Bytes of a warm log line per request case: {"without": n, "with_metrics": n}.
     log_lines: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Other models measured as ONNX and as a pickle in the same run; none in a run stored
+    # before runs measured them, or run without them.
+    pairs: list[PairResults] = field(default_factory=list)
 
     @property
     def main(self) -> ModeResults:
@@ -101,23 +138,13 @@ class BenchmarkRun:
     def from_json(cls, text: str) -> BenchmarkRun:
         """A run written by ``to_json``."""
         data = json.loads(text)
-        modes = [
-            ModeResults(
-                mode["mode"],
-                {
-                    name: [ColdSample(**s) for s in samples]
-                    for name, samples in mode["cold"].items()
-                },
-                mode["warm_ms"],
-            )
-            for mode in data.pop("modes")
-        ]
         return cls(
             **data
             | {
                 "machine": Machine(**data["machine"]),
-                "modes": modes,
+                "modes": [ModeResults.from_dict(mode) for mode in data["modes"]],
                 "sizes": {name: PackageSizes(**s) for name, s in data["sizes"].items()},
+                "pairs": [PairResults.from_dict(pair) for pair in data.get("pairs", [])],
             }
         )
 

@@ -6,9 +6,10 @@ and an AWS run (cold and warm only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
-from tools.benchmarks.analysis import costs, targets
+from tools.benchmarks.analysis import ONE_ROW, costs, targets
 from tools.benchmarks.dollar_cost import (
     PRICE_PER_GB_SECOND,
     PRICE_PER_MILLION_REQUESTS,
@@ -22,7 +23,17 @@ from tools.benchmarks.metrics_overhead import (
     PRICES_READ,
     LineBytes,
 )
-from tools.benchmarks.results import FREE, LAMBDA, ONE_CPU, BenchmarkRun, ModeResults
+from tools.benchmarks.packages import BASELINE_LAYERS
+from tools.benchmarks.results import (
+    FREE,
+    LAMBDA,
+    ONE_CPU,
+    BenchmarkRun,
+    ModeResults,
+    PackageSizes,
+    PairResults,
+    model_words,
+)
 from tools.benchmarks.stats import Summary, median, percentile
 
 MB = 10**6
@@ -124,6 +135,11 @@ def size_table(run: BenchmarkRun) -> Table | None:
     """Layer and function, unzipped and zipped, and whether the whole fits Lambda."""
     if not run.sizes:
         return None
+    return sizes_table(run.sizes)
+
+
+def sizes_table(sizes: dict[str, PackageSizes]) -> Table:
+    """``sizes`` per contender, unzipped and zipped, and whether the whole fits Lambda."""
     rows = [
         [
             name,
@@ -134,7 +150,7 @@ def size_table(run: BenchmarkRun) -> Table | None:
             _mb(s.deployed_unzipped),
             "yes" if s.deployed_unzipped <= UNZIPPED_LIMIT else "NO",
         ]
-        for name, s in run.sizes.items()
+        for name, s in sizes.items()
     ]
     header = ["contender", "layer", "layer zip", "function", "function zip"]
     return Table(
@@ -233,14 +249,105 @@ def metrics_table(run: BenchmarkRun) -> Table | None:
     )
 
 
+def _served_and_pairs(
+    run: BenchmarkRun,
+) -> list[tuple[str, ModeResults, dict[str, PackageSizes]]]:
+    """The served model and each model pair: how a table names it, its main-mode results and
+    its package sizes."""
+    pairs = [(pair_words(pair), pair.measured, pair.sizes) for pair in run.pairs]
+    return [(served_words(run), run.main, run.sizes), *pairs]
+
+
+def served_words(run: BenchmarkRun) -> str:
+    """The served model in a title, told apart from the model pairs."""
+    return f"served: {model_words(run.model, run.task) or 'the served model'}"
+
+
+def pair_words(pair: PairResults) -> str:
+    """A model pair in a title: its name, what was fitted on what, its task."""
+    return f"{pair.name}: {pair.description} ({pair.task})"
+
+
+def _both(value: Callable[[str], float], digits: int) -> str:
+    """``value`` of the ONNX function and of the pickle baseline: ``"118 / 888"``."""
+    return f"{value('onnx'):.{digits}f} / {value('pickle'):.{digits}f}"
+
+
+def _model_row(name: str, mode: ModeResults, sizes: dict[str, PackageSizes]) -> list[str]:
+    cold, warm = mode.cold, mode.warm_ms
+    return [
+        name,
+        _both(lambda c: median([s.total_ms for s in cold[c]]), 0),
+        _both(lambda c: median([s.peak_rss_mb for s in cold[c]]), 0),
+        _both(lambda c: sizes[c].deployed_unzipped / MB, 1),
+        _both(lambda c: median(warm[c][ONE_ROW]), 2),
+    ]
+
+
+def models_table(run: BenchmarkRun) -> Table | None:
+    """The served model and the model pairs side by side: ONNX / pickle medians, main mode."""
+    if not run.pairs:
+        return None
+    rows = [_model_row(name, mode, sizes) for name, mode, sizes in _served_and_pairs(run)]
+    return Table(
+        "models",
+        f"Models, ONNX / pickle (medians; {mode_title(run, run.main.mode)})",
+        ["model", "cold start ms", "peak RSS MB", "deployed unzipped MB", "warm 1-row ms"],
+        rows,
+        "Cold start: init + first invoke. The model pairs are measured with fewer samples than "
+        "the served model: their own tables below give the counts and the spreads.",
+    )
+
+
+def pair_tables(run: BenchmarkRun, pair: PairResults) -> list[Table]:
+    """A model pair's cold start, warm invoke and package size tables, titled with the model
+    and, for the timed ones, how many samples they hold."""
+    named = pair_words(pair)
+    cold = cold_table(run, pair.measured)
+    warm = warm_table(run, pair.measured)
+    sizes = sizes_table(pair.sizes)
+    return [
+        replace(
+            cold,
+            key=f"{pair.name}-cold",
+            title=f"{named}. {cold.title}",
+            note=f"{pair.cold_starts} cold starts per contender, fewer than the served model's; "
+            "empty: a handler importing nothing (the runtime alone).",
+        ),
+        replace(
+            warm,
+            key=f"{pair.name}-warm",
+            title=f"{named}. {warm.title}",
+            note=f"{pair.warm_rounds} invokes per contender and event, fewer than the served "
+            "model's.",
+        ),
+        replace(
+            sizes,
+            key=f"{pair.name}-sizes",
+            title=f"{named}. {sizes.title}",
+            note=f"The pickle baseline's layer: {pair.pickle_layer}, locked in "
+            f"{BASELINE_LAYERS[pair.pickle_layer]}/.",
+        ),
+    ]
+
+
 def all_tables(run: BenchmarkRun) -> list[Table]:
     """Every table the run supports, in reading order."""
-    tables = [
-        targets_table(run),
+    served = [
         *(cold_table(run, mode) for mode in run.modes),
         *(warm_table(run, mode) for mode in run.modes),
         size_table(run),
+    ]
+    if run.pairs:
+        served = [
+            replace(t, title=f"{served_words(run)}. {t.title}") if t else None for t in served
+        ]
+    tables = [
+        targets_table(run),
+        models_table(run),
+        *served,
         cost_table(run),
         metrics_table(run),
+        *(table for pair in run.pairs for table in pair_tables(run, pair)),
     ]
     return [t for t in tables if t is not None]

@@ -19,7 +19,7 @@ from tools.benchmarks.dollar_cost import billed_ms, price_per_million, smallest_
 from tools.benchmarks.local import sample_events
 from tools.benchmarks.packages import Contender
 from tools.benchmarks.report_line import ReportLineError, parse_log_result, parse_report
-from tools.benchmarks.results import LAMBDA, BenchmarkRun
+from tools.benchmarks.results import LAMBDA, BenchmarkRun, PairResults
 from tools.benchmarks.stats import Summary, median, percentile, ratio
 from tools.benchmarks.summary import render_markdown
 from tools.benchmarks.tables import all_tables
@@ -247,6 +247,100 @@ class TestRendering:
         assert (tmp_path / "chart.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture
+def with_pair(run) -> BenchmarkRun:
+    """The recorded run with one model pair, measured as the recorded free mode was."""
+    free = run.modes[1]
+    measured = dataclasses.replace(
+        free,
+        mode="one-cpu",
+        cold={name: free.cold[name] for name in ("onnx", "pickle", "empty")},
+        warm_ms={
+            name: {"1 row": free.warm_ms[name]["1 row"], "100 rows": [2, 3, 4]}
+            for name in ("onnx", "pickle")
+        },
+    )
+    pair = PairResults(
+        name="forest-regressor",
+        description="RandomForestRegressor(100) on diabetes",
+        model="model 1",
+        task="regressor",
+        cold_starts=3,
+        warm_rounds=3,
+        measured=measured,
+        sizes=run.sizes,
+        pickle_layer="sklearn-pandas",
+    )
+    return dataclasses.replace(run, pairs=[pair])
+
+
+class TestModelPairs:
+    def test_a_run_with_pairs_survives_its_json(self, with_pair):
+        assert BenchmarkRun.from_json(with_pair.to_json()) == with_pair
+
+    def test_pair_tables_follow_the_served_model_s(self, with_pair):
+        assert [table.key for table in all_tables(with_pair)] == [
+            "targets",
+            "models",
+            "cold-one-cpu",
+            "cold-free",
+            "warm-one-cpu",
+            "warm-free",
+            "sizes",
+            "cost",
+            "forest-regressor-cold",
+            "forest-regressor-warm",
+            "forest-regressor-sizes",
+        ]
+
+    def test_the_models_table_sets_the_served_model_beside_each_pair(self, with_pair):
+        named = dataclasses.replace(with_pair, model="iris 1", task="classifier")
+        [models] = [table for table in all_tables(named) if table.key == "models"]
+        assert models.title == "Models, ONNX / pickle (medians; one CPU of time, 2 visible)"
+        assert models.rows == [
+            [
+                "served: model iris 1 (classifier)",
+                "101 / 1010",
+                "50 / 100",
+                "80.0 / 200.0",
+                "1.00 / 5.00",
+            ],
+            [
+                "forest-regressor: RandomForestRegressor(100) on diabetes (regressor)",
+                "76 / 820",
+                "50 / 100",
+                "80.0 / 200.0",
+                "0.80 / 4.00",
+            ],
+        ]
+
+    def test_each_pair_table_names_the_model_and_its_samples(self, with_pair):
+        markdown = render_markdown(with_pair)
+        named = "forest-regressor: RandomForestRegressor(100) on diabetes (regressor)"
+        assert (
+            f"### {named}. Cold start (ms, median [min–max]; one CPU of time, 2 visible)\n"
+        ) in markdown
+        assert "| onnx | 3 | 75 [70–80] | 1.0 [1.0–1.0] | 76 [71–81] | 50 [50–50] |" in markdown
+        assert "3 cold starts per contender, fewer than the served model's" in markdown
+        assert f"### {named}. Warm invoke (ms; one CPU of time, 2 visible)\n" in markdown
+        assert "| pickle | 4.00 | 4.00 | 3.00 | 4.00 |" in markdown
+        assert f"### {named}. Package sizes (MB)\n" in markdown
+        assert (
+            "The pickle baseline's layer: sklearn-pandas, locked in tools/baseline/layer/pandas/."
+        ) in markdown
+
+    def test_beside_pairs_the_served_model_s_tables_name_it(self, with_pair):
+        named = dataclasses.replace(with_pair, model="iris 1", task="classifier")
+        titles = {table.key: table.title for table in all_tables(named)}
+        served = "served: model iris 1 (classifier)"
+        assert titles["cold-free"] == f"{served}. Cold start (ms, median [min–max]; free CPU)"
+        assert titles["warm-one-cpu"] == f"{served}. Warm invoke (ms; one CPU of time, 2 visible)"
+        assert titles["sizes"] == f"{served}. Package sizes (MB)"
+
+    def test_a_run_without_pairs_has_no_models_table(self, run):
+        assert "models" not in [table.key for table in all_tables(run)]
+
+
 def test_contenders_alternate_and_flip():
     a, b = Contender("a", Path("a"), ()), Contender("b", Path("b"), ())
     assert [c.name for c in alternating([a, b], 3)] == ["a", "b", "b", "a", "a", "b"]
@@ -281,3 +375,10 @@ def test_sample_events_are_one_row_and_a_batch_of_the_served_model(model_dir):
     assert list(events) == ["1 row", "1000 rows"]
     assert len(events["1 row"]["features"]) == 4
     assert [len(row) for row in events["1000 rows"]["instances"]] == [4] * 1000
+
+
+def test_a_pair_s_batch_event_has_the_rows_asked_for(model_dir):
+    card = ModelCard.load(model_dir / "model.json")
+    events = {label: json.loads(body) for label, body in sample_events(card, 100).items()}
+    assert list(events) == ["1 row", "100 rows"]
+    assert [len(row) for row in events["100 rows"]["instances"]] == [4] * 100
