@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 
-from convert.compatibility import Case, _typed, diabetes, homes_classes, run_case
+from convert.compatibility import Case, diabetes, homes_classes, run_case, typed_pipeline
 from tools.benchmarks import packages
 from tools.benchmarks.packages import (
     BUILD,
@@ -70,7 +70,7 @@ DATAFRAME_PIPELINE = ModelPair(
     Case(
         "impute + scale numbers, impute + OneHotEncoder strings → RandomForestClassifier(100)",
         homes_classes,
-        lambda: _typed(RandomForestClassifier(n_estimators=100, random_state=0)),
+        lambda: typed_pipeline(RandomForestClassifier(n_estimators=100, random_state=0)),
         sample=True,
     ),
     SKLEARN_PANDAS_LAYER,
