@@ -200,6 +200,20 @@ class Case:
     converts: bool = True
 
 
+def _encoded_iris() -> Pipeline:
+    """Iris's numbers passed through, its ``size`` category one-hot encoded, then a logistic
+    regression: a ColumnTransformer model selecting columns by name."""
+    return make_pipeline(
+        ColumnTransformer(
+            [
+                ("numbers", "passthrough", [0, 1, 2, 3]),
+                ("category", OneHotEncoder(), ["size"]),
+            ]
+        ),
+        LogisticRegression(max_iter=1000),
+    )
+
+
 def typed_pipeline(final: object, handle_unknown: str = "ignore") -> Pipeline:
     """Impute and scale the numbers, impute and one-hot encode the strings, then ``final``."""
     numbers = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
@@ -430,29 +444,13 @@ CASES = [
     Case(
         "ColumnTransformer(OneHotEncoder) → LogisticRegression",
         iris_with_a_category,
-        lambda: make_pipeline(
-            ColumnTransformer(
-                [
-                    ("numbers", "passthrough", [0, 1, 2, 3]),
-                    ("category", OneHotEncoder(), ["size"]),
-                ]
-            ),
-            LogisticRegression(max_iter=1000),
-        ),
+        _encoded_iris,
         converts=False,
     ),
     Case(
         "ColumnTransformer(OneHotEncoder) → LogisticRegression (with SAMPLE=)",
         iris_with_a_category,
-        lambda: make_pipeline(
-            ColumnTransformer(
-                [
-                    ("numbers", "passthrough", [0, 1, 2, 3]),
-                    ("category", OneHotEncoder(), ["size"]),
-                ]
-            ),
-            LogisticRegression(max_iter=1000),
-        ),
+        _encoded_iris,
         sample=True,
     ),
     Case(

@@ -20,19 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    AdaBoostClassifier,
-    AdaBoostRegressor,
-    ExtraTreesClassifier,
-    ExtraTreesRegressor,
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder
 from sklearn.tree import BaseDecisionTree
 
+from convert.input_ranges import TREE_ENSEMBLES
 from convert.servable import final_estimator, parts
 from onnx_serving.card import (
     COLUMNS,
@@ -47,17 +38,7 @@ INPUT_NAME = "input"
 # Models whose graph compares float32: scikit-learn casts X to float32 before their trees. The
 # histogram trees are not among them: they compare float64 with float64 thresholds, and so does
 # their graph (convert.hist_gradient_boosting).
-FLOAT32_MODELS = (
-    BaseDecisionTree,
-    RandomForestClassifier,
-    RandomForestRegressor,
-    ExtraTreesClassifier,
-    ExtraTreesRegressor,
-    GradientBoostingClassifier,
-    GradientBoostingRegressor,
-    AdaBoostClassifier,
-    AdaBoostRegressor,
-)
+FLOAT32_MODELS = (BaseDecisionTree, *TREE_ENSEMBLES)
 ENCODERS = (OneHotEncoder, OrdinalEncoder)
 
 
