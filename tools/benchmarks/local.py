@@ -33,6 +33,7 @@ from tools.benchmarks.model_pairs import ModelPair
 from tools.benchmarks.packages import Contender
 from tools.benchmarks.results import (
     BenchmarkRun,
+    ColdSample,
     ModeResults,
     PackageSizes,
     PairResults,
@@ -150,26 +151,34 @@ def measure_mode(
     def labelled(label: str) -> None:
         tick(f"{name} {label}")
 
-    cold = cold_starts(
-        built.cold_contenders,
-        settings.cold_starts,
-        events[ONE_ROW],
-        base,
-        interpreter,
-        labelled,
-        limit,
-    )
-    warm = warm_latencies(
-        [*built.warm_contenders, without_metrics(built.onnx)],
+    cold, warm = _cold_then_warm(
+        (built.cold_contenders, settings.cold_starts),
+        ([*built.warm_contenders, without_metrics(built.onnx)], settings.warm_rounds),
         events,
-        settings.warm_rounds,
         base,
         interpreter,
         labelled,
-        WARMUP_INVOKES,
         limit,
     )
     return ModeResults(name, cold, warm)
+
+
+def _cold_then_warm(
+    cold: tuple[list[Contender], int],
+    warm: tuple[list[Contender], int],
+    events: dict[str, bytes],
+    base: FunctionConfig,
+    interpreter: Interpreter,
+    tick: Callable[[str], None],
+    limit: CpuLimit | None,
+) -> tuple[dict[str, list[ColdSample]], dict[str, dict[str, list[float]]]]:
+    """Cold starts of ``cold``'s contenders (that many each, on the 1-row event), then warm
+    invokes of ``warm``'s (that many rounds per event), in one CPU mode."""
+    starts = cold_starts(*cold, events[ONE_ROW], base, interpreter, tick, limit)
+    invokes = warm_latencies(
+        warm[0], events, warm[1], base, interpreter, tick, WARMUP_INVOKES, limit
+    )
+    return starts, invokes
 
 
 def measure_pair(
@@ -196,23 +205,13 @@ def measure_pair(
     card = ModelCard.load(onnx.task_root / "model.json")
     events = sample_events(card, PAIR_BATCH_ROWS)
     contenders = {"onnx": onnx, "pickle": pickle, "empty": built.empty}
-    cold = cold_starts(
-        [contenders[c] for c in PAIR_COLD],
-        settings.pair_cold_starts,
-        events[ONE_ROW],
-        base,
-        interpreter,
-        labelled,
-        limit,
-    )
-    warm = warm_latencies(
-        [onnx, pickle],
+    cold, warm = _cold_then_warm(
+        ([contenders[c] for c in PAIR_COLD], settings.pair_cold_starts),
+        ([onnx, pickle], settings.pair_warm_rounds),
         events,
-        settings.pair_warm_rounds,
         base,
         interpreter,
         labelled,
-        WARMUP_INVOKES,
         limit,
     )
     model, task = model_measured(card)
