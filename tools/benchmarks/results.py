@@ -162,8 +162,19 @@ class BatchSample:
 
 
 @dataclass(frozen=True)
+class CeilingSample:
+    """One fresh process running the model's session alone over the file's parsed rows: the
+    CPU and wall seconds of the runs."""
+
+    cpu_seconds: float
+    seconds: float
+    rows_per_cpu_second: float
+
+
+@dataclass(frozen=True)
 class BatchRun:
-    """Batch scoring of one file by each contender, per CPU mode."""
+    """Batch scoring of one file by each contender, per CPU mode; the model's session alone on
+    the same rows (``ceiling``) per CPU mode; each contender's package sizes."""
 
     created_utc: str
     machine: Machine
@@ -173,11 +184,42 @@ class BatchRun:
     model: str
     rounds: int
     samples: dict[str, dict[str, list[BatchSample]]]
+    ceiling: dict[str, list[CeilingSample]]
+    sizes: dict[str, PackageSizes]
+    # The rows every contender reads at a time and the ceiling runs at a time.
+    chunk_rows: int
     task: str = ""
 
     def to_json(self) -> str:
         """The whole run, raw samples included."""
         return json.dumps(asdict(self), indent=1) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> BatchRun:
+        """A run written by ``to_json``; a run recorded before the ceiling and the sizes were
+        measured is refused, since its table would lack them."""
+        data = json.loads(text)
+        missing = sorted({"ceiling", "sizes", "chunk_rows"} - data.keys())
+        if missing:
+            raise ValueError(
+                f"a batch run recorded without {', '.join(missing)}: "
+                "measure it again with make benchmark-batch"
+            )
+        return cls(
+            **data
+            | {
+                "machine": Machine(**data["machine"]),
+                "samples": {
+                    mode: {name: [BatchSample(**s) for s in runs] for name, runs in by_name.items()}
+                    for mode, by_name in data["samples"].items()
+                },
+                "ceiling": {
+                    mode: [CeilingSample(**s) for s in runs]
+                    for mode, runs in data["ceiling"].items()
+                },
+                "sizes": {name: PackageSizes(**s) for name, s in data["sizes"].items()},
+            }
+        )
 
 
 def model_measured(card: ModelCard) -> tuple[str, str]:
