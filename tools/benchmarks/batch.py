@@ -140,7 +140,7 @@ def _sample(
         )
 
 
-def _ceiling(
+def ceiling_sample(
     onnx: packages.Contender,
     config: FunctionConfig,
     interpreter: Interpreter,
@@ -199,7 +199,7 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
         for mode, limit in modes:
             for name in alternating([*CONTENDERS, CEILING], rounds):
                 if name == CEILING:
-                    measured = _ceiling(by_name[ONNX], config, interpreter, path, rows, limit)
+                    measured = ceiling_sample(by_name[ONNX], config, interpreter, path, rows, limit)
                     ceiling[mode].append(measured)
                 else:
                     measured = _sample(by_name[name], config, key, rows, size, limit)
