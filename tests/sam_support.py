@@ -113,3 +113,19 @@ def with_pyc(files: set[str]) -> set[str]:
         if name.endswith(".py")
     }
     return set(files) | compiled
+
+
+def baseline_package(target: str, out: Path, baseline_dir: Path) -> set[str]:
+    """Run one of ``tools/baseline/Makefile``'s ``build-*`` targets into ``out``, packaging the
+    pickle in ``baseline_dir``, as the benchmarks build it; the files it wrote, relative."""
+    subprocess.run(
+        [
+            *("make", "--no-print-directory", "-f", "tools/baseline/Makefile", target),
+            f"ARTIFACTS_DIR={out}",
+            f"PICKLE_BASELINE_DIR={baseline_dir}",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}

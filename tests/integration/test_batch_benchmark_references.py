@@ -3,8 +3,6 @@ package from its Makefile target, and onnxruntime alone on the built ONNX layer.
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 import sam_support
 from batch_support import write_csv
@@ -25,18 +23,7 @@ ROWS = 20_000
 
 def test_the_pandas_reference_package_is_its_entry_point_and_the_pickle(baseline_dir, tmp_path):
     package = tmp_path / "pickle-pandas-batch"
-    subprocess.run(
-        [
-            *("make", "--no-print-directory", "-f", "tools/baseline/Makefile"),
-            "build-PandasBatchBaseline",
-            f"ARTIFACTS_DIR={package}",
-            f"PICKLE_BASELINE_DIR={baseline_dir}",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
+    shipped = sam_support.baseline_package("build-PandasBatchBaseline", package, baseline_dir)
     assert shipped == sam_support.with_pyc({"batch_app.py"}) | {"model.pkl", "model.json"}
     assert (package / "batch_app.py").read_bytes() == (
         ROOT / "tools/baseline/pandas_batch_app.py"

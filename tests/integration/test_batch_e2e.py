@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -213,19 +212,7 @@ def test_pickle_baseline_batch_package_is_the_same_batch_code_with_the_pickle_ba
     """What the batch benchmark runs as its pickle contender, built by the same target, from the
     fixture model's pickle into a temporary folder."""
     package = tmp_path / "pickle-batch"
-    package.mkdir()
-    subprocess.run(
-        [
-            *("make", "--no-print-directory", "-f", "tools/baseline/Makefile"),
-            "build-PickleBatchBaseline",
-            f"ARTIFACTS_DIR={package}",
-            f"PICKLE_BASELINE_DIR={baseline_dir}",
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    shipped = {str(p.relative_to(package)) for p in package.rglob("*") if p.is_file()}
+    shipped = sam_support.baseline_package("build-PickleBatchBaseline", package, baseline_dir)
     source = ROOT / "function"
     modules = {
         str(p.relative_to(source))
