@@ -85,7 +85,7 @@ class JsonLinesFile:
         refused = dict(chunk.refused)
         kept: list[int] = []
         rows: list[Any] = []
-        for position, value in enumerate(chunk.rows):
+        for position, value in enumerate(chunk.values):
             if position in refused:
                 continue
             row, reason = self._row(value)
@@ -116,7 +116,7 @@ class JsonLinesFile:
         features = self._features
         return "".join(
             json.dumps(
-                {**_passthrough(chunk.rows[p], features), **result},
+                {**_passthrough(chunk.values[p], features), **result},
                 ensure_ascii=False,
                 allow_nan=False,
                 separators=(",", ":"),
