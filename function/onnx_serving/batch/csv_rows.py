@@ -26,6 +26,7 @@ from itertools import repeat
 
 import numpy as np
 
+from ..answers import probability_texts
 from ..card import ModelCard
 from ..errors import quoted_list
 from .failures import BadFile
@@ -84,7 +85,7 @@ class CsvLayout:
             passthrough = [_neutralised_column(cells) for cells in passthrough]
         if answers.values is not None:
             return _csv_lines([*passthrough, list(map(repr, answers.values))], numbers=1)
-        probabilities = _number_texts(answers.probabilities)
+        probabilities = probability_texts(answers.probabilities)
         return _csv_lines(
             [*passthrough, answers.labels, *probabilities], numbers=len(probabilities)
         )
@@ -286,14 +287,6 @@ def _kept_cells(columns: list[Sequence[str]], chunk: Chunk, kept: list[int]) -> 
     read = [p for p in range(len(chunk.lines)) if p not in chunk.refused]
     index = np.searchsorted(read, kept).tolist()
     return [[column[i] for i in index] for column in columns]
-
-
-def _number_texts(probabilities: np.ndarray) -> list[list[str]]:
-    """``repr`` of each float, per column, each distinct value printed once: rounded
-    probabilities take few distinct values, and joining text is faster than printing floats."""
-    distinct, at = np.unique(probabilities, return_inverse=True)
-    texts = np.array([repr(value) for value in distinct.tolist()], dtype=object)
-    return [texts[column].tolist() for column in at.reshape(probabilities.shape).T]
 
 
 def _unquoted_records(

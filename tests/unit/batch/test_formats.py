@@ -123,6 +123,32 @@ def test_json_lines_records_are_one_line_each_sized_by_characters_and_commas(car
     assert rows_of(reader(), max_chars=first)[1] == [1, 1]
 
 
+def test_json_lines_output_keeps_pass_through_fields_as_they_came_then_the_answer(card):
+    names = card.feature_names
+    objects = [
+        {"id": "é %s 100%", "meta": {"k": [1, None]}, **dict.fromkeys(names, 1.5)},
+        [1.5] * len(names),
+        {**dict.fromkeys(names, 1.5)},
+    ]
+    text = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects)
+    reader = JsonLinesFile(TextLines(io.BytesIO(text.encode())), card)
+    [chunk] = reader.chunks(100, 1 << 20)
+    _, kept, refused = reader.feature_values(chunk)
+    assert (kept, refused) == ([0, 1, 2], {})
+    classes = list(card.classes)
+    probabilities = np.zeros((3, len(classes)))
+    probabilities[:, -1] = 1.0
+    written = reader.render(chunk, kept, Answers([classes[-1]] * 3, probabilities, None))
+    answer = {"label": classes[-1], "probabilities": dict.fromkeys(classes, 0.0)}
+    answer["probabilities"][classes[-1]] = 1.0
+    assert [json.loads(line) for line in written.splitlines()] == [
+        {"id": "é %s 100%", "meta": {"k": [1, None]}, **answer},
+        answer,
+        answer,
+    ]
+    assert written.splitlines()[0].startswith('{"id":"é %s 100%","meta":{"k":[1,null]},"label":')
+
+
 def test_step_functions_rows_are_sized_as_their_unquoted_line(card):
     columns = ["id", *card.feature_names]
     rows = [(0, ["ab", *(["1.5"] * card.n_features)])] * 2
