@@ -43,6 +43,7 @@ then. Every HTTP answer says ``nosniff`` (a browser must not guess that the JSON
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from operator import itemgetter
 from typing import Any, NamedTuple, Protocol
 
@@ -62,6 +63,8 @@ from .rows import (
 )
 
 COMPACT = (",", ":")
+# A regressor's prediction member as a ``%``-template.
+VALUE_FIELD = '"value":%s'
 
 
 class Model(Protocol):
@@ -214,22 +217,9 @@ class PredictionAnswer:
         One ``%``-format over every row at once (``_rows_json``): the template repeated per row,
         its arguments (label, probabilities, names out of range) laid out column by column.
         """
-        labels = {name: json.dumps(name) for name in self._classes}
-        keys = ",".join(json.dumps(name).replace("%", "%%") + ":%s" for name in self._classes)
-        row = '{"label":%s,"probabilities":{' + keys + "}"
-        columns = [list(map(labels.__getitem__, self._labels)), *self._probability_columns()]
+        row = "{" + prediction_fields(self._classes)
+        columns = prediction_arguments(self._classes, self._labels, self._probabilities)
         return _rows_json(row, columns, len(self), self._out_of_range, self._model)
-
-    def _probability_columns(self) -> list[tuple[str, ...]]:
-        """Per class, ``repr`` of its probability in every row; each distinct value printed once."""
-        if not len(self._labels):
-            return [() for _ in self._classes]
-        unique, index = np.unique(self._probabilities, return_inverse=True)
-        texts = list(map(repr, unique.tolist()))
-        index = index.reshape(self._probabilities.shape)
-        if len(self._labels) == 1:
-            return [(texts[i],) for i in index[0].tolist()]
-        return [itemgetter(*column)(texts) for column in index.T.tolist()]
 
 
 class ValueAnswer:
@@ -269,7 +259,49 @@ class ValueAnswer:
     def as_json(self) -> str:
         """``as_dict()`` as compact JSON text, one ``%``-format over every row (``_rows_json``)."""
         texts = list(map(repr, self.values.tolist()))
-        return _rows_json('{"value":%s', [texts], len(self), self._out_of_range, self._model)
+        return _rows_json("{" + VALUE_FIELD, [texts], len(self), self._out_of_range, self._model)
+
+
+def prediction_fields(classes: list[str]) -> str:
+    """A classifier's prediction members as a ``%``-template, ``"label":%s,"probabilities":{...}``,
+    each class name encoded once (a ``%`` in a name escaped)."""
+    keys = ",".join(json.dumps(name).replace("%", "%%") + ":%s" for name in classes)
+    return '"label":%s,"probabilities":{' + keys + "}"
+
+
+def prediction_arguments(
+    classes: list[str], labels: list[str], probabilities: np.ndarray
+) -> list[Sequence[str]]:
+    """``prediction_fields``'s arguments column by column: each label encoded (once per class),
+    then per class the text of its probability in every row (``probability_texts``)."""
+    encoded = {name: json.dumps(name) for name in classes}
+    return [list(map(encoded.__getitem__, labels)), *probability_texts(probabilities)]
+
+
+def probability_texts(probabilities: np.ndarray) -> list[Sequence[str]]:
+    """Per class, ``repr`` of its (rounded) probability in every row, a negative zero as 0.0;
+    each distinct value printed once: a forest's probabilities are vote fractions, so rows share
+    few values, and copying a printed value is much cheaper than printing a float."""
+    if not len(probabilities):
+        return [() for _ in range(probabilities.shape[1])]
+    unique, index = np.unique(probabilities + 0.0, return_inverse=True)
+    texts = list(map(repr, unique.tolist()))
+    index = index.reshape(probabilities.shape)
+    if len(probabilities) == 1:
+        return [(texts[i],) for i in index[0].tolist()]
+    return [itemgetter(*column)(texts) for column in index.T.tolist()]
+
+
+def formatted_rows(template: str, columns: list[Sequence[str]], separator: str) -> str:
+    """``template`` formatted for every row and joined by ``separator``, the arguments given
+    column by column: laid out by slice assignment and formatted in one ``%`` operation, which
+    writes the same bytes as formatting row by row without a Python step per row."""
+    n = len(columns[0])
+    width = len(columns)
+    arguments: list[str] = [""] * (n * width)
+    for offset, column in enumerate(columns):
+        arguments[offset::width] = column
+    return separator.join([template] * n) % tuple(arguments)
 
 
 Answer = PredictionAnswer | ValueAnswer
@@ -337,11 +369,7 @@ def _rows_json(
         columns.append(
             [json.dumps(names, separators=COMPACT) if names else "[]" for names in out_of_range]
         )
-    width = len(columns)
-    arguments: list[str] = [""] * (n * width)
-    for offset, column in enumerate(columns):
-        arguments[offset::width] = column
-    predictions = ",".join([row] * n) % tuple(arguments)
+    predictions = formatted_rows(row, columns, ",")
     return '{"predictions":[' + predictions + '],"model":' + model_text + "}"
 
 

@@ -298,13 +298,9 @@ def parse_body(text: str, bounds: BodyBounds) -> Any:
 
 def parse_json(text: str, parse_int: Callable[[str], Any] | None = None) -> Any:
     """Strict JSON: no NaN/Infinity literals, no duplicate keys, bounded nesting and digits."""
+    decoder = _STRICT_DECODER if parse_int is None else _strict_decoder(parse_int)
     try:
-        return json.loads(
-            text,
-            parse_constant=_reject_constant,
-            object_pairs_hook=_unique_keys,
-            parse_int=parse_int,
-        )
+        return decoder.decode(text)
     except RequestError:
         raise
     except RecursionError:
@@ -319,6 +315,12 @@ def parse_json(text: str, parse_int: Callable[[str], Any] | None = None) -> Any:
             "InvalidJSON",
             f"the body holds an integer of more than {sys.get_int_max_str_digits()} digits",
         ) from None
+
+
+def _strict_decoder(parse_int: Callable[[str], Any] | None) -> json.JSONDecoder:
+    return json.JSONDecoder(
+        parse_constant=_reject_constant, object_pairs_hook=_unique_keys, parse_int=parse_int
+    )
 
 
 def _bounded_integer(number_type: str, token: str) -> int:
@@ -343,3 +345,7 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise bad_request("InvalidJSON", f"the key {quoted(key)} appears more than once")
         result[key] = value
     return result
+
+
+# Batch files parse a line at a time: one decoder for every line, not one built per call.
+_STRICT_DECODER = _strict_decoder(None)

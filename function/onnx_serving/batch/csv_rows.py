@@ -3,9 +3,12 @@
 Cells are text. A number cell is read with Python's ``float()`` (surrounding whitespace,
 exponents and ``1_000`` are accepted as ``float`` accepts them), a string cell is taken as it
 is; an empty cell is a missing value (``typed_columns`` has the rules). Reading is column-wise:
-each read of the object (a megabyte) is split into lines and, when it holds no quote, handed
-whole to the C csv reader, its rows cut into chunks, and each chunk's columns converted whole;
-a read holding a quote goes record by record, since a quoted field may hold line breaks.
+each read of the object is split into lines and cut into chunks. A read holding no quote and no
+carriage return is split at line ends and commas in one pass per chunk, its columns taken by
+slices; one holding carriage returns is handed whole to the C csv reader; one holding a quote
+goes record by record, since a quoted field may hold line breaks. Each chunk's columns are then
+converted whole, and written whole: each line its cells joined by commas, a cell holding a
+delimiter, a quote or a line break in quotes.
 
 Output cells that came from the input (pass-through cells and header names) and start with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are written behind a ``'`` unless they are
@@ -16,14 +19,14 @@ plain decimal numbers: a spreadsheet opening the output would otherwise run them
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from itertools import repeat
 
 import numpy as np
 
+from ..answers import probability_texts
 from ..card import ModelCard
 from ..errors import quoted_list
 from .failures import BadFile
@@ -34,6 +37,8 @@ from .typed_columns import text_columns, without_refused
 
 csv.field_size_limit(MAX_RECORD_CHARS)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What makes a CSV cell need quotes: the delimiter, the quote, a line break.
+QUOTED_CHARACTERS = (",", '"', "\n", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
@@ -53,8 +58,6 @@ class CsvLayout:
         self.feature_at = [at[name] for name in card.feature_names]
         features = set(card.feature_names)
         self.passthrough_at = [j for j, column in enumerate(self.columns) if column not in features]
-        # The last chunk's cells column by column, kept for its render.
-        self._transposed: tuple[Chunk | None, int, list[tuple[str, ...]]] = (None, 0, [])
         self.output_columns = [
             *(self.columns[j] for j in self.passthrough_at),
             *answer_columns(card),
@@ -64,30 +67,28 @@ class CsvLayout:
         """The typed columns of the chunk's rows that have the header's field count and whose
         cells convert, their positions, and why each other row is refused."""
         refused = dict(chunk.refused)
-        kept = [p for p in range(len(chunk.rows)) if p not in refused]
-        every = _columns(_rows(chunk, kept), len(self.columns))
-        self._transposed = (chunk, len(kept), every)
-        columns, bad = text_columns(self.card, [every[j] for j in self.feature_at])
+        kept = [p for p in range(len(chunk.lines)) if p not in refused]
+        columns, bad = text_columns(self.card, [chunk.values[j] for j in self.feature_at])
         return without_refused(columns, kept, bad, refused)
 
     def header(self) -> str:
         """The output header line."""
-        return _csv_text([self._cells(self.output_columns)])
+        return _csv_lines([[cell] for cell in self._cells(self.output_columns)])
 
     def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
         """Output lines: pass-through cells, then label and one probability per class, or the
         value."""
-        every = self._transposed[2]
-        if self._transposed[0] is not chunk or self._transposed[1] != len(kept):
-            every = _columns(_rows(chunk, kept), len(self.columns))
-        passthrough = [every[j] for j in self.passthrough_at]
+        passthrough = [chunk.values[j] for j in self.passthrough_at]
+        if len(kept) != len(chunk.lines) - len(chunk.refused):
+            passthrough = _kept_cells(passthrough, chunk, kept)
         if not self.keep_formulas:
             passthrough = [_neutralised_column(cells) for cells in passthrough]
         if answers.values is not None:
-            answer = [answers.values]
-        else:
-            answer = [answers.labels, *map(_number_texts, answers.probabilities.T)]
-        return _csv_text(zip(*passthrough, *answer, strict=True))
+            return _csv_lines([*passthrough, list(map(repr, answers.values))], numbers=1)
+        probabilities = probability_texts(answers.probabilities)
+        return _csv_lines(
+            [*passthrough, answers.labels, *probabilities], numbers=len(probabilities)
+        )
 
     def _cells(self, cells: list[str]) -> list[str]:
         """``cells`` as they are written: formula-looking ones neutralised unless kept."""
@@ -117,16 +118,46 @@ class CsvLayout:
             )
 
     def _chunk(self, lines: list[int], rows: list[list[str]]) -> Chunk:
-        """Rows with their lines; a row whose field count is not the header's is refused."""
+        """Rows with their lines, their cells column by column; a row whose field count is not
+        the header's is refused."""
         width = len(self.columns)
         refused = {}
         if set(map(len, rows)) - {width}:
             refused = {
-                p: f"{ROW} has {len(row)} fields; the header has {width}"
+                p: _field_count_refusal(len(row), width)
                 for p, row in enumerate(rows)
                 if len(row) != width
             }
-        return Chunk(lines, rows, refused)
+            rows = [row for p, row in enumerate(rows) if p not in refused]
+        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+        return Chunk(lines, columns, refused)
+
+    def _plain_chunks(
+        self, first: int, block: list[str], max_rows: int, max_chars: int
+    ) -> Iterator[Chunk]:
+        """Lines without a quote or a carriage return, from line ``first`` on, in chunks.
+
+        Without them a CSV record is its line split at commas, and a blank line is no record,
+        as the csv reader has it. Each chunk's lines are joined and split at line ends and
+        commas in one pass; with every row of the header's field count, column ``j`` is then
+        every ``width``-th cell from the ``j``-th, taken by one slice.
+        """
+        width = len(self.columns)
+        if block.count("\n"):
+            numbers = [first + p for p, line in enumerate(block) if line != "\n"]
+            block = [line for line in block if line != "\n"]
+        else:
+            numbers = list(range(first, first + len(block)))
+        count = len(block)
+        fields = np.fromiter(map(str.count, block, repeat(",")), np.int64, count) + 1
+        sizes = np.fromiter(map(len, block), np.int64, count) + CELL_CHARS * fields
+        for start, end in cut(sizes, max_rows, max_chars):
+            lines = block[start:end]
+            wrong = np.flatnonzero(fields[start:end] != width).tolist()
+            refused = {p: _field_count_refusal(int(fields[start + p]), width) for p in wrong}
+            if refused:
+                lines = [line for p, line in enumerate(lines) if p not in refused]
+            yield Chunk(numbers[start:end], _split_columns(lines, width), refused)
 
 
 class CsvFile(CsvLayout):
@@ -159,9 +190,12 @@ class CsvFile(CsvLayout):
             block = lines.rest_of_read()
             if not block:
                 return
+            if not lines.read_quoted and not lines.read_returns:
+                yield from self._plain_chunks(first, block, max_rows, max_chars)
+                continue
             records = None
             if not lines.read_quoted:
-                records = _plain_records(first, block, lines.read_returns)
+                records = _unquoted_records(first, block)
             if records is None:
                 lines.unread(len(block))
                 records = self._quoted_records()
@@ -234,43 +268,38 @@ def answer_columns(card: ModelCard) -> list[str]:
     return [LABEL, *(f"probability_{name}" for name in card.classes)]
 
 
-def _rows(chunk: Chunk, kept: list[int]) -> list[list[str]]:
-    """The rows of ``chunk`` at ``kept``, in order (the chunk's own list when all are kept)."""
-    return chunk.rows if len(kept) == len(chunk.rows) else [chunk.rows[p] for p in kept]
+def _field_count_refusal(fields: int, width: int) -> str:
+    return f"{ROW} has {fields} fields; the header has {width}"
 
 
-def _columns(rows: list[list[str]], width: int) -> list[tuple[str, ...]]:
-    """Rows of ``width`` cells, transposed by one C call."""
-    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+def _split_columns(lines: list[str], width: int) -> list[list[str]]:
+    """The cells of ``lines``, each of ``width`` comma-separated fields, column by column."""
+    if not lines:
+        return [[] for _ in range(width)]
+    text = "".join(lines)
+    cells = text.removesuffix("\n").replace("\n", ",").split(",")
+    return [cells[j::width] for j in range(width)]
 
 
-def _number_texts(values: np.ndarray) -> list[str]:
-    """``repr`` of each float, each distinct value printed once: rounded probabilities take
-    few distinct values, and the csv writer copies text faster than it prints floats."""
-    distinct, at = np.unique(values, return_inverse=True)
-    texts = np.array([repr(value) for value in distinct.tolist()], dtype=object)
-    return texts[at.reshape(-1)].tolist()
+def _kept_cells(columns: list[Sequence[str]], chunk: Chunk, kept: list[int]) -> list[list[str]]:
+    """The cells of the ``kept`` rows: ``columns`` hold one cell per row the chunk did not
+    refuse while reading."""
+    read = [p for p in range(len(chunk.lines)) if p not in chunk.refused]
+    index = np.searchsorted(read, kept).tolist()
+    return [[column[i] for i in index] for column in columns]
 
 
-def _plain_records(
-    first: int, block: list[str], returns: bool
+def _unquoted_records(
+    first: int, block: list[str]
 ) -> tuple[list[int], np.ndarray, list[list[str]]] | None:
-    """Lines without a quote, from line ``first`` on: one record each, parsed in one C call;
+    """Lines without a quote but with carriage returns, from line ``first`` on: one record
+    each, parsed in one call of the csv reader (which decides what a carriage return ends);
     None when the reader refuses one of them (the record-by-record path then names its line).
-
-    Without quotes or carriage returns a CSV record is its line split at commas, which
-    ``str.split`` mapped over the lines does faster than the csv reader; a blank line is no
-    record, as the csv reader has it. With carriage returns the csv reader decides.
     """
-    if returns:
-        try:
-            rows = list(csv.reader(block, strict=True))
-        except csv.Error:
-            return None
-    else:
-        rows = list(map(str.split, map(str.rstrip, block, repeat("\n")), repeat(",")))
-        if rows.count([""]):
-            rows = [[] if row == [""] else row for row in rows]
+    try:
+        rows = list(csv.reader(block, strict=True))
+    except csv.Error:
+        return None
     count = len(block)
     sizes = np.fromiter(map(len, block), np.int64, count)
     sizes += CELL_CHARS * np.fromiter(map(len, rows), np.int64, count)
@@ -294,10 +323,32 @@ def _neutralised_column(cells: list[str]) -> list[str]:
     return [neutralised(cell) for cell in cells]
 
 
-def _csv_text(rows: Iterable[list[object]]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    return buffer.getvalue()
+def _csv_lines(columns: list[Sequence[str]], *, numbers: int = 0) -> str:
+    """CSV lines of rows given column by column, the last ``numbers`` columns printed numbers
+    (which never need quotes). Each line is its cells joined by commas, at C speed; a column
+    holding a cell that needs quotes is quoted cell by cell first."""
+    if not columns[0]:
+        return ""
+    texts = len(columns) - numbers
+    columns = [*map(_quoted_column, columns[:texts]), *columns[texts:]]
+    return "\n".join(map(",".join, zip(*columns, strict=True))) + "\n"
+
+
+def _quoted_column(cells: Sequence[str]) -> Sequence[str]:
+    """``cells`` as CSV writes them: one C-speed scan when none needs quotes (the usual case)."""
+    text = "".join(cells)
+    if not any(character in text for character in QUOTED_CHARACTERS):
+        return cells
+    return [_quoted(cell) for cell in cells]
+
+
+def _quoted(cell: str) -> str:
+    """``cell`` in double quotes (its quotes doubled) when it holds a delimiter, a quote or a
+    line break, as RFC 4180 has it; the csv writer of Python 3.11 and 3.12 leaves a lone carriage
+    return unquoted, which readers then take for a line end."""
+    if any(character in cell for character in QUOTED_CHARACTERS):
+        return '"' + cell.replace('"', '""') + '"'
+    return cell
 
 
 def neutralised(cell: str) -> str:

@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from ..answers import VALUE_FIELD, formatted_rows, prediction_arguments, prediction_fields
 from ..card import ModelCard
 from ..errors import RequestError, quoted_list
 from ..events import parse_json
 from .failures import BadFile
-from .records import CELL_CHARS, LABEL, PROBABILITIES, VALUE, Answers, Chunk, cut, output_fields
+from .records import CELL_CHARS, Answers, Chunk, cut, output_fields
 from .row_checks import ROW
 from .text_lines import TextLines
 from .typed_columns import json_columns, without_refused
@@ -85,7 +86,7 @@ class JsonLinesFile:
         refused = dict(chunk.refused)
         kept: list[int] = []
         rows: list[Any] = []
-        for position, value in enumerate(chunk.rows):
+        for position, value in enumerate(chunk.values):
             if position in refused:
                 continue
             row, reason = self._row(value)
@@ -104,26 +105,19 @@ class JsonLinesFile:
 
     def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
         """One object per kept row: its pass-through fields, then label and probabilities, or
-        the value."""
+        the value, written as the online answers write a prediction (``answers``): one
+        ``%``-format over the chunk, the pass-through fields encoded row by row before it."""
+        if not kept:
+            return ""
         if answers.values is not None:
-            results = [{VALUE: value} for value in answers.values]
+            fields, columns = VALUE_FIELD, [list(map(repr, answers.values))]
         else:
             classes = self._card.classes
-            results = [
-                {LABEL: label, PROBABILITIES: dict(zip(classes, p, strict=True))}
-                for label, p in zip(answers.labels, answers.probabilities.tolist(), strict=True)
-            ]
+            fields = prediction_fields(classes)
+            columns = prediction_arguments(classes, answers.labels, answers.probabilities)
         features = self._features
-        return "".join(
-            json.dumps(
-                {**_passthrough(chunk.rows[p], features), **result},
-                ensure_ascii=False,
-                allow_nan=False,
-                separators=(",", ":"),
-            )
-            + "\n"
-            for p, result in zip(kept, results, strict=True)
-        )
+        leading = [_passthrough_members(chunk.values[p], features) for p in kept]
+        return formatted_rows("{%s" + fields + "}", [leading, *columns], "\n") + "\n"
 
     def _row(self, value: Any) -> tuple[Any, str]:
         """The row's values in card order, or why it is refused."""
@@ -150,8 +144,14 @@ class JsonLinesFile:
         return [value[name] for name in names], ""
 
 
-def _passthrough(value: Any, features: set[str]) -> dict[str, Any]:
-    """The fields of an object row that are not the model's columns (none for a list row)."""
+def _passthrough_members(value: Any, features: set[str]) -> str:
+    """The fields of an object row that are not the model's columns, as the members that open
+    its output object (their comma included); "" for a list row or an object of features only."""
     if type(value) is not dict:
-        return {}
-    return {name: v for name, v in value.items() if name not in features}
+        return ""
+    fields = {name: v for name, v in value.items() if name not in features}
+    return _ENCODER.encode(fields)[1:-1] + "," if fields else ""
+
+
+# Pass-through values are written as they came: strings unescaped beyond what JSON requires.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":"))

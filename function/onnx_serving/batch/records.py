@@ -27,12 +27,16 @@ def output_fields(card: ModelCard) -> list[str]:
 
 
 class Chunk(NamedTuple):
-    """Input rows read together, in file order: each row's line, its raw content (CSV cells, a
-    parsed JSON value) and, by position, the rows refused while reading (wrong field count, a
-    line that is not JSON)."""
+    """Input rows read together, in file order: each row's line, their raw content and, by
+    position, the rows refused while reading (wrong field count, a line that is not JSON).
+
+    The content is the format's own: JSON Lines keeps one parsed value per row; CSV keeps the
+    cells of the rows it did not refuse column by column (one sequence per header column), as
+    they are converted and written, so that a row's cells are never gathered into a list of
+    their own."""
 
     lines: list[int]
-    rows: list[Any]
+    values: Sequence[Any]
     refused: dict[int, str]
 
 

@@ -208,7 +208,7 @@ def _write(fmt: Format, writer: MultipartWriter, batch: Batch, tally: Tally, key
 
 
 def _scored_chunk(chunk: Chunk, fmt: Format, model: Model, tally: Tally) -> str:
-    tally.read += len(chunk.rows)
+    tally.read += len(chunk.lines)
     columns, kept, refused = fmt.feature_values(chunk)
     for position, reason in refused.items():
         tally.reject(chunk.lines[position], reason)

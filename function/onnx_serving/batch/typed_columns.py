@@ -83,7 +83,7 @@ def _text_numbers(cells: Sequence[str]) -> tuple[np.ndarray, dict[int, str]]:
     reads as NaN (``nan`` is text ``float`` accepts), is refused."""
     problems: dict[int, str] = {}
     try:
-        values = np.array(list(map(float, cells)), dtype=np.float64)
+        values = np.fromiter(map(float, cells), np.float64, len(cells))
     except ValueError:
         values = np.empty(len(cells), dtype=np.float64)
         for position, cell in enumerate(cells):

@@ -3,6 +3,7 @@ and characters, and formula-looking CSV cells written so that no spreadsheet run
 
 from __future__ import annotations
 
+import csv as stdlib_csv
 import io
 import json
 
@@ -31,8 +32,19 @@ def data(card, *extra: str) -> str:
 def rows_of(fmt, max_rows: int = 8192, max_chars: int = 1 << 20):
     """``(line, row)`` of every row the reader yields, and the chunks' lengths."""
     chunked = list(fmt.chunks(max_rows, max_chars))
-    rows = [(line, row) for c in chunked for line, row in zip(c.lines, c.rows, strict=True)]
-    return rows, [len(c.rows) for c in chunked]
+    rows = [
+        (line, row) for c in chunked for line, row in zip(c.lines, chunk_rows(fmt, c), strict=True)
+    ]
+    return rows, [len(c.lines) for c in chunked]
+
+
+def chunk_rows(fmt, chunk) -> list:
+    """A chunk's rows: JSON values as they are, CSV cells gathered row by row from their columns
+    (None for a row refused while reading)."""
+    if isinstance(fmt, JsonLinesFile):
+        return list(chunk.values)
+    read = iter(zip(*chunk.values, strict=True))
+    return [None if p in chunk.refused else list(next(read)) for p in range(len(chunk.lines))]
 
 
 def test_csv_records_keep_their_first_line_quoted_line_breaks_included(card):
@@ -111,6 +123,32 @@ def test_json_lines_records_are_one_line_each_sized_by_characters_and_commas(car
     assert rows_of(reader(), max_chars=first)[1] == [1, 1]
 
 
+def test_json_lines_output_keeps_pass_through_fields_as_they_came_then_the_answer(card):
+    names = card.feature_names
+    objects = [
+        {"id": "é %s 100%", "meta": {"k": [1, None]}, **dict.fromkeys(names, 1.5)},
+        [1.5] * len(names),
+        {**dict.fromkeys(names, 1.5)},
+    ]
+    text = "".join(json.dumps(o, ensure_ascii=False) + "\n" for o in objects)
+    reader = JsonLinesFile(TextLines(io.BytesIO(text.encode())), card)
+    [chunk] = reader.chunks(100, 1 << 20)
+    _, kept, refused = reader.feature_values(chunk)
+    assert (kept, refused) == ([0, 1, 2], {})
+    classes = list(card.classes)
+    probabilities = np.zeros((3, len(classes)))
+    probabilities[:, -1] = 1.0
+    written = reader.render(chunk, kept, Answers([classes[-1]] * 3, probabilities, None))
+    answer = {"label": classes[-1], "probabilities": dict.fromkeys(classes, 0.0)}
+    answer["probabilities"][classes[-1]] = 1.0
+    assert [json.loads(line) for line in written.splitlines()] == [
+        {"id": "é %s 100%", "meta": {"k": [1, None]}, **answer},
+        answer,
+        answer,
+    ]
+    assert written.splitlines()[0].startswith('{"id":"é %s 100%","meta":{"k":[1,null]},"label":')
+
+
 def test_step_functions_rows_are_sized_as_their_unquoted_line(card):
     columns = ["id", *card.feature_names]
     rows = [(0, ["ab", *(["1.5"] * card.n_features)])] * 2
@@ -172,6 +210,50 @@ def test_csv_output_neutralises_pass_through_cells_and_header_names(card):
         csv.render(chunk, [0], Answers([classes[0]], probabilities, None))
         == ",".join(["'=1+2", "-1.5", classes[0], "0.5", *(["0.0"] * (len(classes) - 1))]) + "\n"
     )
+
+
+def test_csv_output_quotes_the_cells_holding_a_delimiter_a_quote_or_a_line_break(card):
+    """Pass-through cells come back from a CSV reader as they were read: a carriage return is
+    quoted too, which Python 3.11's csv writer does not do."""
+    cells = ["plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", ""]
+    quoted = "".join(
+        '"' + cell.replace('"', '""') + '",' + data(card) if cell else "," + data(card)
+        for cell in cells
+    )
+    text = header(card, "note") + quoted
+    reader = csv_file(text, card)
+    [chunk] = reader.chunks(100, 1 << 20)
+    classes = list(card.classes)
+    probabilities = np.zeros((len(cells), len(classes)))
+    probabilities[:, 0] = 1.0
+    written = reader.render(
+        chunk, list(range(len(cells))), Answers([classes[0]] * 6, probabilities, None)
+    )
+    rest = ",".join([classes[0], "1.0", *(["0.0"] * (len(classes) - 1))])
+    assert written == "".join(
+        f"{cell},{rest}\n"
+        for cell in ["plain", '"a,b"', '"say ""hi"""', '"two\nlines"', '"cr\rhere"', ""]
+    )
+    assert [row[0] for row in stdlib_csv.reader(io.StringIO(written))] == cells
+
+
+def test_csv_output_of_rows_kept_after_refusals_pairs_each_answer_with_its_row(card):
+    text = header(card, "id") + "".join(data(card, f"r{i}") for i in range(5))
+    reader = csv_file(text.replace("r2,1.5", "r2,abc"), card)
+    [chunk] = reader.chunks(100, 1 << 20)
+    _, kept, refused = reader.feature_values(chunk)
+    assert kept == [0, 1, 3, 4]
+    assert list(refused) == [2]
+    classes = list(card.classes)
+    probabilities = np.eye(len(classes))[[0, 1, 0, 1]]
+    labels = [classes[0], classes[1], classes[0], classes[1]]
+    written = reader.render(chunk, kept, Answers(labels, probabilities, None))
+    assert [line.split(",")[:2] for line in written.splitlines()] == [
+        ["r0", classes[0]],
+        ["r1", classes[1]],
+        ["r3", classes[0]],
+        ["r4", classes[1]],
+    ]
 
 
 def test_keep_formulas_writes_cells_as_they_came(card):

@@ -119,6 +119,34 @@ def test_manifest_says_what_was_read_written_and_with_which_model(card, s3, buck
     }
 
 
+def test_each_scored_row_keeps_its_own_cells_around_refused_rows_and_blank_lines(
+    app, context, card, s3, bucket, score
+):
+    """A file without quotes is split column-wise: rows refused for their field count or a bad
+    cell, and blank lines, must not shift any other row's cells."""
+    rows = example_rows(card, 6)
+    good = [",".join([f"r{i}", *map(str, row)]) for i, row in enumerate(rows)]
+    bad_cell = ",".join(["r-bad", "abc", *map(str, rows[0][1:])])
+    lines = [good[0], "short,1", good[1], "", good[2], bad_cell, good[3], good[4], "", good[5]]
+    text = ",".join(["id", *card.feature_names]) + "\n" + "\n".join(lines)
+    put(s3, bucket, KEY, text)
+    summary = score({"bucket": bucket, "key": KEY})
+    document = manifest_of(s3, summary)
+    assert document["rows"] == {"read": 8, "written": 6, "rejected": 2}
+    first = card.feature_names[0]
+    assert document["rejected_rows"] == [
+        {"line": 3, "reason": f"row has 2 fields; the header has {card.n_features + 1}"},
+        {"line": 7, "reason": f"row.{first} must be a number, got 'abc'"},
+    ]
+    written = read_csv(s3, summary["output"])[1:]
+    expected = online(app, context, rows)
+    assert [line[0] for line in written] == [f"r{i}" for i in range(6)]
+    assert [line[1] for line in written] == [p["label"] for p in expected]
+    assert [[float(v) for v in line[2:]] for line in written] == [
+        [p["probabilities"][c] for c in card.classes] for p in expected
+    ]
+
+
 def bad_cell_cases(card):
     first = card.feature_names[0]
     where = f"row.{first}"

@@ -185,8 +185,8 @@ INPUT_MIX_TERMS = " + ".join(f"ABS(FILL({slot}, 0))" for slot in BIN_SLOTS) + " 
 
 def test_input_mix_drift_is_the_pooled_bin_distance_from_training_over_an_hour():
     properties = alarm("InputMixDriftAlarm")
-    assert properties["Threshold"] == {"Ref": "InputDriftThreshold"}
-    assert DOC["Parameters"]["InputDriftThreshold"]["Default"] == 20
+    assert properties["Threshold"] == {"Fn::Select": [4, {"Ref": "AlarmThresholds"}]}
+    assert PARENT["Parameters"]["AlarmThresholds"]["Default"] == "1,250,5,20,20"
     assert properties["Metrics"][0]["Expression"] == (
         f"IF(rows >= {CLASS_MIX_MIN_ROWS}, 50 * ({INPUT_MIX_TERMS}) / rows, 0)"
     )
@@ -222,7 +222,7 @@ def test_the_input_mix_default_threshold_is_above_sampling_noise_at_the_minimum_
     """Hours of ``CLASS_MIX_MIN_ROWS`` rows drawn from training's own bins, one feature (no
     pooling to average the noise away) of 2 to 10 equal bins: the distance stays below the
     default."""
-    threshold = DOC["Parameters"]["InputDriftThreshold"]["Default"]
+    threshold = float(PARENT["Parameters"]["AlarmThresholds"]["Default"].split(",")[4])
     rng = np.random.default_rng(0)
     for bins in range(2, BIN_EXCESS_SLOTS + 2):
         shares = np.full(bins, 1 / bins)

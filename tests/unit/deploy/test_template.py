@@ -71,7 +71,7 @@ def test_parameters_default_to_the_documented_target():
         "PermissionsBoundaryArn": "",
         "RolePath": "/onnx-lambda/",
         "AlarmTopicArn": "",
-        "AlarmThresholds": "1,250,5,20",
+        "AlarmThresholds": "1,250,5,20,20",
     }
     assert PARAMETERS["Runtime"]["AllowedValues"] == ["python3.12", "python3.13", "python3.14"]
     assert PARAMETERS["Architecture"]["AllowedValues"] == ["x86_64", "arm64"]
