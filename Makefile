@@ -267,7 +267,7 @@ test-batch-scale: $(STAMP)
 	BATCH_SCALE=1 $(PY) -m pytest tests/scale -q
 
 # Batch throughput and peak RSS, ONNX vs the pickle baseline, beside the pickle scored with pandas
-# as teams commonly write it and onnxruntime alone on the same rows (the ceiling), the same file
+# as teams commonly write it and each backend's model alone on the same rows (its ceiling), the same file
 # through the runtime client, with one CPU of time and free: build/benchmarks/batch/
 # (BATCH_BENCHMARK_ARGS="--rows N --rounds N").
 BATCH_BENCHMARK_ARGS ?=

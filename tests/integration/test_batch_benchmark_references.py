@@ -1,7 +1,12 @@
-"""The batch benchmark's two references as it builds and runs them: the "pickle, pandas"
-package from its Makefile target, and onnxruntime alone on the built ONNX layer."""
+"""The batch benchmark's references as it builds and runs them: the "pickle, pandas" package
+from its Makefile target, the ONNX model alone on the built ONNX layer, and the pickle alone
+with scikit-learn."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
 
 import pytest
 import sam_support
@@ -11,7 +16,7 @@ from sam_support import ROOT
 from layer.interpreters import find_interpreter
 from layer.runtimes import DEFAULT_RUNTIME
 from onnx_serving.card import ModelCard
-from tools.benchmarks.batch import ceiling_sample
+from tools.benchmarks.batch import ALONE_PROBE, ceiling_sample
 from tools.benchmarks.packages import Contender
 from tools.local_lambda import FunctionConfig
 
@@ -52,5 +57,23 @@ def test_onnxruntime_alone_fails_loudly_when_rows_go_missing(onnx_alone, tmp_pat
     path = tmp_path / "rows.csv"
     write_csv(path, card, ROWS)
     config = FunctionConfig(environment={"OPENBLAS_NUM_THREADS": "1"})
-    with pytest.raises(RuntimeError, match=f"ran {ROWS} rows of {ROWS + 1}"):
+    with pytest.raises(RuntimeError, match=f"onnx-alone: ran {ROWS} rows of {ROWS + 1}"):
         ceiling_sample(onnx_alone, config, find_interpreter(DEFAULT_RUNTIME), path, ROWS + 1, None)
+
+
+def test_the_pickle_alone_runs_the_baseline_backend_on_every_row(baseline_dir, tmp_path):
+    """The probe serves what the pickle package's entry point serves: scikit-learn's model, here
+    with the development environment's scikit-learn in place of the pickle's layer."""
+    package = tmp_path / "pickle-batch"
+    sam_support.baseline_package("build-PickleBatchBaseline", package, baseline_dir)
+    path = tmp_path / "rows.csv"
+    write_csv(path, ModelCard.load(package / "model.json"), ROWS)
+    done = subprocess.run(
+        [sys.executable, str(ALONE_PROBE), str(package), str(path), "8192"],
+        env={"PYTHONPATH": str(package)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured = json.loads(done.stdout)
+    assert (measured["backend"], measured["rows"], measured["chunks"]) == ("PickledModel", ROWS, 3)

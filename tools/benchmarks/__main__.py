@@ -5,10 +5,10 @@ anchors, through the real runtime client, one CPU of time and free, then the sam
 a forest regressor and a DataFrame pipeline the run fits itself; writes ``local.json``,
 ``summary.md`` and ``chart.png`` to ``tools/benchmarks/results/`` (``--quick``: a smoke run,
 under ``build/``). batch (``make benchmark-batch``): batch scoring throughput and peak RSS,
-ONNX against pickle, beside the pickle scored with pandas and onnxruntime alone (the ceiling),
-to ``build/benchmarks/batch/``. tune (``make tune``): cold start, warm latency, peak RSS and
-price per Lambda memory size, each under its CPU share, and the cheapest size meeting a latency
-goal, to ``build/tune/``. aws (``make benchmark-aws``): cold and warm
+ONNX against pickle, beside the pickle scored with pandas and each backend's model alone (its
+ceiling), to ``build/benchmarks/batch/``. tune (``make tune``): cold start, warm latency, peak
+RSS and price per Lambda memory size, each under its CPU share, and the cheapest size meeting a
+latency goal, to ``build/tune/``. aws (``make benchmark-aws``): cold and warm
 against deployed functions, from Lambda's REPORT lines; needs AWS credentials.
 """
 

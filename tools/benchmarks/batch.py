@@ -12,11 +12,13 @@ process per sample, once with one CPU of time (a CFS quota, as Lambda gives belo
 process joins the quota after init) and once free. All read the file in chunks of the batch
 function's default size (``BATCH_CHUNK_ROWS``, set for every contender).
 
-"onnxruntime alone" is the ceiling: the model's ``InferenceSession.run`` on the same file's rows,
-parsed beforehand, in chunks of that size, in a fresh process of the runtime's Python on the
-ONNX layer alone (``probes/session_ceiling.py``), under the same CPU modes. It takes its turn
-with the contenders, the order flipped each round, so a slow minute on a shared machine lands
-on all of them.
+"Model alone" is each backend's ceiling: its model's predict on the same file's rows, parsed
+beforehand, in chunks of that size (onnxruntime's ``InferenceSession.run`` on the ONNX layer,
+scikit-learn on the pickle's), in a fresh process of the runtime's Python
+(``probes/model_alone.py``), under the same CPU modes. No batch code over a backend can beat its
+ceiling, so the ratio of the two ceilings bounds the ONNX / pickle ratio of the shared batch
+code. Each takes its turn with the contenders, the order flipped each round, so a slow minute
+on a shared machine lands on all of them.
 
 Rows/s and MB/s are over the invoke's Duration; rows per CPU-second over the process's own CPU
 time during the invoke (steadier than the wall clock on a shared machine), and for the ceiling
@@ -65,9 +67,9 @@ PANDAS = "pickle-pandas"
 # The table's columns, in order: the two backends over the project's batch code, then the
 # common way.
 CONTENDERS = (ONNX, PICKLE, PANDAS)
-# The model's session alone: a turn of its own in the alternation, a line of the table.
-CEILING = "onnxruntime-alone"
-CEILING_PROBE = packages.PROBES / "session_ceiling.py"
+# Each backend's model alone: a turn of its own in the alternation, a line of the table.
+ALONE = {ONNX: "onnx-alone", PICKLE: "pickle-alone"}
+ALONE_PROBE = packages.PROBES / "model_alone.py"
 # What the table shows of each sample, per CPU mode: field, label, decimals.
 MEASURES = (
     ("rows_per_second", "rows/s", 0),
@@ -141,18 +143,18 @@ def _sample(
 
 
 def ceiling_sample(
-    onnx: packages.Contender,
+    contender: packages.Contender,
     config: FunctionConfig,
     interpreter: Interpreter,
     path: Path,
     rows: int,
     cpu_limit: CpuLimit | None,
 ) -> CeilingSample:
-    """The model's session alone on the file's rows, in a fresh process on the ONNX layer."""
-    command, environment = isolated_python(
-        interpreter.path, [onnx.task_root, *layer_python_paths(onnx.layers, interpreter.version)]
-    )
-    arguments = [str(CEILING_PROBE), str(onnx.task_root), str(path), str(DEFAULT_CHUNK_ROWS)]
+    """The contender's model alone on the file's rows, in a fresh process on its layer."""
+    paths = [contender.task_root, *layer_python_paths(contender.layers, interpreter.version)]
+    command, environment = isolated_python(interpreter.path, paths)
+    name = ALONE[contender.name]
+    arguments = [str(ALONE_PROBE), str(contender.task_root), str(path), str(DEFAULT_CHUNK_ROWS)]
     done = run_limited(
         [*command, *arguments],
         cpu_limit,
@@ -161,16 +163,16 @@ def ceiling_sample(
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"{CEILING}: exited {done.returncode}: {done.stderr[-400:]}")
+        raise RuntimeError(f"{name}: exited {done.returncode}: {done.stderr[-400:]}")
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     if measured["rows"] != rows:
-        raise RuntimeError(f"{CEILING}: ran {measured['rows']} rows of {rows}")
+        raise RuntimeError(f"{name}: ran {measured['rows']} rows of {rows}")
     cpu = measured["cpu_seconds"]
     return CeilingSample(cpu, measured["seconds"], rows / cpu)
 
 
 def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
-    """Measure every contender and the ceiling ``rounds`` times per CPU mode."""
+    """Measure every contender and each backend's model alone ``rounds`` times per CPU mode."""
     OUT.mkdir(parents=True, exist_ok=True)
     started = machine()
     contenders = _contenders(runtime, arch)
@@ -184,7 +186,8 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
     if cpu_note:
         print(f"WARNING: {cpu_note}", file=sys.stderr)
     samples: dict[str, dict[str, list[BatchSample]]] = {mode: {} for mode, _ in modes}
-    ceiling: dict[str, list[CeilingSample]] = {mode: [] for mode, _ in modes}
+    ceiling: dict[str, dict[str, list[CeilingSample]]] = {mode: {} for mode, _ in modes}
+    backend = {alone: name for name, alone in ALONE.items()}
     with LocalS3(logs=OUT / "moto.log") as local_s3:
         s3 = local_s3.client()
         s3.create_bucket(Bucket=BUCKET)
@@ -197,10 +200,11 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
         }
         config = replace(base, environment=environment)
         for mode, limit in modes:
-            for name in alternating([*CONTENDERS, CEILING], rounds):
-                if name == CEILING:
-                    measured = ceiling_sample(by_name[ONNX], config, interpreter, path, rows, limit)
-                    ceiling[mode].append(measured)
+            for name in alternating([*CONTENDERS, *backend], rounds):
+                if name in backend:
+                    contender = by_name[backend[name]]
+                    measured = ceiling_sample(contender, config, interpreter, path, rows, limit)
+                    ceiling[mode].setdefault(contender.name, []).append(measured)
                 else:
                     measured = _sample(by_name[name], config, key, rows, size, limit)
                     samples[mode].setdefault(name, []).append(measured)
@@ -228,8 +232,8 @@ def run(rows: int, rounds: int, runtime: str, arch: str) -> BatchRun:
 
 def table(results: BatchRun) -> str:
     """Markdown: medians [min–max] per mode, the ONNX / pickle ratio of the medians, the
-    "pickle, pandas" reference beside them, the ceiling's line per mode and the package sizes;
-    then ONNX's rows per CPU-second as a share of the ceiling's."""
+    "pickle, pandas" reference beside them, each backend's model alone per mode and the package
+    sizes; then each backend's batch rows per CPU-second as a share of its model alone's."""
     measured = model_words(results.model, results.task)
     lines = [
         f"Batch scoring, {measured + ', ' if measured else ''}"
@@ -249,12 +253,18 @@ def table(results: BatchRun) -> str:
                 f"| {mode} | {label} | {onnx.spread(digits)} | {pickle.spread(digits)} | "
                 f"{ratio(onnx.median, pickle.median):.2f} | {pandas.spread(digits)} |"
             )
-        ceiling = Summary.of([s.rows_per_cpu_second for s in results.ceiling[mode]])
+        alone = {
+            name: Summary.of([s.rows_per_cpu_second for s in results.ceiling[mode][name]])
+            for name in ALONE
+        }
         lines.append(
-            f"| {mode} | onnxruntime alone: rows per CPU-second | {ceiling.spread(0)} |  |  |  |"
+            f"| {mode} | model alone: rows per CPU-second | {alone[ONNX].spread(0)} | "
+            f"{alone[PICKLE].spread(0)} | {ratio(alone[ONNX].median, alone[PICKLE].median):.2f} "
+            "|  |"
         )
-        onnx_rate = Summary.of([s.rows_per_cpu_second for s in by_name[ONNX]]).median
-        shares.append(f"{ratio(onnx_rate, ceiling.median):.0%} {mode}")
+        for name in ALONE:
+            rate = Summary.of([s.rows_per_cpu_second for s in by_name[name]]).median
+            shares.append(f"{name} {ratio(rate, alone[name].median):.0%} {mode}")
     deployed = [results.sizes[name].deployed_unzipped for name in CONTENDERS]
     lines.append(
         f"| any | deployed unzipped (MB) | {deployed[0] / MB:.1f} | {deployed[1] / MB:.1f} | "
@@ -262,16 +272,18 @@ def table(results: BatchRun) -> str:
     )
     lines += [
         "",
-        "ONNX batch scoring's rows per CPU-second as a share of onnxruntime alone's "
-        "(medians): " + ", ".join(shares) + ".",
+        "Batch scoring's rows per CPU-second as a share of its model alone's (medians): "
+        + ", ".join(shares)
+        + ".",
         "",
         "ONNX and pickle: the project's batch code (reading, checks, per-row rejects, manifest) "
         "over each backend. pickle, pandas: the pickle scored as teams commonly write it "
         "(pandas.read_csv in chunks, predict_proba, DataFrame.to_csv, a multipart upload), with "
-        "no validation and no per-row rejects. onnxruntime alone: the model's "
-        f"InferenceSession.run on the file's rows parsed beforehand, {results.chunk_rows:,} rows "
-        "at a time, one intra-op thread, in a fresh process on the ONNX layer alone: the "
-        "ceiling of any batch scorer of this model.",
+        "no validation and no per-row rejects. model alone: each backend's predict on the "
+        f"file's rows parsed beforehand, {results.chunk_rows:,} rows at a time (onnxruntime "
+        "with one intra-op thread; scikit-learn), in a fresh process on its own layer: the "
+        "ceiling of any batch scorer with that backend, and their ratio the ceiling of the "
+        "ONNX / pickle ratio of code the two share.",
         "",
         f"Machine: {machine_line(results.machine)}.",
     ]

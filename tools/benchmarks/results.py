@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from onnx_serving.card import ModelCard
 
@@ -163,8 +163,8 @@ class BatchSample:
 
 @dataclass(frozen=True)
 class CeilingSample:
-    """One fresh process running the model's session alone over the file's parsed rows: the
-    CPU and wall seconds of the runs."""
+    """One fresh process running a backend's model alone over the file's parsed rows: the CPU
+    and wall seconds of the runs."""
 
     cpu_seconds: float
     seconds: float
@@ -173,8 +173,8 @@ class CeilingSample:
 
 @dataclass(frozen=True)
 class BatchRun:
-    """Batch scoring of one file by each contender, per CPU mode; the model's session alone on
-    the same rows (``ceiling``) per CPU mode; each contender's package sizes."""
+    """Batch scoring of one file by each contender, per CPU mode; each backend's model alone on
+    the same rows (``ceiling``, by backend) per CPU mode; each contender's package sizes."""
 
     created_utc: str
     machine: Machine
@@ -184,7 +184,7 @@ class BatchRun:
     model: str
     rounds: int
     samples: dict[str, dict[str, list[BatchSample]]]
-    ceiling: dict[str, list[CeilingSample]]
+    ceiling: dict[str, dict[str, list[CeilingSample]]]
     sizes: dict[str, PackageSizes]
     # The rows every contender reads at a time and the ceiling runs at a time.
     chunk_rows: int
@@ -209,17 +209,24 @@ class BatchRun:
             **data
             | {
                 "machine": Machine(**data["machine"]),
-                "samples": {
-                    mode: {name: [BatchSample(**s) for s in runs] for name, runs in by_name.items()}
-                    for mode, by_name in data["samples"].items()
-                },
-                "ceiling": {
-                    mode: [CeilingSample(**s) for s in runs]
-                    for mode, runs in data["ceiling"].items()
-                },
+                "samples": _by_mode_and_name(data["samples"], BatchSample),
+                "ceiling": _by_mode_and_name(data["ceiling"], CeilingSample),
                 "sizes": {name: PackageSizes(**s) for name, s in data["sizes"].items()},
             }
         )
+
+
+SampleT = TypeVar("SampleT", "BatchSample", "CeilingSample")
+
+
+def _by_mode_and_name(
+    data: dict[str, dict[str, list[dict[str, Any]]]], kind: type[SampleT]
+) -> dict[str, dict[str, list[SampleT]]]:
+    """Recorded samples, per CPU mode and contender, read back as ``kind``."""
+    return {
+        mode: {name: [kind(**sample) for sample in runs] for name, runs in by_name.items()}
+        for mode, by_name in data.items()
+    }
 
 
 def model_measured(card: ModelCard) -> tuple[str, str]:
