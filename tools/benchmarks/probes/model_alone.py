@@ -24,7 +24,6 @@ import numpy as np
 
 from onnx_serving.answers import Model
 from onnx_serving.card import NUMBER, ModelCard
-from onnx_serving.model import load_model
 from onnx_serving.rows import graph_feed
 
 
@@ -46,11 +45,14 @@ def parsed_columns(path: str, card: ModelCard) -> list[np.ndarray]:
 
 
 def served_model(task_root: str) -> Model:
-    """The backend the package at ``task_root`` serves, loaded as its init loads it."""
+    """The backend the package at ``task_root`` serves, loaded as its init loads it (each layer
+    holds only its own backend's libraries, so each is imported only where it is used)."""
     if os.path.exists(os.path.join(task_root, "model.pkl")):
         from app import MODEL
 
         return MODEL
+    from onnx_serving.model import load_model
+
     return load_model(task_root)
 
 
