@@ -5,10 +5,10 @@ exponents and ``1_000`` are accepted as ``float`` accepts them), a string cell i
 is; an empty cell is a missing value (``typed_columns`` has the rules). Reading is column-wise:
 each read of the object is split into lines and cut into chunks. A read holding no quote and no
 carriage return is split at line ends and commas in one pass per chunk, its columns taken by
-slices; one holding carriage returns is handed whole to the C csv reader; one holding a quote
-goes record by record, since a quoted field may hold line breaks. Each chunk's columns are then
-converted whole, and written whole: each line its cells joined by commas, a cell holding a
-delimiter, a quote or a line break in quotes.
+slices, its last chunk filled from the next such read; one holding carriage returns is handed
+whole to the C csv reader; one holding a quote goes record by record, since a quoted field may
+hold line breaks. Each chunk's columns are then converted whole, and written whole: each line
+its cells joined by commas, a cell holding a delimiter, a quote or a line break in quotes.
 
 Output cells that came from the input (pass-through cells and header names) and start with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return are written behind a ``'`` unless they are
@@ -21,8 +21,9 @@ from __future__ import annotations
 import csv
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from itertools import repeat
+from typing import NamedTuple
 
 import numpy as np
 
@@ -133,31 +134,38 @@ class CsvLayout:
         return Chunk(lines, columns, refused)
 
     def _plain_chunks(
-        self, first: int, block: list[str], max_rows: int, max_chars: int
-    ) -> Iterator[Chunk]:
-        """Lines without a quote or a carriage return, from line ``first`` on, in chunks.
+        self, held: PlainLines, max_rows: int, max_chars: int, *, hold: bool
+    ) -> Generator[Chunk, None, PlainLines]:
+        """Lines without a quote or a carriage return, each a record, in chunks; with ``hold``,
+        a last chunk that neither bound closed is returned instead of yielded, for the next
+        read's lines to fill (so that chunks do not end at read boundaries: a backend may pay a
+        fixed cost per call).
 
-        Without them a CSV record is its line split at commas, and a blank line is no record,
-        as the csv reader has it. Each chunk's lines are joined and split at line ends and
-        commas in one pass; with every row of the header's field count, column ``j`` is then
-        every ``width``-th cell from the ``j``-th, taken by one slice.
+        Without quotes or carriage returns a CSV record is its line split at commas. Each
+        chunk's lines are joined and split at line ends and commas in one pass; with every row
+        of the header's field count, column ``j`` is then every ``width``-th cell from the
+        ``j``-th, taken by one slice.
         """
         width = len(self.columns)
-        if block.count("\n"):
-            numbers = [first + p for p, line in enumerate(block) if line != "\n"]
-            block = [line for line in block if line != "\n"]
-        else:
-            numbers = list(range(first, first + len(block)))
+        numbers, block = held
         count = len(block)
         fields = np.fromiter(map(str.count, block, repeat(",")), np.int64, count) + 1
         sizes = np.fromiter(map(len, block), np.int64, count) + CELL_CHARS * fields
-        for start, end in cut(sizes, max_rows, max_chars):
+        cuts = list(cut(sizes, max_rows, max_chars))
+        rest = PlainLines([], [])
+        if hold and cuts:
+            start, end = cuts[-1]
+            if end - start < max_rows and sizes[start:end].sum() < max_chars:
+                cuts.pop()
+                rest = PlainLines(numbers[start:], block[start:])
+        for start, end in cuts:
             lines = block[start:end]
             wrong = np.flatnonzero(fields[start:end] != width).tolist()
             refused = {p: _field_count_refusal(int(fields[start + p]), width) for p in wrong}
             if refused:
                 lines = [line for p, line in enumerate(lines) if p not in refused]
             yield Chunk(numbers[start:end], _split_columns(lines, width), refused)
+        return rest
 
 
 class CsvFile(CsvLayout):
@@ -185,14 +193,19 @@ class CsvFile(CsvLayout):
         """Every data row, in chunks; blank lines are skipped; a record's line is where it
         starts."""
         lines = self._lines
+        held = PlainLines([], [])
         while True:
             first = lines.line_number + 1
             block = lines.rest_of_read()
+            if block and not lines.read_quoted and not lines.read_returns:
+                numbers, block = _non_blank(first, block)
+                held = PlainLines(held.numbers + numbers, held.lines + block)
+                held = yield from self._plain_chunks(held, max_rows, max_chars, hold=True)
+                continue
+            yield from self._plain_chunks(held, max_rows, max_chars, hold=False)
+            held = PlainLines([], [])
             if not block:
                 return
-            if not lines.read_quoted and not lines.read_returns:
-                yield from self._plain_chunks(first, block, max_rows, max_chars)
-                continue
             records = None
             if not lines.read_quoted:
                 records = _unquoted_records(first, block)
@@ -266,6 +279,22 @@ def answer_columns(card: ModelCard) -> list[str]:
     if not card.is_classifier:
         return [VALUE]
     return [LABEL, *(f"probability_{name}" for name in card.classes)]
+
+
+class PlainLines(NamedTuple):
+    """Lines without a quote or a carriage return and their line numbers, blank lines left out."""
+
+    numbers: list[int]
+    lines: list[str]
+
+
+def _non_blank(first: int, block: list[str]) -> PlainLines:
+    """``block``'s lines from line ``first`` on, less the blank ones: a blank line is no
+    record, as the csv reader has it."""
+    if block.count("\n"):
+        numbers = [first + p for p, line in enumerate(block) if line != "\n"]
+        return PlainLines(numbers, [line for line in block if line != "\n"])
+    return PlainLines(list(range(first, first + len(block))), block)
 
 
 def _field_count_refusal(fields: int, width: int) -> str:

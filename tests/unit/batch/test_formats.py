@@ -63,6 +63,17 @@ def test_csv_chunks_are_cut_by_characters_as_lines_and_cells(card):
     assert lengths == [3, 2]
 
 
+def test_plain_chunks_are_filled_across_reads(card):
+    """Reads of a few lines each: chunks still hold the rows they may, a blank line skipped."""
+    rows = [data(card, f"r{i}") for i in range(95)]
+    text = header(card, "id") + "".join(rows[:50]) + "\n" + "".join(rows[50:])
+    lines = TextLines(io.BytesIO(text.encode()), read_bytes=len(rows[0]) * 3)
+    chunked = list(CsvFile(lines, card, keep_formulas=False).chunks(10, 1 << 20))
+    assert [len(c.lines) for c in chunked] == [10] * 9 + [5]
+    assert [n for c in chunked for n in c.lines] == [*range(2, 52), *range(53, 98)]
+    assert [cell for c in chunked for cell in c.values[0]] == [f"r{i}" for i in range(95)]
+
+
 def test_plain_and_quoted_reads_give_the_same_rows_and_lines(card):
     plain = header(card, "id") + "".join(data(card, f"r{i}") for i in range(50))
     quoted_row = data(card, '"q,1"')

@@ -416,7 +416,7 @@ def test_running_out_of_time_mid_file_aborts_the_upload_and_leaves_no_output(
     put(s3, bucket, KEY, text)
     reader = CsvFile(TextLines(io.BytesIO(text.encode())), card, keep_formulas=False)
     settings = BatchSettings()
-    # Chunks end at 8,192 rows or at the end of a megabyte read, whichever comes first.
+    # Chunks of 8,192 rows whatever the reads: the 15th ends at row 122,880.
     *_, last = itertools.islice(reader.chunks(settings.chunk_rows, settings.chunk_chars), 15)
     calls = []
 
