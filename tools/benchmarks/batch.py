@@ -16,9 +16,10 @@ function's default size (``BATCH_CHUNK_ROWS``, set for every contender).
 beforehand, in chunks of that size (onnxruntime's ``InferenceSession.run`` on the ONNX layer,
 scikit-learn on the pickle's), in a fresh process of the runtime's Python
 (``probes/model_alone.py``), under the same CPU modes. No batch code over a backend can beat its
-ceiling, so the ratio of the two ceilings bounds the ONNX / pickle ratio of the shared batch
-code. Each takes its turn with the contenders, the order flipped each round, so a slow minute
-on a shared machine lands on all of them.
+ceiling, and code the two backends share adds the same work to both, so the ratio of the
+ceilings is what the ONNX / pickle ratio tends to as that code gets cheaper. Each takes its
+turn with the contenders, the order flipped each round, so a slow minute on a shared machine
+lands on all of them.
 
 Rows/s and MB/s are over the invoke's Duration; rows per CPU-second over the process's own CPU
 time during the invoke (steadier than the wall clock on a shared machine), and for the ceiling
@@ -282,8 +283,7 @@ def table(results: BatchRun) -> str:
         "no validation and no per-row rejects. model alone: each backend's predict on the "
         f"file's rows parsed beforehand, {results.chunk_rows:,} rows at a time (onnxruntime "
         "with one intra-op thread; scikit-learn), in a fresh process on its own layer: the "
-        "ceiling of any batch scorer with that backend, and their ratio the ceiling of the "
-        "ONNX / pickle ratio of code the two share.",
+        "ceiling of any batch scorer with that backend.",
         "",
         f"Machine: {machine_line(results.machine)}.",
     ]

@@ -113,8 +113,7 @@ def test_the_table_shows_medians_ranges_onnx_over_pickle_the_references_and_size
         "no validation and no per-row rejects. model alone: each backend's predict on the "
         "file's rows parsed beforehand, 8,192 rows at a time (onnxruntime with one intra-op "
         "thread; scikit-learn), in a fresh process on its own layer: the ceiling of any batch "
-        "scorer with that backend, and their ratio the ceiling of the ONNX / pickle ratio of "
-        "code the two share.",
+        "scorer with that backend.",
         "",
         "Machine: a CPU (1-min load average 1.00 at start, 2.00 at end).",
     ]
