@@ -22,7 +22,7 @@ import csv
 import re
 from collections import Counter
 from collections.abc import Generator, Iterator, Sequence
-from itertools import repeat
+from itertools import chain, repeat
 from typing import NamedTuple
 
 import numpy as np
@@ -69,7 +69,7 @@ class CsvLayout:
         cells convert, their positions, and why each other row is refused."""
         refused = dict(chunk.refused)
         kept = [p for p in range(len(chunk.lines)) if p not in refused]
-        columns, bad = text_columns(self.card, [chunk.values[j] for j in self.feature_at])
+        columns, bad = text_columns(self.card, self._columns(chunk, self.feature_at))
         return without_refused(columns, kept, bad, refused)
 
     def header(self) -> str:
@@ -79,7 +79,7 @@ class CsvLayout:
     def render(self, chunk: Chunk, kept: list[int], answers: Answers) -> str:
         """Output lines: pass-through cells, then label and one probability per class, or the
         value."""
-        passthrough = [chunk.values[j] for j in self.passthrough_at]
+        passthrough = self._columns(chunk, self.passthrough_at)
         if len(kept) != len(chunk.lines) - len(chunk.refused):
             passthrough = _kept_cells(passthrough, chunk, kept)
         if not self.keep_formulas:
@@ -118,8 +118,13 @@ class CsvLayout:
                 "rename them"
             )
 
+    def _columns(self, chunk: Chunk, at: list[int]) -> list[list[str]]:
+        """The columns at ``at`` of the chunk's rows, each taken by one slice of its cells."""
+        width = len(self.columns)
+        return [chunk.values[j::width] for j in at]
+
     def _chunk(self, lines: list[int], rows: list[list[str]]) -> Chunk:
-        """Rows with their lines, their cells column by column; a row whose field count is not
+        """Rows with their lines and their cells in one list; a row whose field count is not
         the header's is refused."""
         width = len(self.columns)
         refused = {}
@@ -130,8 +135,7 @@ class CsvLayout:
                 if len(row) != width
             }
             rows = [row for p, row in enumerate(rows) if p not in refused]
-        columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
-        return Chunk(lines, columns, refused)
+        return Chunk(lines, list(chain.from_iterable(rows)), refused)
 
     def _plain_chunks(
         self, held: PlainLines, max_rows: int, max_chars: int, *, hold: bool
@@ -144,7 +148,7 @@ class CsvLayout:
         Without quotes or carriage returns a CSV record is its line split at commas. Each
         chunk's lines are joined and split at line ends and commas in one pass; with every row
         of the header's field count, column ``j`` is then every ``width``-th cell from the
-        ``j``-th, taken by one slice.
+        ``j``-th, taken by one slice when it is needed (``_columns``).
         """
         width = len(self.columns)
         numbers, block = held
@@ -164,7 +168,7 @@ class CsvLayout:
             refused = {p: _field_count_refusal(int(fields[start + p]), width) for p in wrong}
             if refused:
                 lines = [line for p, line in enumerate(lines) if p not in refused]
-            yield Chunk(numbers[start:end], _split_columns(lines, width), refused)
+            yield Chunk(numbers[start:end], _cells(lines), refused)
         return rest
 
 
@@ -301,13 +305,12 @@ def _field_count_refusal(fields: int, width: int) -> str:
     return f"{ROW} has {fields} fields; the header has {width}"
 
 
-def _split_columns(lines: list[str], width: int) -> list[list[str]]:
-    """The cells of ``lines``, each of ``width`` comma-separated fields, column by column."""
+def _cells(lines: list[str]) -> list[str]:
+    """The comma-separated fields of ``lines``, row after row, in one list: one join and one
+    split, where splitting line by line would build a list per row."""
     if not lines:
-        return [[] for _ in range(width)]
-    text = "".join(lines)
-    cells = text.removesuffix("\n").replace("\n", ",").split(",")
-    return [cells[j::width] for j in range(width)]
+        return []
+    return "".join(lines).removesuffix("\n").replace("\n", ",").split(",")
 
 
 def _kept_cells(columns: list[Sequence[str]], chunk: Chunk, kept: list[int]) -> list[list[str]]:

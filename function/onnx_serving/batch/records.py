@@ -31,9 +31,8 @@ class Chunk(NamedTuple):
     position, the rows refused while reading (wrong field count, a line that is not JSON).
 
     The content is the format's own: JSON Lines keeps one parsed value per row; CSV keeps the
-    cells of the rows it did not refuse column by column (one sequence per header column), as
-    they are converted and written, so that a row's cells are never gathered into a list of
-    their own."""
+    cells of the rows it did not refuse in one list, row after row (a column is then one slice
+    of it), so that a row's cells are never gathered into a list of their own."""
 
     lines: list[int]
     values: Sequence[Any]

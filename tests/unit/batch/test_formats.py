@@ -43,8 +43,12 @@ def chunk_rows(fmt, chunk) -> list:
     (None for a row refused while reading)."""
     if isinstance(fmt, JsonLinesFile):
         return list(chunk.values)
-    read = iter(zip(*chunk.values, strict=True))
-    return [None if p in chunk.refused else list(next(read)) for p in range(len(chunk.lines))]
+    width = len(fmt.columns)
+    read = iter(range(0, len(chunk.values), width))
+    return [
+        None if p in chunk.refused else chunk.values[(at := next(read)) : at + width]
+        for p in range(len(chunk.lines))
+    ]
 
 
 def test_csv_records_keep_their_first_line_quoted_line_breaks_included(card):
@@ -71,7 +75,8 @@ def test_plain_chunks_are_filled_across_reads(card):
     chunked = list(CsvFile(lines, card, keep_formulas=False).chunks(10, 1 << 20))
     assert [len(c.lines) for c in chunked] == [10] * 9 + [5]
     assert [n for c in chunked for n in c.lines] == [*range(2, 52), *range(53, 98)]
-    assert [cell for c in chunked for cell in c.values[0]] == [f"r{i}" for i in range(95)]
+    width = 1 + card.n_features
+    assert [cell for c in chunked for cell in c.values[::width]] == [f"r{i}" for i in range(95)]
 
 
 def test_plain_and_quoted_reads_give_the_same_rows_and_lines(card):
