@@ -65,10 +65,12 @@ takes it as minus the sum of the others, and reads nine metrics and ``rows``, th
 
 Names longer than CloudWatch's 255 characters are replaced by the position in the card
 (``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
-stdlib and built once per model at init; per request it is dict and list work on strings
-prepared then. Every byte of the line is billed as log ingestion on every request, so counts
-carry no ``Unit`` (CloudWatch then stores ``None``, which graphs and alarms treat alike) and the
-JSON separators carry no spaces.
+built once per model at init, the counter of rows per bin (``rows.BinCounter``) included; per
+request it is the counting, and dict and list work on strings prepared then: a one-row line,
+the most common, looks its class mix up whole and its input mix up per position. Every byte of
+the line is billed as log ingestion on every request, so counts carry no ``Unit`` (CloudWatch
+then stores ``None``, which graphs and alarms treat alike) and the JSON separators carry no
+spaces.
 """
 
 from __future__ import annotations
@@ -78,9 +80,12 @@ import math
 import time
 from collections import Counter
 from collections.abc import Mapping
+from itertools import compress, zip_longest
+from operator import getitem
 from typing import TYPE_CHECKING, Any
 
 from .card import BIN_SHARES, FEATURE_BINS, ModelCard
+from .rows import BinCounter
 
 if TYPE_CHECKING:
     from .answers import Answer
@@ -220,6 +225,17 @@ class RequestMetrics:
         self._bin_slot_names = [
             f"{BIN_EXCESS_PREFIX}{slot}" for slot in range(BIN_EXCESS_SLOTS if bins else 0)
         ]
+        # A row per position with no rows: pooled with a line's counts, it makes every position
+        # present however few bins the features have.
+        self._no_rows = [0] * FEATURE_BINS
+        # A one-row line holding every feature has, in each position, from 0 to one row per
+        # feature: its members are written here, once per position and count.
+        features = len(self._bin_shares)
+        self._one_row_bin_excess = [
+            [_bin_excess_member(name, count, share, features) for count in range(features + 1)]
+            for name, share in zip(self._bin_slot_names, self._pooled_shares, strict=False)
+        ]
+        self.bins = BinCounter(card)
         per_model = [
             *self._predicted.values(),
             *self._out_of_range.values(),
@@ -329,12 +345,13 @@ class RequestMetrics:
         """The line's ``bin_excess`` members as JSON text, each led by a comma: per bin position
         but the last, rows there minus training's share of the rows holding a value, averaged
         over the binned features."""
-        pooled = [0] * FEATURE_BINS
-        complete = True
-        for counts in bins.values():
-            complete = complete and sum(counts) == rows
-            for position, count in enumerate(counts):
-                pooled[position] += count
+        pooled = list(map(sum, zip_longest(self._no_rows, *bins.values(), fillvalue=0)))
+        features = len(self._bin_shares)
+        # No feature counts a row twice, so only lines where every feature holds a value in every
+        # row count rows times features.
+        complete = sum(pooled) == rows * features
+        if complete and rows == 1:
+            return "".join(map(getitem, self._one_row_bin_excess, pooled))
         if complete:
             expected = [rows * share for share in self._pooled_shares]
         else:
@@ -343,9 +360,8 @@ class RequestMetrics:
                 present = sum(bins[feature])
                 for position, share in enumerate(shares):
                     expected[position] += share * present
-        features = len(self._bin_shares)
         return "".join(
-            f',"{name}":{round((count - wanted) / features, CLASS_MIX_DECIMALS)!r}'
+            _bin_excess_member(name, count, wanted, features)
             for name, count, wanted in zip(self._bin_slot_names, pooled, expected, strict=False)
         )
 
@@ -368,9 +384,14 @@ class RequestMetrics:
         counts.update((self._missing[name], n) for name, n in unusual.missing.items())
         counts.update((self._unknown[name], n) for name, n in unusual.unknown.items())
         for feature, in_bins in unusual.bins.items():
-            names = self._bin_names[feature]
-            counts.update((names[k], n) for k, n in enumerate(in_bins) if n)
+            counts.update(compress(zip(self._bin_names[feature], in_bins, strict=True), in_bins))
         return counts
+
+
+def _bin_excess_member(name: str, count: int, wanted: float, features: int) -> str:
+    """One ``bin_excess`` member as JSON text led by a comma: ``count`` rows in a position
+    against the ``wanted`` training expects, averaged over ``features``."""
+    return f',"{name}":{round((count - wanted) / features, CLASS_MIX_DECIMALS)!r}'
 
 
 def _value_summary(values: list[float]) -> dict[str, int | float]:
