@@ -146,7 +146,8 @@ def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) 
 
 class Unusual(NamedTuple):
     """Per column, rows that missed a value, rows that carried an unknown category, and rows per
-    bin of the card's ``feature_bins``: what the metrics compare with training."""
+    bin of the card's ``feature_bins`` (every binned column, in card order, or none): what the
+    metrics compare with training."""
 
     missing: dict[str, int]
     unknown: dict[str, int]

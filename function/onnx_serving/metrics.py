@@ -80,7 +80,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Mapping
-from itertools import compress, zip_longest
+from itertools import chain, compress, zip_longest
 from operator import getitem
 from typing import TYPE_CHECKING, Any
 
@@ -188,18 +188,26 @@ class RequestMetrics:
 
     ``init_ms`` is the time the entry point spent in init (imports, loading and checking the
     model), reported once, with ``cold_start``, on the first request the process answers. Every
-    directive and metric definition is JSON text made here, once: a line's ``_aws`` member is
-    then joined from prepared strings instead of encoded from nested dicts on each request.
+    member name, directive and metric definition is JSON text made here, once: a line is then
+    joined from prepared strings and the numbers of its request, and only the caller's record is
+    encoded on each request.
     """
 
     def __init__(self, card: ModelCard, namespace: str, init_ms: float) -> None:
-        self._init_ms = round(init_ms, 3)
         self._cold = True
         self._has_ranges = card.has_ranges
-        self._dimension_values = {
-            "model": card.name[:DIMENSION_VALUE_CHARS],
-            "model_version": card.version[:DIMENSION_VALUE_CHARS],
+        self._encode = json.JSONEncoder(separators=COMPACT).encode
+        dimensions = "".join(
+            f",{json.dumps(name)}:{json.dumps(value[:DIMENSION_VALUE_CHARS])}"
+            for name, value in (("model", card.name), ("model_version", card.version))
+        )
+        # What every line has after the caller's members, by whether it answers a client error
+        # and whether a server error.
+        self._status_members = {
+            (client, server): f'{dimensions},"client_errors":{client:d},"server_errors":{server:d}'
+            for client, server in ((False, False), (True, False), (False, True))
         }
+        self._cold_members = f',"cold_start":1,"init_ms":{round(init_ms, 3)!r}'
         self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
         self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
         self._missing = metric_names(MISSING_PREFIX, card.feature_names)
@@ -214,6 +222,8 @@ class RequestMetrics:
         # Most requests answer one row: their members are written here, once per class.
         self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
         self._bin_names = bin_metric_names(card)
+        # Every feature's bin names one after the other, as a line's counts come (card order).
+        self._every_bin_name = [name for names in self._bin_names.values() for name in names]
         bins = card.feature_bins or {}
         self._bin_shares = {name: bins[name][BIN_SHARES] for name in self._bin_names}
         # Training's shares per bin position, summed over the features: what a line expects of
@@ -243,9 +253,10 @@ class RequestMetrics:
             *self._unknown.values(),
             *share_names.values(),
             *([] if card.is_classifier else VALUE_SUMMARY),
-            *(name for names in self._bin_names.values() for name in names),
+            *self._every_bin_name,
         ]
         self._definitions = {name: _definition(name) for name in per_model}
+        self._members = {name: f",{json.dumps(name)}:" for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
         if card.has_ranges:
             health.append(_definition("out_of_range_rows"))
@@ -283,39 +294,42 @@ class RequestMetrics:
         }
 
     def line(self, record: dict[str, Any], answer: Answer | None) -> str:
-        """``record`` with the metrics, as one line of compact JSON (``_aws`` last).
+        """``record`` and the metrics, as one line of compact JSON (``_aws`` last).
 
-        ``record`` already holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an
-        error, ``error_type``: those members are metrics and dimensions as they are; the metric
-        values and dimension values are added to it. ``answer`` is the prediction answered, None
-        when nothing was predicted.
+        ``record`` holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an error,
+        ``error_type``: those members are metrics and dimensions as they are; the dimension
+        values and metric values follow them. ``answer`` is the prediction answered, None when
+        nothing was predicted. Every value the metrics add is an ``int`` or a finite ``float``,
+        whose ``repr`` is what ``json.dumps`` writes.
         """
         status = record["status"]
-        out_of_range = answer.out_of_range if answer is not None else None
-        record.update(self._dimension_values)
-        record["client_errors"] = int(400 <= status < 500)
-        record["server_errors"] = int(status >= 500)
+        members = [
+            self._encode(record)[:-1],
+            self._status_members[400 <= status < 500, status >= 500],
+        ]
         if self._has_ranges:
-            record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
+            outside = answer.out_of_range if answer is not None else None
+            flagged = len(outside) - outside.count([]) if outside else 0
+            members.append(f',"out_of_range_rows":{flagged}')
         per_model = self._prediction_counts(answer)
         cold = self._cold
         if cold:
             self._cold = False
-            record["cold_start"] = 1
-            record["init_ms"] = self._init_ms
+            members.append(self._cold_members)
             per_model.update(self._training_shares)
-        record.update(per_model)
+        members += [self._members[name] + repr(value) for name, value in per_model.items()]
         directives = [self._health[cold]]
-        mix = ""
         labels = getattr(answer, "labels", None)
         has_classes = bool(labels and self._slot_names)
         if has_classes:
             one_row = len(labels) == 1
-            mix = self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
+            members.append(
+                self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
+            )
         bins = answer.unusual.bins if answer is not None else None
         has_bins = bool(record["rows"] and self._bin_slot_names and bins)
         if has_bins:
-            mix += self._bin_excess_members(bins, record["rows"])
+            members.append(self._bin_excess_members(bins, record["rows"]))
         if has_classes or has_bins:
             directives.append(self._mix_directive[has_classes, has_bins])
         if "error_type" in record:
@@ -326,8 +340,10 @@ class RequestMetrics:
             definitions = ",".join([self._definitions[name] for name in chunk])
             directives.append(self._directive_start[BY_MODEL] + definitions + "]}")
         timestamp = int(time.time() * 1000)
-        aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
-        return json.dumps(record, separators=COMPACT)[:-1] + mix + ',"_aws":' + aws + "}"
+        members.append(f',"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":[')
+        members.append(",".join(directives))
+        members.append("]}}")
+        return "".join(members)
 
     def _class_mix_members(self, labels: list[str]) -> str:
         """The line's ``class_mix_excess`` members as JSON text, each led by a comma: per slot,
@@ -377,14 +393,18 @@ class RequestMetrics:
             }
         else:
             counts = _value_summary(answer.values.tolist())
-        if answer.out_of_range:
-            outside = Counter(name for names in answer.out_of_range for name in names)
-            counts.update((self._out_of_range[name], n) for name, n in outside.items())
         unusual = answer.unusual
-        counts.update((self._missing[name], n) for name, n in unusual.missing.items())
-        counts.update((self._unknown[name], n) for name, n in unusual.unknown.items())
-        for feature, in_bins in unusual.bins.items():
-            counts.update(compress(zip(self._bin_names[feature], in_bins, strict=True), in_bins))
+        per_feature = (
+            (self._out_of_range, Counter(chain.from_iterable(answer.out_of_range or ()))),
+            (self._missing, unusual.missing),
+            (self._unknown, unusual.unknown),
+        )
+        for names, counted in per_feature:
+            if counted:
+                counts.update((names[name], n) for name, n in counted.items())
+        if unusual.bins:
+            in_bins = list(chain.from_iterable(unusual.bins.values()))
+            counts.update(compress(zip(self._every_bin_name, in_bins, strict=True), in_bins))
         return counts
 
 
