@@ -220,7 +220,7 @@ class RequestMetrics:
         self._slot_shares = [sum(shares[name] for name in names) for names in slots]
         self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
         # Most requests answer one row: their members are written here, once per class.
-        self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
+        self._one_row_mix = {name: self._class_mix_members({name: 1}, 1) for name in self._slot_of}
         self._bin_names = bin_metric_names(card)
         # Every feature's bin names one after the other, as a line's counts come (card order).
         self._every_bin_name = [name for names in self._bin_names.values() for name in names]
@@ -311,7 +311,9 @@ class RequestMetrics:
             outside = answer.out_of_range if answer is not None else None
             flagged = len(outside) - outside.count([]) if outside else 0
             members.append(f',"out_of_range_rows":{flagged}')
-        per_model = self._prediction_counts(answer)
+        labels = getattr(answer, "labels", None)
+        label_counts = Counter(labels) if labels is not None else None
+        per_model = self._prediction_counts(answer, label_counts)
         cold = self._cold
         if cold:
             self._cold = False
@@ -319,12 +321,13 @@ class RequestMetrics:
             per_model.update(self._training_shares)
         members += [self._members[name] + repr(value) for name, value in per_model.items()]
         directives = [self._health[cold]]
-        labels = getattr(answer, "labels", None)
         has_classes = bool(labels and self._slot_names)
         if has_classes:
-            one_row = len(labels) == 1
+            rows = len(labels)
             members.append(
-                self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
+                self._one_row_mix[labels[0]]
+                if rows == 1
+                else self._class_mix_members(label_counts, rows)
             )
         bins = answer.unusual.bins if answer is not None else None
         has_bins = bool(record["rows"] and self._bin_slot_names and bins)
@@ -345,13 +348,12 @@ class RequestMetrics:
         members.append("]}}")
         return "".join(members)
 
-    def _class_mix_members(self, labels: list[str]) -> str:
+    def _class_mix_members(self, label_counts: Mapping[str, int], rows: int) -> str:
         """The line's ``class_mix_excess`` members as JSON text, each led by a comma: per slot,
-        rows predicted in it minus its training share of the line's rows."""
+        rows predicted in it minus its training share of the line's ``rows``."""
         counts = [0] * len(self._slot_names)
-        for label in labels:
-            counts[self._slot_of[label]] += 1
-        rows = len(labels)
+        for label, n in label_counts.items():
+            counts[self._slot_of[label]] += n
         return "".join(
             f',"{name}":{round(count - share * rows, CLASS_MIX_DECIMALS)!r}'
             for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
@@ -381,15 +383,17 @@ class RequestMetrics:
             for name, count, wanted in zip(self._bin_slot_names, pooled, expected, strict=False)
         )
 
-    def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:
-        """Rows per predicted class (or a regressor's value summary), per feature outside the
-        range, missing, of an unknown category or in a bin; zero counts left out."""
+    def _prediction_counts(
+        self, answer: Answer | None, label_counts: Mapping[str, int] | None
+    ) -> dict[str, int | float]:
+        """Rows per predicted class (``label_counts``, a classifier's) or a regressor's value
+        summary, per feature outside the range, missing, of an unknown category or in a bin;
+        zero counts left out."""
         if answer is None:
             return {}
-        labels = getattr(answer, "labels", None)
-        if labels is not None:
+        if label_counts is not None:
             counts: dict[str, int | float] = {
-                self._predicted[label]: n for label, n in Counter(labels).items()
+                self._predicted[label]: n for label, n in label_counts.items()
             }
         else:
             counts = _value_summary(answer.values.tolist())
