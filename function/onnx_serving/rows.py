@@ -188,7 +188,7 @@ def unusual_values(card: ModelCard, columns: Columns) -> tuple[dict[str, int], d
 
 # Below this many rows a number column is counted value by value with ``bisect``, from it with
 # one ``searchsorted``: each numpy call costs as much as bisecting a few values, so a one-row
-# request is counted in Python and a batch in numpy (docs/serving.md has the timings).
+# request is counted in Python and a batch in numpy (docs/observability.md has the timings).
 BISECT_ROWS = 16
 
 
