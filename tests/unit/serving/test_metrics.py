@@ -280,6 +280,20 @@ def test_a_line_counts_each_feature_bin_and_the_pooled_excess(app):
     assert declared(record)["bin_excess:#8"] == {()}
 
 
+def test_rows_are_counted_per_bin_only_for_the_metrics(app):
+    """The counts serve the metrics alone: ``predicted`` without the metrics' counter counts
+    nothing; with it, the setosa row in one bin of each feature (petal_width has nine)."""
+    card = app.MODEL.card
+    columns = to_columns([SETOSA_ROW], RowPositions(1), card)
+    assert predicted(app.MODEL, columns).unusual.bins == {}
+    assert predicted(app.MODEL, columns, bins=app.METRICS.bins).unusual.bins == {
+        "sepal_length": [0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+        "sepal_width": [0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+        "petal_length": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        "petal_width": [1, 0, 0, 0, 0, 0, 0, 0, 0],
+    }
+
+
 def test_a_batch_of_one_row_counts_its_bins_and_excess_as_many_times(app):
     """Twenty setosa rows (counted with ``searchsorted``, where one row is bisected): twenty in
     each of the row's bins, each excess twenty times the one-row line's before rounding."""
