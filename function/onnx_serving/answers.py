@@ -55,8 +55,8 @@ from .rows import (
     COLUMNS_LAYOUT,
     LAYOUTS,
     ROWS_LAYOUT,
+    BinCounter,
     Columns,
-    bin_counts,
     graph_feed,
     out_of_range,
     unusual_values,
@@ -78,15 +78,18 @@ class Model(Protocol):
         ...
 
 
-def predicted(model: Model, columns: Columns, layout: str = ROWS_LAYOUT) -> Answer:
+def predicted(
+    model: Model, columns: Columns, layout: str = ROWS_LAYOUT, bins: BinCounter | None = None
+) -> Answer:
     """``model``'s answer to validated rows held column by column, checked against its card,
-    to be sent in ``layout``."""
+    to be sent in ``layout``; with the rows counted per bin by ``bins`` (the metrics' counter,
+    made at init) when given: only the metrics read the counts."""
     card = model.card
     feed = graph_feed(card, columns)
     outputs = model.predict(feed)
     missing, unknown = unusual_values(card, columns)
-    bins = bin_counts(card, columns)
-    answer = answer_from(card, outputs, out_of_range(card, feed), missing, unknown, bins)
+    in_bins = bins.counts(feed) if bins is not None else None
+    answer = answer_from(card, outputs, out_of_range(card, feed), missing, unknown, in_bins)
     answer.layout = layout
     return answer
 
@@ -146,7 +149,8 @@ def check_output(labels: list[str], probabilities: np.ndarray, card: ModelCard) 
 
 class Unusual(NamedTuple):
     """Per column, rows that missed a value, rows that carried an unknown category, and rows per
-    bin of the card's ``feature_bins``: what the metrics compare with training."""
+    bin of the card's ``feature_bins`` (every binned column, in card order, or none): what the
+    metrics compare with training."""
 
     missing: dict[str, int]
     unknown: dict[str, int]

@@ -81,8 +81,9 @@ def handle(
     """The whole request path; never raises, whatever ``event`` is.
 
     ``limits`` are computed at init by the entry point; without them they are computed here.
-    ``metrics``, made at init too, adds CloudWatch metrics to the log line; without it the line
-    carries none.
+    ``metrics``, made at init too, adds CloudWatch metrics to the log line, and its counter
+    counts the rows per feature bin for them; without it the line carries none and no row is
+    counted.
     """
     started = time.perf_counter()
     request_id = str(getattr(context, "aws_request_id", "local"))
@@ -93,7 +94,7 @@ def handle(
     detail = None
     try:
         request = read_request(event, kind, limits.body_bounds[kind])
-        status, body, rows = 200, *_answer(request, model, limits.row_limits[kind])
+        status, body, rows = 200, *_answer(request, model, limits.row_limits[kind], metrics)
     except RequestError as exc:
         status, body = exc.status, exc.body(request_id)
     except Exception:
@@ -106,7 +107,7 @@ def handle(
 
 
 def _answer(
-    request: Request, model: Model, row_limit: RowLimit
+    request: Request, model: Model, row_limit: RowLimit, metrics: RequestMetrics | None
 ) -> tuple[dict[str, Any] | Answer, int]:
     card = model.card
     if request.action == DESCRIBE_ACTION:
@@ -117,7 +118,8 @@ def _answer(
         return openapi_document(card, row_limit.rows), 0
     rows, where = request_rows(request.payload, card, row_limit.rows, row_limit.reason)
     layout = answer_layout(request.payload)
-    answer = predicted(model, to_columns(rows, where, card), layout)
+    bins = metrics.bins if metrics is not None else None
+    answer = predicted(model, to_columns(rows, where, card), layout, bins)
     return answer, len(answer)
 
 

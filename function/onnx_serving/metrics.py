@@ -65,10 +65,12 @@ takes it as minus the sum of the others, and reads nine metrics and ``rows``, th
 
 Names longer than CloudWatch's 255 characters are replaced by the position in the card
 (``predicted:#3``). Dimension values are cut to the spec's 1,024 characters. Everything here is
-stdlib and built once per model at init; per request it is dict and list work on strings
-prepared then. Every byte of the line is billed as log ingestion on every request, so counts
-carry no ``Unit`` (CloudWatch then stores ``None``, which graphs and alarms treat alike) and the
-JSON separators carry no spaces.
+built once per model at init, the counter of rows per bin (``rows.BinCounter``) included; per
+request it is the counting, and dict and list work on strings prepared then: a one-row line,
+the most common, looks its class mix up whole and its input mix up per position. Every byte of
+the line is billed as log ingestion on every request, so counts carry no ``Unit`` (CloudWatch
+then stores ``None``, which graphs and alarms treat alike) and the JSON separators carry no
+spaces.
 """
 
 from __future__ import annotations
@@ -78,9 +80,12 @@ import math
 import time
 from collections import Counter
 from collections.abc import Mapping
+from itertools import chain, compress, zip_longest
+from operator import getitem
 from typing import TYPE_CHECKING, Any
 
 from .card import BIN_SHARES, FEATURE_BINS, ModelCard
+from .rows import BinCounter
 
 if TYPE_CHECKING:
     from .answers import Answer
@@ -183,18 +188,26 @@ class RequestMetrics:
 
     ``init_ms`` is the time the entry point spent in init (imports, loading and checking the
     model), reported once, with ``cold_start``, on the first request the process answers. Every
-    directive and metric definition is JSON text made here, once: a line's ``_aws`` member is
-    then joined from prepared strings instead of encoded from nested dicts on each request.
+    member name, directive and metric definition is JSON text made here, once: a line is then
+    joined from prepared strings and the numbers of its request, and only the caller's record is
+    encoded on each request.
     """
 
     def __init__(self, card: ModelCard, namespace: str, init_ms: float) -> None:
-        self._init_ms = round(init_ms, 3)
         self._cold = True
         self._has_ranges = card.has_ranges
-        self._dimension_values = {
-            "model": card.name[:DIMENSION_VALUE_CHARS],
-            "model_version": card.version[:DIMENSION_VALUE_CHARS],
+        self._encode = json.JSONEncoder(separators=COMPACT).encode
+        dimensions = "".join(
+            f",{json.dumps(name)}:{json.dumps(value[:DIMENSION_VALUE_CHARS])}"
+            for name, value in (("model", card.name), ("model_version", card.version))
+        )
+        # What every line has after the caller's members, by whether it answers a client error
+        # and whether a server error.
+        self._status_members = {
+            (client, server): f'{dimensions},"client_errors":{client:d},"server_errors":{server:d}'
+            for client, server in ((False, False), (True, False), (False, True))
         }
+        self._cold_members = f',"cold_start":1,"init_ms":{round(init_ms, 3)!r}'
         self._predicted = metric_names(PREDICTED_PREFIX, card.classes)
         self._out_of_range = metric_names(OUT_OF_RANGE_PREFIX, card.feature_names)
         self._missing = metric_names(MISSING_PREFIX, card.feature_names)
@@ -207,8 +220,10 @@ class RequestMetrics:
         self._slot_shares = [sum(shares[name] for name in names) for names in slots]
         self._slot_names = [f"{CLASS_MIX_PREFIX}{slot}" for slot in range(len(slots))]
         # Most requests answer one row: their members are written here, once per class.
-        self._one_row_mix = {name: self._class_mix_members([name]) for name in self._slot_of}
+        self._one_row_mix = {name: self._class_mix_members({name: 1}, 1) for name in self._slot_of}
         self._bin_names = bin_metric_names(card)
+        # Every feature's bin names one after the other, as a line's counts come (card order).
+        self._every_bin_name = [name for names in self._bin_names.values() for name in names]
         bins = card.feature_bins or {}
         self._bin_shares = {name: bins[name][BIN_SHARES] for name in self._bin_names}
         # Training's shares per bin position, summed over the features: what a line expects of
@@ -220,6 +235,17 @@ class RequestMetrics:
         self._bin_slot_names = [
             f"{BIN_EXCESS_PREFIX}{slot}" for slot in range(BIN_EXCESS_SLOTS if bins else 0)
         ]
+        # A row per position with no rows: pooled with a line's counts, it makes every position
+        # present however few bins the features have.
+        self._no_rows = [0] * FEATURE_BINS
+        # A one-row line holding every feature has, in each position, from 0 to one row per
+        # feature: its members are written here, once per position and count.
+        features = len(self._bin_shares)
+        self._one_row_bin_excess = [
+            [_bin_excess_member(name, count, share, features) for count in range(features + 1)]
+            for name, share in zip(self._bin_slot_names, self._pooled_shares, strict=False)
+        ]
+        self.bins = BinCounter(card)
         per_model = [
             *self._predicted.values(),
             *self._out_of_range.values(),
@@ -227,9 +253,10 @@ class RequestMetrics:
             *self._unknown.values(),
             *share_names.values(),
             *([] if card.is_classifier else VALUE_SUMMARY),
-            *(name for names in self._bin_names.values() for name in names),
+            *self._every_bin_name,
         ]
         self._definitions = {name: _definition(name) for name in per_model}
+        self._members = {name: f",{json.dumps(name)}:" for name in per_model}
         health = [_definition(name) for name in ("rows", "client_errors", "server_errors")]
         if card.has_ranges:
             health.append(_definition("out_of_range_rows"))
@@ -267,39 +294,45 @@ class RequestMetrics:
         }
 
     def line(self, record: dict[str, Any], answer: Answer | None) -> str:
-        """``record`` with the metrics, as one line of compact JSON (``_aws`` last).
+        """``record`` and the metrics, as one line of compact JSON (``_aws`` last).
 
-        ``record`` already holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an
-        error, ``error_type``: those members are metrics and dimensions as they are; the metric
-        values and dimension values are added to it. ``answer`` is the prediction answered, None
-        when nothing was predicted.
+        ``record`` holds ``event``, ``status``, ``rows``, ``latency_ms`` and, for an error,
+        ``error_type``: those members are metrics and dimensions as they are; the dimension
+        values and metric values follow them. ``answer`` is the prediction answered, None when
+        nothing was predicted. Every value the metrics add is an ``int`` or a finite ``float``,
+        whose ``repr`` is what ``json.dumps`` writes.
         """
         status = record["status"]
-        out_of_range = answer.out_of_range if answer is not None else None
-        record.update(self._dimension_values)
-        record["client_errors"] = int(400 <= status < 500)
-        record["server_errors"] = int(status >= 500)
+        members = [
+            self._encode(record)[:-1],
+            self._status_members[400 <= status < 500, status >= 500],
+        ]
         if self._has_ranges:
-            record["out_of_range_rows"] = sum(1 for names in out_of_range or () if names)
-        per_model = self._prediction_counts(answer)
+            outside = answer.out_of_range if answer is not None else None
+            flagged = len(outside) - outside.count([]) if outside else 0
+            members.append(f',"out_of_range_rows":{flagged}')
+        labels = getattr(answer, "labels", None)
+        label_counts = Counter(labels) if labels is not None else None
+        per_model = self._prediction_counts(answer, label_counts)
         cold = self._cold
         if cold:
             self._cold = False
-            record["cold_start"] = 1
-            record["init_ms"] = self._init_ms
+            members.append(self._cold_members)
             per_model.update(self._training_shares)
-        record.update(per_model)
+        members += [self._members[name] + repr(value) for name, value in per_model.items()]
         directives = [self._health[cold]]
-        mix = ""
-        labels = getattr(answer, "labels", None)
         has_classes = bool(labels and self._slot_names)
         if has_classes:
-            one_row = len(labels) == 1
-            mix = self._one_row_mix[labels[0]] if one_row else self._class_mix_members(labels)
+            rows = len(labels)
+            members.append(
+                self._one_row_mix[labels[0]]
+                if rows == 1
+                else self._class_mix_members(label_counts, rows)
+            )
         bins = answer.unusual.bins if answer is not None else None
         has_bins = bool(record["rows"] and self._bin_slot_names and bins)
         if has_bins:
-            mix += self._bin_excess_members(bins, record["rows"])
+            members.append(self._bin_excess_members(bins, record["rows"]))
         if has_classes or has_bins:
             directives.append(self._mix_directive[has_classes, has_bins])
         if "error_type" in record:
@@ -310,16 +343,17 @@ class RequestMetrics:
             definitions = ",".join([self._definitions[name] for name in chunk])
             directives.append(self._directive_start[BY_MODEL] + definitions + "]}")
         timestamp = int(time.time() * 1000)
-        aws = f'{{"Timestamp":{timestamp},"CloudWatchMetrics":[{",".join(directives)}]}}'
-        return json.dumps(record, separators=COMPACT)[:-1] + mix + ',"_aws":' + aws + "}"
+        members.append(f',"_aws":{{"Timestamp":{timestamp},"CloudWatchMetrics":[')
+        members.append(",".join(directives))
+        members.append("]}}")
+        return "".join(members)
 
-    def _class_mix_members(self, labels: list[str]) -> str:
+    def _class_mix_members(self, label_counts: Mapping[str, int], rows: int) -> str:
         """The line's ``class_mix_excess`` members as JSON text, each led by a comma: per slot,
-        rows predicted in it minus its training share of the line's rows."""
+        rows predicted in it minus its training share of the line's ``rows``."""
         counts = [0] * len(self._slot_names)
-        for label in labels:
-            counts[self._slot_of[label]] += 1
-        rows = len(labels)
+        for label, n in label_counts.items():
+            counts[self._slot_of[label]] += n
         return "".join(
             f',"{name}":{round(count - share * rows, CLASS_MIX_DECIMALS)!r}'
             for name, count, share in zip(self._slot_names, counts, self._slot_shares, strict=True)
@@ -329,12 +363,13 @@ class RequestMetrics:
         """The line's ``bin_excess`` members as JSON text, each led by a comma: per bin position
         but the last, rows there minus training's share of the rows holding a value, averaged
         over the binned features."""
-        pooled = [0] * FEATURE_BINS
-        complete = True
-        for counts in bins.values():
-            complete = complete and sum(counts) == rows
-            for position, count in enumerate(counts):
-                pooled[position] += count
+        pooled = list(map(sum, zip_longest(self._no_rows, *bins.values(), fillvalue=0)))
+        features = len(self._bin_shares)
+        # No feature counts a row twice, so only lines where every feature holds a value in every
+        # row count rows times features.
+        complete = sum(pooled) == rows * features
+        if complete and rows == 1:
+            return "".join(map(getitem, self._one_row_bin_excess, pooled))
         if complete:
             expected = [rows * share for share in self._pooled_shares]
         else:
@@ -343,34 +378,44 @@ class RequestMetrics:
                 present = sum(bins[feature])
                 for position, share in enumerate(shares):
                     expected[position] += share * present
-        features = len(self._bin_shares)
         return "".join(
-            f',"{name}":{round((count - wanted) / features, CLASS_MIX_DECIMALS)!r}'
+            _bin_excess_member(name, count, wanted, features)
             for name, count, wanted in zip(self._bin_slot_names, pooled, expected, strict=False)
         )
 
-    def _prediction_counts(self, answer: Answer | None) -> dict[str, int | float]:
-        """Rows per predicted class (or a regressor's value summary), per feature outside the
-        range, missing, of an unknown category or in a bin; zero counts left out."""
+    def _prediction_counts(
+        self, answer: Answer | None, label_counts: Mapping[str, int] | None
+    ) -> dict[str, int | float]:
+        """Rows per predicted class (``label_counts``, a classifier's) or a regressor's value
+        summary, per feature outside the range, missing, of an unknown category or in a bin;
+        zero counts left out."""
         if answer is None:
             return {}
-        labels = getattr(answer, "labels", None)
-        if labels is not None:
+        if label_counts is not None:
             counts: dict[str, int | float] = {
-                self._predicted[label]: n for label, n in Counter(labels).items()
+                self._predicted[label]: n for label, n in label_counts.items()
             }
         else:
             counts = _value_summary(answer.values.tolist())
-        if answer.out_of_range:
-            outside = Counter(name for names in answer.out_of_range for name in names)
-            counts.update((self._out_of_range[name], n) for name, n in outside.items())
         unusual = answer.unusual
-        counts.update((self._missing[name], n) for name, n in unusual.missing.items())
-        counts.update((self._unknown[name], n) for name, n in unusual.unknown.items())
-        for feature, in_bins in unusual.bins.items():
-            names = self._bin_names[feature]
-            counts.update((names[k], n) for k, n in enumerate(in_bins) if n)
+        per_feature = (
+            (self._out_of_range, Counter(chain.from_iterable(answer.out_of_range or ()))),
+            (self._missing, unusual.missing),
+            (self._unknown, unusual.unknown),
+        )
+        for names, counted in per_feature:
+            if counted:
+                counts.update((names[name], n) for name, n in counted.items())
+        if unusual.bins:
+            in_bins = list(chain.from_iterable(unusual.bins.values()))
+            counts.update(compress(zip(self._every_bin_name, in_bins, strict=True), in_bins))
         return counts
+
+
+def _bin_excess_member(name: str, count: int, wanted: float, features: int) -> str:
+    """One ``bin_excess`` member as JSON text led by a comma: ``count`` rows in a position
+    against the ``wanted`` training expects, averaged over ``features``."""
+    return f',"{name}":{round((count - wanted) / features, CLASS_MIX_DECIMALS)!r}'
 
 
 def _value_summary(values: list[float]) -> dict[str, int | float]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import sys
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from operator import itemgetter
 from typing import Any
@@ -185,38 +186,90 @@ def unusual_values(card: ModelCard, columns: Columns) -> tuple[dict[str, int], d
     return missing, unknown
 
 
-def bin_counts(card: ModelCard, columns: Columns) -> dict[str, list[int]]:
-    """Per column the card has ``feature_bins`` for, the rows in each of its bins, in bin order.
+# Below this many rows a number column is counted value by value with ``bisect``, from it with
+# one ``searchsorted``: each numpy call costs as much as bisecting a few values, so a one-row
+# request is counted in Python and a batch in numpy (docs/observability.md has the timings).
+BISECT_ROWS = 16
 
-    A number is compared with the edges in the model's number type, as the card's edges were
-    taken; a string another than the card's categories counts in the last bin. A missing value
-    counts in none, as in training's shares.
-    """
-    bins = card.feature_bins
-    if not bins:
-        return {}
-    counts = {}
-    for column, values in zip(card.columns, columns, strict=True):
-        described = bins.get(column.name)
-        if described is None:
-            continue
-        if column.type == NUMBER:
-            edges = np.asarray(described[BIN_EDGES], dtype=card.number_type)
-            typed = values.astype(card.number_type)
-            if column.missing:
-                typed = typed[~np.isnan(typed)]
-            positions = np.searchsorted(edges, typed, side="left")
-            counts[column.name] = np.bincount(positions, minlength=len(edges) + 1).tolist()
-            continue
-        categories = described[BIN_CATEGORIES]
-        position = {category: k for k, category in enumerate(categories)}
-        other = len(categories)
-        in_bins = [0] * (other + 1)
+
+class NumberBins:
+    """A number column's bins: its edges in the model's number type, as an array for
+    ``searchsorted`` and as Python floats for ``bisect`` (the same values: a float32 widens to
+    float64 exactly, so both compare alike)."""
+
+    __slots__ = ("bins", "edge_values", "edges", "missing")
+
+    def __init__(self, edges: list[float], number_type: str, missing: bool) -> None:
+        self.edges = np.asarray(edges, dtype=number_type)
+        self.edge_values: list[float] = self.edges.tolist()
+        self.bins = len(edges) + 1
+        self.missing = missing
+
+    def count(self, values: np.ndarray) -> list[int]:
+        """Rows per bin of ``values`` (the column as fed, NaN where missing): a value falls in
+        the bin numbered by the edges below it, a missing one in none."""
+        if len(values) < BISECT_ROWS:
+            in_bins = [0] * self.bins
+            for value in values.tolist():
+                if value == value:
+                    in_bins[bisect_left(self.edge_values, value)] += 1
+            return in_bins
+        if self.missing:
+            values = values[~np.isnan(values)]
+        return np.bincount(np.searchsorted(self.edges, values), minlength=self.bins).tolist()
+
+
+class CategoryBins:
+    """A string column's bins: one per category of the card, in its order, then every other."""
+
+    __slots__ = ("bin_of", "bins", "other")
+
+    def __init__(self, categories: list[str]) -> None:
+        self.bin_of = {category: k for k, category in enumerate(categories)}
+        self.other = len(categories)
+        self.bins = self.other + 1
+
+    def count(self, values: np.ndarray) -> list[int]:
+        """Rows per bin of ``values`` (the column as fed, ``MISSING_STRING`` where missing)."""
+        in_bins = [0] * self.bins
+        bin_of, other = self.bin_of, self.other
         for value in values.tolist():
-            if value is not None and value != MISSING_STRING:
-                in_bins[position.get(value, other)] += 1
-        counts[column.name] = in_bins
-    return counts
+            if value != MISSING_STRING:
+                in_bins[bin_of.get(value, other)] += 1
+        return in_bins
+
+
+class BinCounter:
+    """Counts a request's rows per bin of the card's ``feature_bins``; made once per card.
+
+    The bins are prepared here, at init (edges as arrays and lists, categories as a lookup):
+    per request only the counting is left. Rows are counted as the graph takes them (the feed
+    ``graph_feed`` made): a number is compared with the edges in the model's number type, as
+    the card's edges were taken; a string other than the card's categories counts in the last
+    bin. A missing value counts in none, as in training's shares.
+    """
+
+    def __init__(self, card: ModelCard) -> None:
+        described = card.feature_bins or {}
+        self._matrix_input = card.input_name if card.inputs == MATRIX else None
+        self._columns: list[tuple[str, int, NumberBins | CategoryBins]] = [
+            (
+                column.name,
+                position,
+                NumberBins(described[column.name][BIN_EDGES], card.number_type, column.missing)
+                if column.type == NUMBER
+                else CategoryBins(described[column.name][BIN_CATEGORIES]),
+            )
+            for position, column in enumerate(card.columns)
+            if column.name in described
+        ]
+
+    def counts(self, feed: dict[str, np.ndarray]) -> dict[str, list[int]]:
+        """Per binned column, in card order, the rows of ``feed`` in each of its bins."""
+        if self._matrix_input is None:
+            return {name: bins.count(feed[name][:, 0]) for name, _, bins in self._columns}
+        matrix = feed[self._matrix_input]
+        return {name: bins.count(matrix[:, at]) for name, at, bins in self._columns}
 
 
 def graph_feed(card: ModelCard, columns: Columns) -> dict[str, np.ndarray]:

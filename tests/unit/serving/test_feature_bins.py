@@ -8,7 +8,7 @@ import pytest
 from fixture_models import typed_card
 
 from onnx_serving.card import ModelCardError
-from onnx_serving.rows import RowPositions, bin_counts, to_columns
+from onnx_serving.rows import BISECT_ROWS, BinCounter, RowPositions, graph_feed, to_columns
 
 BINS = {
     "distance": {"edges": [2.0, 10.0], "shares": [0.25, 0.5, 0.25]},
@@ -18,7 +18,9 @@ CARD = typed_card(feature_bins=BINS)
 
 
 def counts(rows, card=CARD):
-    return bin_counts(card, to_columns(rows, RowPositions(len(rows)), card))
+    return BinCounter(card).counts(
+        graph_feed(card, to_columns(rows, RowPositions(len(rows)), card))
+    )
 
 
 def test_rows_count_in_the_bin_whose_edges_enclose_them():
@@ -31,6 +33,31 @@ def test_rows_count_in_the_bin_whose_edges_enclose_them():
         [40.0, 8, "rain", None],
     ]
     assert counts(rows) == {"distance": [2, 2, 1], "weather": [3, 2, 1]}
+
+
+def test_a_batch_counts_as_its_rows_one_by_one():
+    """Few rows are counted value by value (``bisect``), a batch of ``BISECT_ROWS`` or more with
+    one ``searchsorted`` per column: edges, missing values and float32 rounding alike."""
+    rows = [
+        [1.0, 0.1, "dry", None],
+        [2.0, 0.2, "rain", None],
+        [None, 0.3, "snow", "late"],
+        [10.0, 0.1, "dry", ""],
+    ]
+    float32 = typed_card(
+        number_type="float32",
+        feature_bins={
+            "distance": BINS["distance"],
+            "hour": {"edges": [0.1, 0.2], "shares": [0.25, 0.5, 0.25]},
+            "note": {"categories": ["late"], "shares": [0.5, 0.5]},
+        },
+    )
+    few = {"distance": [2, 1, 0], "hour": [2, 1, 1], "note": [1, 0]}
+    assert len(rows) < BISECT_ROWS <= len(rows * BISECT_ROWS)
+    assert counts(rows, float32) == few
+    assert counts(rows * BISECT_ROWS, float32) == {
+        name: [count * BISECT_ROWS for count in in_bins] for name, in_bins in few.items()
+    }
 
 
 def test_a_missing_or_unknown_value_and_a_float32_card():

@@ -238,7 +238,8 @@ def test_errors_are_published_by_type_and_no_prediction_is_counted(app):
 def answered(app, rows):
     """The answer the served model gives ``rows``, with its per-bin counts."""
     card = app.MODEL.card
-    return predicted(app.MODEL, to_columns(rows, RowPositions(len(rows)), card))
+    columns = to_columns(rows, RowPositions(len(rows)), card)
+    return predicted(app.MODEL, columns, bins=app.METRICS.bins)
 
 
 SETOSA_ROW = [5.1, 3.5, 1.4, 0.2]
@@ -274,9 +275,42 @@ def test_a_line_counts_each_feature_bin_and_the_pooled_excess(app):
     # Equal up to the 4-decimal rounding (the sums are taken in another order).
     excess = [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)]
     assert excess == pytest.approx(expected, abs=1e-4)
-    assert record["bin_excess:#0"] == 0.35
+    assert excess == [0.35, -0.1021, 0.1542, -0.0875, -0.1167, -0.1, -0.0917, -0.0875, 0.1562]
     assert declared(record)["bin:petal_width#0"] == {("model", "model_version")}
     assert declared(record)["bin_excess:#8"] == {()}
+
+
+def test_rows_are_counted_per_bin_only_for_the_metrics(app):
+    """The counts serve the metrics alone: ``predicted`` without the metrics' counter counts
+    nothing; with it, the setosa row in one bin of each feature (petal_width has nine)."""
+    card = app.MODEL.card
+    columns = to_columns([SETOSA_ROW], RowPositions(1), card)
+    assert predicted(app.MODEL, columns).unusual.bins == {}
+    assert predicted(app.MODEL, columns, bins=app.METRICS.bins).unusual.bins == {
+        "sepal_length": [0, 0, 1, 0, 0, 0, 0, 0, 0, 0],
+        "sepal_width": [0, 0, 0, 0, 0, 0, 0, 0, 1, 0],
+        "petal_length": [1, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        "petal_width": [1, 0, 0, 0, 0, 0, 0, 0, 0],
+    }
+
+
+def test_a_batch_of_one_row_counts_its_bins_and_excess_as_many_times(app):
+    """Twenty setosa rows (counted with ``searchsorted``, where one row is bisected): twenty in
+    each of the row's bins, each excess twenty times the one-row line's before rounding."""
+    card = app.MODEL.card
+    metrics = RequestMetrics(card, DEFAULT_NAMESPACE, 1.0)
+    metrics.line(one_row_record(), None)
+    record = json.loads(
+        metrics.line({**one_row_record(), "rows": 20}, answered(app, [SETOSA_ROW] * 20))
+    )
+    assert {key: value for key, value in record.items() if key.startswith("bin:")} == {
+        "bin:sepal_length#2": 20,
+        "bin:sepal_width#8": 20,
+        "bin:petal_length#0": 20,
+        "bin:petal_width#0": 20,
+    }
+    excess = [record[f"bin_excess:#{k}"] for k in range(BIN_EXCESS_SLOTS)]
+    assert excess == [7.0, -2.0417, 3.0833, -1.75, -2.3333, -2.0, -1.8333, -1.75, 3.125]
 
 
 def pooled_distance(lines: list[dict]) -> float:
