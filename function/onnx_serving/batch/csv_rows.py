@@ -138,9 +138,9 @@ class CsvLayout:
         return Chunk(lines, list(chain.from_iterable(rows)), refused)
 
     def _plain_chunks(
-        self, held: PlainLines, max_rows: int, max_chars: int, *, hold: bool
+        self, plain: PlainLines, max_rows: int, max_chars: int, *, hold: bool
     ) -> Generator[Chunk, None, PlainLines]:
-        """Lines without a quote or a carriage return, each a record, in chunks; with ``hold``,
+        """``plain`` lines (no quote, no carriage return), each a record, in chunks; with ``hold``,
         a last chunk that neither bound closed is returned instead of yielded, for the next
         read's lines to fill (so that chunks do not end at read boundaries: a backend may pay a
         fixed cost per call).
@@ -151,7 +151,7 @@ class CsvLayout:
         ``j``-th, taken by one slice when it is needed (``_columns``).
         """
         width = len(self.columns)
-        numbers, block = held
+        numbers, block = plain
         count = len(block)
         fields = np.fromiter(map(str.count, block, repeat(",")), np.int64, count) + 1
         sizes = np.fromiter(map(len, block), np.int64, count) + CELL_CHARS * fields
@@ -175,8 +175,9 @@ class CsvLayout:
 class CsvFile(CsvLayout):
     """A whole CSV object: the header from its first line, then its records.
 
-    A read without a quote is parsed in one call of the C reader, one record per line. A read
-    holding a quote is parsed record by record: the csv reader takes lines one at a time and
+    A read without a quote is one record per line: split in one pass per chunk
+    (``_plain_chunks``), or with carriage returns by one call of the C reader. A read holding a
+    quote is parsed record by record: the csv reader takes lines one at a time and
     asks for the next only while a quoted field is open, so after each record the lines it has
     taken are exactly that record's: that is where the record is ended for ``TextLines``'s
     bounds, and a record open at the end of the read takes lines from the next.
